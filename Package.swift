@@ -1,0 +1,79 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "accord",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "accordd", targets: ["accordd"]),
+        .executable(name: "accordctl", targets: ["accordctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // libsystemd through pkg-config: sd-journal and sd-daemon.
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        // GNU-only socket and timer calls that Glibc's module hides (struct ucred, accept4, timerfd).
+        .target(name: "CAccordShim"),
+        // Pure model: portfolio format, calendar rules, lifecycle, reminder plan. No I/O.
+        .target(
+            name: "AccordCore",
+            dependencies: [
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
+        ),
+        // SQLite state through GRDB: items, events, reminder ledger, acknowledgements, audit.
+        .target(
+            name: "AccordStore",
+            dependencies: ["AccordCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // Varlink framing, JSON values and the io.accord.Tracker types, shared by both sides.
+        .target(name: "AccordProtocol", resources: [.copy("io.accord.Tracker.varlink")]),
+        // The running daemon: scheduler, journal, control server, sd_notify, reload.
+        .target(
+            name: "AccordDaemon",
+            dependencies: [
+                "AccordCore", "AccordStore", "AccordProtocol", "CSystemd", "CAccordShim",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Plain-text presentation shared by the two command-line tools.
+        .target(name: "AccordText"),
+        .executableTarget(
+            name: "accordd",
+            dependencies: [
+                "AccordCore", "AccordDaemon", "AccordProtocol", "AccordText",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "accordctl",
+            dependencies: [
+                "AccordProtocol", "AccordText", "CAccordShim",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "AccordCoreTests",
+            dependencies: [
+                "AccordCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(name: "AccordStoreTests", dependencies: ["AccordStore"]),
+        .testTarget(name: "AccordProtocolTests", dependencies: ["AccordProtocol"]),
+        .testTarget(name: "AccordDaemonTests", dependencies: ["AccordDaemon"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

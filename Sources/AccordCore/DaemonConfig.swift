@@ -1,0 +1,83 @@
+import TOMLKit
+
+/// The daemon's own file, `accordd.toml` (DESIGN §3).
+public struct DaemonConfig: Sendable {
+    /// Files or folders of `*.toml`, as written (relative to the config file's folder).
+    public var portfolios: [String]
+    public var catchUp: ISODuration
+    public var adminGroup: String
+    public var stateDirectory: String?
+    public var socket: String?
+    public var notify: NotifyHook?
+
+    public struct NotifyHook: Sendable, Equatable {
+        public var exec: [String]
+        public var timeout: ISODuration
+    }
+
+    public init(portfolios: [String] = ["portfolios"], catchUp: ISODuration = ISODuration(days: 7),
+                adminGroup: String = "accord-admin", stateDirectory: String? = nil, socket: String? = nil,
+                notify: NotifyHook? = nil) {
+        self.portfolios = portfolios; self.catchUp = catchUp; self.adminGroup = adminGroup
+        self.stateDirectory = stateDirectory; self.socket = socket; self.notify = notify
+    }
+
+    static let keys = ["portfolios", "catch-up", "admin-group", "state-directory", "socket", "[notify]"]
+
+    public static func parse(_ text: String, file: String) throws(ConfigProblems) -> DaemonConfig {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigProblems([ConfigProblem(file: file, line: error.source.begin.line, keyPath: "",
+                                                message: "TOML syntax: \(error.description)")])
+        } catch {
+            throw ConfigProblems([ConfigProblem(file: file, keyPath: "", message: "TOML syntax: \(error)")])
+        }
+        let lines = SourceLines(text: text)
+        let top = TableReader(table: root, file: file, path: "", section: "", lines: lines)
+        var config = DaemonConfig()
+        if let portfolios = top.strings("portfolios") {
+            if portfolios.isEmpty { top.problem("portfolios", "names no file or folder") }
+            config.portfolios = portfolios
+        }
+        if let catchUp = top.duration("catch-up") { config.catchUp = catchUp }
+        if let group = top.string("admin-group") {
+            if group.isEmpty { top.problem("admin-group", "must name a group") }
+            config.adminGroup = group
+        }
+        config.stateDirectory = top.string("state-directory")
+        config.socket = top.string("socket")
+        if let stateDirectory = config.stateDirectory, !stateDirectory.hasPrefix("/") {
+            top.problem("state-directory", "must be an absolute path")
+        }
+        if let socket = config.socket, !socket.hasPrefix("/") {
+            top.problem("socket", "must be an absolute path")
+        } else if let socket = config.socket, socket.utf8.count > 107 {
+            top.problem("socket", "is longer than the 107 bytes a Unix socket path may have")
+        }
+        var problems: [ConfigProblem] = []
+        if let value = top.value("notify") {
+            if let table = value.table {
+                let reader = TableReader(table: table, file: file, path: "notify", section: "notify", lines: lines)
+                let exec = reader.strings("exec")
+                if exec == nil, table["exec"] == nil { reader.problem("exec", "is required: the command to run, e.g. [\"/usr/local/bin/accord-notify\"]") }
+                if let exec, exec.isEmpty || exec[0].isEmpty { reader.problem("exec", "must name a program") }
+                if let exec, let program = exec.first, !program.isEmpty, !program.hasPrefix("/") {
+                    reader.problem("exec", "\"\(program)\" must be an absolute path")
+                }
+                let timeout = reader.duration("timeout") ?? ISODuration(seconds: 10)
+                if timeout.isZero { reader.problem("timeout", "must be more than zero") }
+                reader.rejectUnknownKeys(allowed: ["exec", "timeout"])
+                if let exec, reader.problems.isEmpty { config.notify = NotifyHook(exec: exec, timeout: timeout) }
+                problems += reader.problems
+            } else {
+                top.problem("notify", "must be a table: [notify]")
+            }
+        }
+        top.rejectUnknownKeys(allowed: keys)
+        problems = top.problems + problems
+        if !problems.isEmpty { throw ConfigProblems(problems) }
+        return config
+    }
+}

@@ -1,0 +1,218 @@
+/// Something that happened to an item (DESIGN §8 events). Events are append-only.
+public enum EventType: String, Sendable, CaseIterable {
+    case started, completed, dropped, reopened
+    case negotiationStarted = "negotiation-started", concluded, signed
+    case inForce = "in-force", renewed, terminated
+
+    public var isForObjectives: Bool { [.started, .completed, .dropped, .reopened].contains(self) }
+
+    public static func forKind(_ kind: ItemKind) -> [EventType] {
+        allCases.filter { $0.isForObjectives == (kind == .objective) }
+    }
+}
+
+public enum ItemState: String, Sendable, CaseIterable {
+    // objectives
+    case open, inProgress = "in-progress", done, dropped
+    // instruments
+    case planned, negotiating, concluded, signed, inForce = "in-force", expired, terminated
+}
+
+/// A recorded event as the planner needs it.
+public struct ItemEvent: Sendable, Hashable {
+    public var id: Int64
+    public var itemID: String
+    public var type: EventType
+    /// The day it took effect, in the item's zone.
+    public var on: CivilDate
+    public var recordedAt: Instant
+    /// For `renewed` (and optionally `in-force`): the length of the new term.
+    public var term: ISODuration?
+
+    public init(id: Int64, itemID: String, type: EventType, on: CivilDate, recordedAt: Instant, term: ISODuration? = nil) {
+        self.id = id; self.itemID = itemID; self.type = type; self.on = on; self.recordedAt = recordedAt; self.term = term
+    }
+}
+
+/// Why an event cannot be recorded, naming the state and what is allowed from it.
+public struct LifecycleError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var itemID: String
+    public var event: String
+    public var state: ItemState
+    public var allowed: [EventType]
+    public var reason: String
+
+    public var description: String {
+        let allowedText = allowed.isEmpty ? "none" : allowed.map(\.rawValue).joined(separator: ", ")
+        return "\(itemID): cannot record \(event): \(reason) (state \(state.rawValue); allowed: \(allowedText))"
+    }
+}
+
+/// The lifecycle rules of objectives and instruments.
+public enum Lifecycle {
+    public static func initialState(of item: Item) -> ItemState {
+        if item.kind == .objective {
+            switch item.status ?? .open {
+            case .open: return .open
+            case .inProgress: return .inProgress
+            case .done: return .done
+            case .dropped: return .dropped
+            }
+        }
+        return item.inForce == nil ? .planned : .inForce
+    }
+
+    /// The events that may follow a state.
+    public static func allowedEvents(from state: ItemState) -> [EventType] {
+        switch state {
+        case .open: return [.started, .completed, .dropped]
+        case .inProgress: return [.completed, .dropped]
+        case .done, .dropped: return [.reopened]
+        case .planned: return [.negotiationStarted, .concluded, .signed, .inForce, .terminated]
+        case .negotiating: return [.concluded, .signed, .inForce, .terminated]
+        case .concluded: return [.signed, .inForce, .terminated]
+        case .signed: return [.inForce, .terminated]
+        case .inForce, .expired: return [.renewed, .terminated]
+        case .terminated: return []
+        }
+    }
+
+    /// The events that may be recorded next for an item with this history. An in-force
+    /// date that only the file gives is a plan: recording the real one replaces it.
+    public static func allowedEvents(item: Item, timeline: ItemTimeline) -> [EventType] {
+        let state = timeline.latestState
+        var allowed = allowedEvents(from: state)
+        if timeline.inForceOnlyFromFile, state == .inForce, !allowed.contains(.inForce) { allowed.insert(.inForce, at: 0) }
+        return allowed
+    }
+
+    /// Checks that an event may be recorded next and returns the state it leads to.
+    public static func validate(_ type: EventType, item: Item, timeline: ItemTimeline, term: ISODuration?) throws(LifecycleError) -> ItemState {
+        try apply(type, to: timeline.latestState, item: item, term: term,
+                  allowed: allowedEvents(item: item, timeline: timeline))
+    }
+
+    /// The state an event leads to, or why it cannot happen.
+    public static func apply(_ type: EventType, to state: ItemState, item: Item, term: ISODuration?,
+                             allowed: [EventType]? = nil) throws(LifecycleError) -> ItemState {
+        let allowed = allowed ?? allowedEvents(from: state)
+        func fail(_ reason: String) -> LifecycleError {
+            LifecycleError(itemID: item.fullID, event: type.rawValue, state: state, allowed: allowed, reason: reason)
+        }
+        if type.isForObjectives != (item.kind == .objective) {
+            throw fail("\(type.rawValue) is an event for \(type.isForObjectives ? "objectives" : "instruments"), and this is \(item.kind == .objective ? "an objective" : "an instrument")")
+        }
+        guard allowed.contains(type) else { throw fail("not allowed from this state") }
+        if type == .renewed, term == nil, item.term == nil {
+            throw fail("a renewal needs a term (the instrument defines none; give one, e.g. P1Y)")
+        }
+        if let term, type != .renewed, type != .inForce {
+            throw fail("only renewed and in-force take a term (got \(term))")
+        }
+        if let term, term.hasTimePart || term.isZero {
+            throw fail("a term must be a whole number of years, months, weeks or days")
+        }
+        switch type {
+        case .started: return .inProgress
+        case .completed: return .done
+        case .dropped: return .dropped
+        case .reopened: return .open
+        case .negotiationStarted: return .negotiating
+        case .concluded: return .concluded
+        case .signed: return .signed
+        case .inForce, .renewed: return .inForce
+        case .terminated: return .terminated
+        }
+    }
+}
+
+/// One term of an instrument: the half-open interval [start, expiry).
+public struct Term: Sendable, Hashable {
+    public var start: CivilDate
+    public var length: ISODuration
+    public var expiry: CivilDate { start.adding(length) }
+    /// From when its reminders may fire: always for a term the file defines, from the
+    /// effective day of the event otherwise.
+    public var knownFrom: Instant
+    /// When a renewal or a termination took over.
+    public var endedAt: Instant
+}
+
+/// An item's history folded into what the planner and the queries need.
+public struct ItemTimeline: Sendable {
+    /// State changes in effect order; the first at `distantPast`.
+    public private(set) var states: [(at: Instant, state: ItemState)]
+    public private(set) var terms: [Term]
+    public private(set) var terminatedAt: Instant?
+    /// The instrument's in-force date comes from its file, and no event has confirmed it.
+    public private(set) var inForceOnlyFromFile = false
+
+    public init(item: Item, events: [ItemEvent]) {
+        let zone = item.settings.zone
+        let ordered = events.sorted { ($0.on, $0.id) < ($1.on, $1.id) }
+        var states: [(at: Instant, state: ItemState)] = []
+        var terms: [Term] = []
+        var terminatedAt: Instant?
+        var state: ItemState = item.kind == .objective ? Lifecycle.initialState(of: item) : .planned
+        states.append((Instant.distantPast, state))
+        if item.kind.isInstrument, let inForce = item.inForce, let length = item.term {
+            states.append((zone.startOfDay(inForce), .inForce))
+            state = .inForce
+            inForceOnlyFromFile = true
+            terms.append(Term(start: inForce, length: length, knownFrom: .distantPast, endedAt: .distantFuture))
+        }
+        for event in ordered {
+            let effective = zone.startOfDay(event.on)
+            // Events were validated when recorded; an unexpected one still shapes the history.
+            let allowed = inForceOnlyFromFile && state == .inForce ? Lifecycle.allowedEvents(from: state) + [.inForce] : nil
+            let next = (try? Lifecycle.apply(event.type, to: state, item: item, term: event.term, allowed: allowed)) ?? state
+            switch event.type {
+            case .inForce:
+                if inForceOnlyFromFile {  // the recorded date replaces the planned one
+                    terms.removeAll()
+                    states.removeAll { $0.state == .inForce }
+                    state = states.last!.state
+                    inForceOnlyFromFile = false
+                }
+                if let length = event.term ?? item.term {
+                    for index in terms.indices where terms[index].endedAt > effective { terms[index].endedAt = effective }
+                    terms.append(Term(start: event.on, length: length, knownFrom: effective, endedAt: .distantFuture))
+                }
+            case .renewed:
+                if let last = terms.last {
+                    let length = event.term ?? item.term ?? last.length
+                    terms[terms.count - 1].endedAt = min(last.endedAt, effective)
+                    terms.append(Term(start: last.expiry, length: length, knownFrom: effective, endedAt: .distantFuture))
+                }
+            case .terminated:
+                terminatedAt = effective
+                for index in terms.indices where terms[index].endedAt > effective { terms[index].endedAt = effective }
+            default:
+                break
+            }
+            if next != state {
+                state = next
+                states.append((effective, state))
+            }
+        }
+        self.states = states
+        self.terms = terms
+        self.terminatedAt = terminatedAt
+    }
+
+    /// The lifecycle state in effect at an instant (`expired` once the last term ran out).
+    public func state(at instant: Instant, zone: Zone) -> ItemState {
+        var current = states[0].state
+        for change in states where change.at <= instant { current = change.state }
+        if current == .inForce, let last = terms.last, instant >= zone.startOfDay(last.expiry) { return .expired }
+        return current
+    }
+
+    /// The state after every event, whatever its date: what the next event must follow.
+    public var latestState: ItemState { states.last!.state }
+
+    /// The first instant after `instant` at which the state changes, if any.
+    func nextStateChange(after instant: Instant) -> Instant? {
+        states.first { $0.at > instant }?.at
+    }
+}

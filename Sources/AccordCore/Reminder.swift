@@ -1,0 +1,95 @@
+/// One firing of a reminder, ready for the journal (DESIGN §5, §6).
+public struct Reminder: Sendable, Hashable {
+    /// `FULL_ITEM_ID:DEADLINE:DEADLINE_DATE_OR_INSTANT:LEAD`; overdue leads are `+P7D`, `+P14D`, …
+    public let key: String
+    public let itemID: String
+    public let dialogueID: String
+    public let deadline: DeadlineKind
+    public let deadlineTime: DeadlineTime
+    /// When the deadline counts as passed (the end of its day for dates; the start of the
+    /// expiry day for a term, which is half-open).
+    public let deadlineAt: Instant
+    /// `P7D`, `P0D` on the day, `+P7D` once overdue.
+    public let lead: String
+    public let isOverdue: Bool
+    public let fireAt: Instant
+    public let daysLeft: Int
+    public let message: String
+    /// The zone the item's dates are read in, for showing local times.
+    public let zone: Zone
+    /// Which occurrence and which of its firings this is, so the plan can re-time it.
+    let occurrence: Int32
+    let step: Int32
+
+    /// The deadline occurrence this reminder belongs to: catch-up fires only the latest per occurrence.
+    public var occurrenceKey: Substring { key[..<key.lastIndex(of: ":")!] }
+
+    /// Journal priority from days left: 5 above 7, 4 from 1 to 7, 3 at 0 or below.
+    public var priority: Int { Reminder.priority(daysLeft: daysLeft) }
+
+    public static func priority(daysLeft: Int) -> Int {
+        daysLeft > 7 ? 5 : (daysLeft >= 1 ? 4 : 3)
+    }
+
+    public enum Tone: Sendable { case approaching, reached, overdue }
+
+    public var tone: Tone {
+        if isOverdue { return .overdue }
+        return lead == "P0D" ? .reached : .approaching
+    }
+
+    /// The MESSAGE_ID of DESIGN §6 for this reminder.
+    public var messageID: String {
+        switch tone {
+        case .approaching: return MessageID.approaching
+        case .reached: return MessageID.reached
+        case .overdue: return MessageID.overdue
+        }
+    }
+}
+
+/// The journal MESSAGE_IDs of DESIGN §6.
+public enum MessageID {
+    public static let approaching = "db24cfe239bd40298ba9e58943ddbf50"
+    public static let reached = "d5617cbd1e784413882d23c8eabc57bd"
+    public static let overdue = "ce5134ff8f724784b33bf159f42040f5"
+    public static let started = "7542c2242e404e4f9c425c8a0fdab1da"
+    public static let stopping = "e3a87e3eb6b945f08382de3e7ef49db5"
+    public static let reloaded = "a24e9dbbfa61448d85f3a92f695d8a2c"
+    public static let rejected = "9d8a5b038ac74d818278025ffacfe2ab"
+    public static let eventRecorded = "eb00b45bd6bb476a92812f474dd38238"
+}
+
+enum ReminderText {
+    static func days(_ n: Int) -> String { n == 1 ? "1 day" : "\(n) days" }
+
+    /// "in 7 days", "tomorrow", or for instants less than a day ahead "in 5 hours".
+    static func ahead(days: Int, seconds: Int64?) -> String {
+        if days == 1 && seconds == nil { return "tomorrow" }
+        if days >= 1 { return "in \(ReminderText.days(days))" }
+        guard let seconds, seconds > 0 else { return "now" }
+        if seconds >= 3600 { let h = seconds / 3600; return h == 1 ? "in 1 hour" : "in \(h) hours" }
+        if seconds >= 60 { let m = seconds / 60; return m == 1 ? "in 1 minute" : "in \(m) minutes" }
+        return seconds == 1 ? "in 1 second" : "in \(seconds) seconds"
+    }
+
+    static func message(item: String, kind: DeadlineKind, when: String, tone: Reminder.Tone,
+                        days: Int, secondsLeft: Int64?) -> String {
+        let overdueBy = "overdue by \(ReminderText.days(max(1, -days)))"
+        let text: String
+        switch (kind, tone) {
+        case (.due, .approaching): text = "due \(ahead(days: days, seconds: secondsLeft)) (\(when))"
+        case (.due, .reached): text = "due today (\(when))"
+        case (.due, .overdue): text = "\(overdueBy) (due \(when))"
+        case (.signBy, .approaching): text = "to be signed \(ahead(days: days, seconds: secondsLeft)) (by \(when))"
+        case (.signBy, .reached): text = "to be signed today (by \(when))"
+        case (.signBy, .overdue): text = "signature \(overdueBy) (sign-by \(when))"
+        case (.expiry, .approaching): text = "term expires \(ahead(days: days, seconds: secondsLeft)) (\(when))"
+        case (.expiry, _): text = "term has expired (\(when))"
+        case (.renewalNotice, .approaching): text = "renewal decision due \(ahead(days: days, seconds: secondsLeft)) (\(when))"
+        case (.renewalNotice, .reached): text = "renewal decision due today (\(when))"
+        case (.renewalNotice, .overdue): text = "renewal decision \(overdueBy) (due \(when))"
+        }
+        return "\(item): \(text)"
+    }
+}

@@ -1,0 +1,381 @@
+import HeapModule
+
+/// An acknowledgement silences what remains of one deadline occurrence.
+public struct Acknowledgement: Sendable, Hashable {
+    public var itemID: String
+    public var deadline: DeadlineKind
+    /// The occurrence's date or instant, as in reminder keys.
+    public var deadlineTime: String
+    public var at: Instant
+    public init(itemID: String, deadline: DeadlineKind, deadlineTime: String, at: Instant) {
+        self.itemID = itemID; self.deadline = deadline; self.deadlineTime = deadlineTime; self.at = at
+    }
+}
+
+/// A snooze holds an item's reminders in [from, until); the latest held one per deadline fires at `until`.
+public struct Snooze: Sendable, Hashable {
+    public var itemID: String
+    public var from: Instant
+    public var until: Instant
+    public init(itemID: String, from: Instant, until: Instant) { self.itemID = itemID; self.from = from; self.until = until }
+}
+
+/// What happened so far, as far as planning cares.
+public struct History: Sendable {
+    public var events: [ItemEvent]
+    public var acknowledgements: [Acknowledgement]
+    public var snoozes: [Snooze]
+    public init(events: [ItemEvent] = [], acknowledgements: [Acknowledgement] = [], snoozes: [Snooze] = []) {
+        self.events = events; self.acknowledgements = acknowledgements; self.snoozes = snoozes
+    }
+    public static let empty = History()
+}
+
+/// A deadline of an item as it stands at some instant, for queries.
+public struct DeadlineStatus: Sendable, Hashable {
+    public var kind: DeadlineKind
+    public var time: DeadlineTime
+    public var at: Instant
+    public var daysLeft: Int
+    public var passed: Bool
+    public var acknowledged: Bool
+}
+
+/// One deadline of one item, with the firings it may produce.
+struct Occurrence: Sendable {
+    enum Relevance: Sendable {
+        /// Fires while the item's state is one of these.
+        case whileState([ItemState])
+        /// Fires while a term is current: known and not yet renewed or terminated.
+        case term(knownFrom: Instant, endedAt: Instant)
+    }
+
+    let item: Int32
+    let kind: DeadlineKind
+    let time: DeadlineTime
+    let passesAt: Instant
+    /// Lead firings in time order.
+    let leadFires: [(fireAt: Instant, lead: ISODuration)]
+    let overdueEvery: ISODuration?
+    /// Overdue repeats stop here (exclusive): a renewal notice stops when the term expires.
+    let overdueUntil: Instant
+    let relevance: Relevance
+    /// The earliest acknowledgement: nothing fires from then on.
+    let silencedFrom: Instant
+    let keyPrefix: String
+}
+
+/// The reminders that portfolios and history call for (DESIGN §5), as a merge of
+/// per-deadline sequences: finding the next reminder is a heap operation, never a rescan.
+public final class ReminderPlan: Sendable {
+    public let catalog: Catalog
+    public let timelines: [ItemTimeline]
+    let occurrences: [Occurrence]
+    /// Occurrence indices per item, for queries.
+    let occurrencesByItem: [[Int32]]
+    let snoozesByItem: [Int32: [Snooze]]
+
+    public init(catalog: Catalog, history: History = .empty) {
+        self.catalog = catalog
+        var eventsByItem: [String: [ItemEvent]] = [:]
+        for event in history.events { eventsByItem[event.itemID, default: []].append(event) }
+        var acknowledged: [String: Instant] = [:]
+        for ack in history.acknowledgements {
+            let key = "\(ack.itemID):\(ack.deadline.rawValue):\(ack.deadlineTime)"
+            acknowledged[key] = min(acknowledged[key] ?? .distantFuture, ack.at)
+        }
+        var snoozes: [Int32: [Snooze]] = [:]
+        var timelines: [ItemTimeline] = []
+        var occurrences: [Occurrence] = []
+        var byItem: [[Int32]] = []
+        timelines.reserveCapacity(catalog.items.count)
+        for (index, item) in catalog.items.enumerated() {
+            let timeline = ItemTimeline(item: item, events: eventsByItem[item.fullID] ?? [])
+            timelines.append(timeline)
+            let first = occurrences.count
+            ReminderPlan.addOccurrences(of: item, index: Int32(index), timeline: timeline,
+                                        acknowledged: acknowledged, to: &occurrences)
+            byItem.append((first..<occurrences.count).map { Int32($0) })
+        }
+        for snooze in history.snoozes {
+            if case let .found(index) = catalog.lookup(snooze.itemID), snooze.until > snooze.from {
+                snoozes[Int32(index), default: []].append(snooze)
+            }
+        }
+        self.timelines = timelines
+        self.occurrences = occurrences
+        self.occurrencesByItem = byItem
+        self.snoozesByItem = snoozes.mapValues { $0.sorted { $0.from < $1.from } }
+    }
+
+    private static func addOccurrences(of item: Item, index: Int32, timeline: ItemTimeline,
+                                       acknowledged: [String: Instant], to occurrences: inout [Occurrence]) {
+        let settings = item.settings
+        func add(_ kind: DeadlineKind, _ time: DeadlineTime, overdue: Bool, until: Instant = .distantFuture,
+                 relevance: Occurrence.Relevance) {
+            let prefix = "\(item.fullID):\(kind.rawValue):\(time)"
+            let passesAt: Instant
+            switch time {
+            case let .date(date):
+                passesAt = kind == .expiry ? settings.zone.startOfDay(date) : settings.zone.startOfDay(date.adding(days: 1))
+            case let .instant(instant):
+                passesAt = instant
+            }
+            let fires = settings.leads
+                .map { (fireAt: ReminderPlan.fireTime(of: time, lead: $0, settings: settings), lead: $0) }
+                .sorted { ($0.fireAt, $1.lead.approximateSeconds) < ($1.fireAt, $0.lead.approximateSeconds) }
+            occurrences.append(Occurrence(item: index, kind: kind, time: time, passesAt: passesAt, leadFires: fires,
+                                          overdueEvery: overdue ? settings.overdueEvery : nil, overdueUntil: until,
+                                          relevance: relevance, silencedFrom: acknowledged[prefix] ?? .distantFuture,
+                                          keyPrefix: prefix))
+        }
+        if item.kind == .objective {
+            if let due = item.due { add(.due, due, overdue: true, relevance: .whileState([.open, .inProgress])) }
+            return
+        }
+        if let signBy = item.signBy {
+            add(.signBy, signBy, overdue: true, relevance: .whileState([.planned, .negotiating, .concluded]))
+        }
+        for term in timeline.terms {
+            let relevance = Occurrence.Relevance.term(knownFrom: term.knownFrom, endedAt: term.endedAt)
+            let expiry = term.expiry
+            if let notice = item.notice {
+                add(.renewalNotice, .date(expiry.adding(notice, sign: -1)), overdue: true,
+                    until: settings.zone.startOfDay(expiry), relevance: relevance)
+            }
+            add(.expiry, .date(expiry), overdue: false, relevance: relevance)
+        }
+    }
+
+    /// When a reminder `lead` before a deadline fires (DESIGN §4): at `remind-at` on
+    /// (date − lead) for dates, at (instant − lead) for instants. Date parts are counted
+    /// on the calendar in the item's zone, time parts as elapsed time.
+    static func fireTime(of time: DeadlineTime, lead: ISODuration, settings: ReminderSettings) -> Instant {
+        shifted(time, by: lead, sign: -1, settings: settings)
+    }
+
+    static func shifted(_ time: DeadlineTime, by duration: ISODuration, sign: Int, settings: ReminderSettings) -> Instant {
+        let zone = settings.zone
+        let wall: LocalDateTime
+        switch time {
+        case let .date(date):
+            wall = LocalDateTime(date: date.adding(duration, sign: sign), time: settings.remindAt)
+        case let .instant(instant):
+            if duration.years == 0, duration.months == 0, duration.dayCount == 0 {
+                return instant.adding(seconds: Int64(sign) * duration.timeSeconds)
+            }
+            let local = zone.local(at: instant)
+            wall = LocalDateTime(date: local.date.adding(duration, sign: sign), time: local.time)
+        }
+        return zone.instant(for: wall).adding(seconds: Int64(sign) * duration.timeSeconds)
+    }
+
+    // MARK: firings of one occurrence
+
+    /// Fire time of a step: leads first, then overdue repeats n = 1, 2, … (nil when there are no more).
+    func fireAt(_ occurrence: Occurrence, step: Int) -> Instant? {
+        if step < occurrence.leadFires.count { return occurrence.leadFires[step].fireAt }
+        guard let every = occurrence.overdueEvery else { return nil }
+        let n = step - occurrence.leadFires.count + 1
+        let settings = catalog.items[Int(occurrence.item)].settings
+        let fire = ReminderPlan.shifted(occurrence.time, by: every.times(n), sign: 1, settings: settings)
+        return fire < occurrence.overdueUntil ? fire : nil
+    }
+
+    /// The first step firing at or after `instant`.
+    func firstStep(_ occurrence: Occurrence, notBefore instant: Instant) -> Int? {
+        for (index, fire) in occurrence.leadFires.enumerated() where fire.fireAt >= instant { return index }
+        guard let every = occurrence.overdueEvery else { return nil }
+        let leads = occurrence.leadFires.count
+        // Jump close to the answer instead of walking years of weekly repeats.
+        let span = instant.seconds - occurrence.passesAt.seconds
+        var n = max(1, Int(span / max(60, every.approximateSeconds)) - 2)
+        while let fire = fireAt(occurrence, step: leads + n - 1) {
+            if fire >= instant { return leads + n - 1 }
+            n += 1
+        }
+        return nil
+    }
+
+    enum Verdict { case fires, suppressed, finished }
+
+    /// Whether a firing at `instant` still matters (DESIGN §5).
+    func verdict(_ occurrence: Occurrence, at instant: Instant, overdue: Bool) -> Verdict {
+        if instant >= occurrence.silencedFrom { return .finished }
+        if overdue, instant >= occurrence.overdueUntil { return .finished }
+        switch occurrence.relevance {
+        case let .term(knownFrom, endedAt):
+            if instant >= endedAt { return .finished }
+            return instant >= knownFrom ? .fires : .suppressed
+        case let .whileState(states):
+            let timeline = timelines[Int(occurrence.item)]
+            let zone = catalog.items[Int(occurrence.item)].settings.zone
+            if states.contains(timeline.state(at: instant, zone: zone)) { return .fires }
+            return timeline.nextStateChange(after: instant) == nil ? .finished : .suppressed
+        }
+    }
+
+    /// The reminder for a step, as it reads when it fires at `fireAt`.
+    func reminder(occurrence index: Int32, step: Int, firingAt fireAt: Instant) -> Reminder {
+        let occurrence = occurrences[Int(index)]
+        let item = catalog.items[Int(occurrence.item)]
+        let overdue = step >= occurrence.leadFires.count
+        let label: String
+        if overdue {
+            label = "+" + occurrence.overdueEvery!.times(step - occurrence.leadFires.count + 1).description
+        } else {
+            label = occurrence.leadFires[step].lead.description
+        }
+        let daysLeft: Int
+        let secondsLeft: Int64?
+        let when: String
+        switch occurrence.time {
+        case let .date(date):
+            daysLeft = item.settings.zone.local(at: fireAt).date.days(until: date)
+            secondsLeft = nil
+            when = date.description
+        case let .instant(instant):
+            secondsLeft = instant.seconds - fireAt.seconds
+            daysLeft = Int(secondsLeft! / 86_400)
+            when = instant.rfc3339
+        }
+        let tone: Reminder.Tone = overdue ? .overdue : (label == "P0D" ? .reached : .approaching)
+        return Reminder(key: occurrence.keyPrefix + ":" + label, itemID: item.fullID, dialogueID: item.dialogueID,
+                        deadline: occurrence.kind, deadlineTime: occurrence.time, deadlineAt: occurrence.passesAt,
+                        lead: label, isOverdue: overdue, fireAt: fireAt, daysLeft: daysLeft,
+                        message: ReminderText.message(item: item.fullID, kind: occurrence.kind, when: when, tone: tone,
+                                                      days: daysLeft, secondsLeft: secondsLeft),
+                        zone: item.settings.zone, occurrence: index, step: Int32(step))
+    }
+
+    /// The same reminder (same key) as it reads when it fires late, e.g. on catch-up.
+    public func retimed(_ reminder: Reminder, firingAt instant: Instant) -> Reminder {
+        self.reminder(occurrence: reminder.occurrence, step: Int(reminder.step), firingAt: instant)
+    }
+
+    // MARK: the whole plan
+
+    /// The reminders firing in [from, until), in firing order.
+    public func reminders(from: Instant, until: Instant) -> [Reminder] {
+        var cursor = self.cursor(from: from)
+        var result: [Reminder] = []
+        while let next = cursor.peekFireAt(), next < until, let reminder = cursor.next() { result.append(reminder) }
+        return result
+    }
+
+    /// A cursor over every reminder firing at or after `instant`.
+    public func cursor(from instant: Instant) -> PlanCursor { PlanCursor(plan: self, from: instant) }
+
+    /// Number of deadline occurrences: the size of the cursor's heap.
+    public var occurrenceCount: Int { occurrences.count }
+
+    // MARK: queries
+
+    /// The item's deadlines that still matter at `now`, in time order.
+    public func deadlines(ofItem index: Int, at now: Instant) -> [DeadlineStatus] {
+        occurrencesByItem[index].compactMap { occurrenceIndex -> DeadlineStatus? in
+            let occurrence = occurrences[Int(occurrenceIndex)]
+            let acknowledged = now >= occurrence.silencedFrom
+            switch verdict(occurrence, at: now, overdue: false) {
+            case .fires: break
+            case .suppressed where now < occurrence.passesAt: break  // not yet known, still ahead
+            default: if !acknowledged { return nil }
+            }
+            if acknowledged, now >= occurrence.passesAt.adding(seconds: 30 * 86_400) { return nil }
+            let item = catalog.items[index]
+            let days: Int
+            switch occurrence.time {
+            case let .date(date): days = item.settings.zone.local(at: now).date.days(until: date)
+            case let .instant(instant): days = Int((instant.seconds - now.seconds) / 86_400)
+            }
+            return DeadlineStatus(kind: occurrence.kind, time: occurrence.time, at: occurrence.passesAt,
+                                  daysLeft: days, passed: now >= occurrence.passesAt, acknowledged: acknowledged)
+        }
+        .sorted { $0.at < $1.at }
+    }
+
+    /// The deadline to act on first: the earliest passed and unacknowledged one, else the next ahead.
+    public func mostPressingDeadline(ofItem index: Int, at now: Instant) -> DeadlineStatus? {
+        let all = deadlines(ofItem: index, at: now).filter { !$0.acknowledged }
+        return all.first { $0.passed } ?? all.first
+    }
+
+    public func state(ofItem index: Int, at now: Instant) -> ItemState {
+        timelines[index].state(at: now, zone: catalog.items[index].settings.zone)
+    }
+}
+
+/// Walks a plan in firing order. Cheap: one heap entry per deadline occurrence.
+public struct PlanCursor: Sendable {
+    struct Entry: Comparable {
+        var fireAt: Int64
+        var occurrence: Int32
+        var step: Int32
+        /// A snoozed reminder released at the end of its snooze.
+        var released: Bool
+        static func < (a: Entry, b: Entry) -> Bool {
+            (a.fireAt, a.occurrence, a.step) < (b.fireAt, b.occurrence, b.step)
+        }
+    }
+
+    let plan: ReminderPlan
+    private var heap: Heap<Entry>
+    private var ready: Reminder?
+    /// Per occurrence: the latest step held by a snooze, released at the snooze's end.
+    private var held: [Int32: Int32] = [:]
+
+    init(plan: ReminderPlan, from instant: Instant) {
+        self.plan = plan
+        var entries: [Entry] = []
+        entries.reserveCapacity(plan.occurrences.count)
+        for (index, occurrence) in plan.occurrences.enumerated() {
+            if let step = plan.firstStep(occurrence, notBefore: instant), let fire = plan.fireAt(occurrence, step: step) {
+                entries.append(Entry(fireAt: fire.seconds, occurrence: Int32(index), step: Int32(step), released: false))
+            }
+        }
+        heap = Heap(entries)
+    }
+
+    /// When the next reminder fires, without consuming it.
+    public mutating func peekFireAt() -> Instant? {
+        if ready == nil { ready = advance() }
+        return ready?.fireAt
+    }
+
+    public mutating func next() -> Reminder? {
+        if let reminder = ready ?? advance() {
+            ready = nil
+            return reminder
+        }
+        return nil
+    }
+
+    private mutating func advance() -> Reminder? {
+        while let entry = heap.popMin() {
+            let occurrence = plan.occurrences[Int(entry.occurrence)]
+            let fireAt = Instant(seconds: entry.fireAt)
+            if entry.released {
+                guard let step = held.removeValue(forKey: entry.occurrence) else { continue }
+                let overdue = Int(step) >= occurrence.leadFires.count
+                if plan.verdict(occurrence, at: fireAt, overdue: overdue) == .fires {
+                    return plan.reminder(occurrence: entry.occurrence, step: Int(step), firingAt: fireAt)
+                }
+                continue
+            }
+            let overdue = Int(entry.step) >= occurrence.leadFires.count
+            let verdict = plan.verdict(occurrence, at: fireAt, overdue: overdue)
+            if verdict != .finished, let nextFire = plan.fireAt(occurrence, step: Int(entry.step) + 1) {
+                heap.insert(Entry(fireAt: nextFire.seconds, occurrence: entry.occurrence, step: entry.step + 1, released: false))
+            }
+            guard verdict == .fires else { continue }
+            if let snooze = plan.snoozesByItem[occurrence.item]?.first(where: { $0.from <= fireAt && fireAt < $0.until }) {
+                if held.updateValue(entry.step, forKey: entry.occurrence) == nil {
+                    heap.insert(Entry(fireAt: snooze.until.seconds, occurrence: entry.occurrence, step: entry.step, released: true))
+                }
+                continue
+            }
+            return plan.reminder(occurrence: entry.occurrence, step: Int(entry.step), firingAt: fireAt)
+        }
+        return nil
+    }
+}

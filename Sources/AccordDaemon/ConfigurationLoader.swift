@@ -1,0 +1,124 @@
+import AccordCore
+import Glibc
+
+/// Everything the daemon reads from files, loaded and checked as one unit, so that a
+/// reload either takes all of it or none of it.
+public struct LoadedConfiguration: Sendable {
+    public var configFile: String
+    public var config: DaemonConfig
+    public var portfolioFiles: [String]
+    public var catalog: Catalog
+}
+
+/// Reads `accordd.toml` and the portfolios it names (DESIGN §2, §3).
+public enum ConfigurationLoader {
+    /// Larger files are refused: a portfolio is a few kilobytes; 100,000 items fit in 16 MB.
+    public static let maximumFileSize = 16 * 1024 * 1024
+
+    /// Loads a daemon configuration file and every portfolio it names.
+    public static func load(configFile: String) -> Result<LoadedConfiguration, ConfigProblems> {
+        let config: DaemonConfig
+        do throws(ConfigProblems) {
+            config = try DaemonConfig.parse(try readText(configFile), file: configFile)
+        } catch {
+            return .failure(error)
+        }
+        let base = directory(of: configFile)
+        let paths = config.portfolios.map { $0.hasPrefix("/") ? $0 : base + "/" + $0 }
+        return loadPortfolios(paths, origin: configFile).map { files, catalog in
+            LoadedConfiguration(configFile: configFile, config: config, portfolioFiles: files, catalog: catalog)
+        }
+    }
+
+    /// Loads portfolio files, or folders of `*.toml`, without a daemon configuration.
+    public static func loadPortfolios(_ paths: [String], origin: String? = nil) -> Result<([String], Catalog), ConfigProblems> {
+        var problems: [ConfigProblem] = []
+        var files: [String] = []
+        for path in paths {
+            var info = stat()
+            if stat(path, &info) != 0 {
+                let reason = String(cString: strerror(errno))
+                problems.append(ConfigProblem(file: origin ?? path, keyPath: origin == nil ? "" : "portfolios",
+                                              message: "cannot read \(path): \(reason)"))
+                continue
+            }
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                switch tomlFiles(in: path) {
+                case let .success(found):
+                    if found.isEmpty {
+                        problems.append(ConfigProblem(file: origin ?? path, keyPath: origin == nil ? "" : "portfolios",
+                                                      message: "\(path) holds no *.toml file"))
+                    }
+                    files += found
+                case let .failure(problem): problems.append(problem)
+                }
+            } else {
+                files.append(path)
+            }
+        }
+        var portfolios: [Portfolio] = []
+        for file in files {
+            do throws(ConfigProblems) {
+                portfolios.append(try PortfolioParser.parse(try readText(file), file: file))
+            } catch {
+                problems += error.problems
+            }
+        }
+        if !problems.isEmpty { return .failure(ConfigProblems(problems)) }
+        do {
+            return .success((files, try Catalog(portfolios: portfolios)))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// The `*.toml` files of a folder, sorted so that every load sees the same order.
+    static func tomlFiles(in folder: String) -> Result<[String], ConfigProblem> {
+        guard let dir = opendir(folder) else {
+            return .failure(ConfigProblem(file: folder, keyPath: "", message: "cannot list the folder: \(String(cString: strerror(errno)))"))
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            if name.hasSuffix(".toml"), !name.hasPrefix(".") { names.append(name) }
+        }
+        return .success(names.sorted().map { folder + "/" + $0 })
+    }
+
+    /// Reads a whole file as UTF-8, with errors that name the file and the reason.
+    static func readText(_ path: String) throws(ConfigProblems) -> String {
+        func fail(_ message: String) -> ConfigProblems {
+            ConfigProblems([ConfigProblem(file: path, keyPath: "", message: message)])
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        if fd < 0 { throw fail("cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw fail("cannot stat: \(String(cString: strerror(errno)))") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw fail("is not a regular file") }
+        guard Int(info.st_size) <= maximumFileSize else {
+            throw fail("is \(info.st_size) bytes, more than the \(maximumFileSize) allowed")
+        }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var filled = 0
+        while filled < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if n < 0, errno == EINTR { continue }
+            if n < 0 { throw fail("cannot read: \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            filled += n
+        }
+        bytes.removeLast(bytes.count - filled)
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw fail("is not valid UTF-8") }
+        if text.utf8.contains(0) { throw fail("contains a NUL byte") }
+        return text
+    }
+}

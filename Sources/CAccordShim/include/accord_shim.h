@@ -1,0 +1,22 @@
+#ifndef ACCORD_SHIM_H
+#define ACCORD_SHIM_H
+#include <sys/types.h>
+#include <stdint.h>
+
+/// Peer credentials of a connected Unix socket (SO_PEERCRED). Returns 0 or -errno.
+int accord_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
+
+/// accept4 with SOCK_NONBLOCK|SOCK_CLOEXEC. Returns the fd or -1 with errno set.
+int accord_accept_nonblocking(int listen_fd);
+
+/// A CLOCK_REALTIME timerfd armed far in the future with TFD_TIMER_CANCEL_ON_SET,
+/// so that a read fails with ECANCELED when the wall clock is set. Returns fd or -errno.
+int accord_clock_change_fd(void);
+
+/// Re-arms the timerfd after a clock change was reported. Returns 0 or -errno.
+int accord_clock_change_rearm(int fd);
+
+/// Sends with MSG_NOSIGNAL|MSG_DONTWAIT so that a vanished client never raises SIGPIPE.
+ssize_t accord_send(int fd, const void *buf, size_t len);
+
+#endif
