@@ -117,3 +117,11 @@ public final class Zone: Hashable, Sendable, CustomStringConvertible {
 extension CivilDate {
     var secondsAtMidnight: Int64 { Int64(daysSinceEpoch) * 86_400 }
 }
+
+extension Zone {
+    /// `instant` + `duration`: date parts on this zone's calendar, time parts as elapsed time.
+    public func adding(_ duration: ISODuration, to instant: Instant, sign: Int = 1) -> Instant {
+        ReminderPlan.shifted(.instant(instant), by: duration, sign: sign,
+                             settings: ReminderSettings(zone: self, leads: [], overdueEvery: nil))
+    }
+}

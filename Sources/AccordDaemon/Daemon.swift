@@ -1,0 +1,261 @@
+import AccordCore
+import AccordStore
+import CAccordShim
+import Dispatch
+import Glibc
+import Logging
+
+/// The running daemon: wires the engine to one wall-clock timer, the journal, systemd,
+/// signals and the control socket. Everything runs on one serial queue, so requests,
+/// firings and reloads never interleave.
+public final class Daemon: @unchecked Sendable {
+    // @unchecked: every mutable property is touched only on `queue`.
+    let queue = DispatchQueue(label: "accordd")
+    let configFile: String
+    let journal: SystemJournal
+    let logger: Logger
+    let service = ServiceManager()
+    let clock: any WallClock
+    var engine: ReminderEngine!
+    var paths: DaemonPaths!
+    var control: ControlServer?
+    var hooks: NotifyHookRunner?
+    private var timer: DispatchSourceTimer?
+    private var watchdog: DispatchSourceTimer?
+    private var signalSources: [DispatchSourceSignal] = []
+    private var clockSource: DispatchSourceRead?
+    private var clockFD: Int32 = -1
+    /// Wall and monotonic readings taken together, to tell how far a clock change moved.
+    private var lastReading: (wall: Double, monotonic: Double) = (0, 0)
+    public let startedAt: Instant
+
+    public init(configFile: String, clock: any WallClock = SystemClock()) {
+        self.configFile = configFile
+        self.clock = clock
+        journal = SystemJournal(echoToStderr: isatty(2) != 0)
+        let sink = journal
+        LoggingSystem.bootstrap { label in JournalLogHandler(label: label, sink: sink) }
+        logger = Logger(label: "accordd")
+        startedAt = clock.now()
+    }
+
+    /// Starts and never returns; exits 0 on SIGTERM or SIGINT, non-zero when it cannot start.
+    public func runForever() -> Never {
+        queue.async { self.start() }
+        dispatchMain()
+    }
+
+    private func fail(_ message: String, exitCode: Int32) -> Never {
+        logger.critical("\(message)")
+        if !journal.toJournal || isatty(2) == 0 { writeStderr("accordd: \(message)\n") }
+        exit(exitCode)
+    }
+
+    private func start() {
+        for signalNumber in [SIGPIPE, SIGHUP, SIGTERM, SIGINT] { signal(signalNumber, SIG_IGN) }
+        let loaded: LoadedConfiguration
+        switch ConfigurationLoader.load(configFile: configFile) {
+        case let .failure(problems):
+            writeStderr(problems.problems.map { "accordd: \($0)\n" }.joined())
+            journal.send(JournalEntry(message: "accordd cannot start: configuration rejected (\(problems.problems.count) problem(s)): "
+                                      + problems.problems.map(\.description).joined(separator: "; "),
+                                      priority: 3, messageID: MessageID.rejected,
+                                      fields: [("ACCORD_PROBLEMS", problems.description)]))
+            exit(78)
+        case let .success(value):
+            loaded = value
+        }
+        let paths = DaemonPaths.resolve(config: loaded.config, environment: DaemonPaths.processEnvironment, isRoot: getuid() == 0)
+        self.paths = paths
+        let made = makeDirectories(paths.stateDirectory, mode: 0o750)
+        if made != 0 { fail("cannot create the state directory \(paths.stateDirectory): \(String(cString: strerror(made)))", exitCode: 73) }
+        let store: StateStore
+        do {
+            store = try StateStore(path: paths.stateFile)
+        } catch {
+            fail("cannot open the state database: \(error)", exitCode: 74)
+        }
+        do {
+            engine = try ReminderEngine(configuration: loaded, store: store, clock: clock, journal: journal,
+                                        lookup: JournalReader(), logger: logger)
+        } catch {
+            fail("cannot read the state database: \(error)", exitCode: 74)
+        }
+        if let hook = loaded.config.notify { hooks = NotifyHookRunner(hook: hook, queue: queue, logger: logger) }
+        engine.onFired = { [unowned self] reminder, catchUp in self.fired(reminder, catchUp: catchUp) }
+
+        do {
+            control = try ControlServer(daemon: self, inherited: service.inheritedListener(), path: paths.socket)
+        } catch {
+            fail("cannot listen on the control socket: \(error)", exitCode: 71)
+        }
+
+        let round = engine.processDue()
+        installSignals()
+        installClockWatch()
+        installWatchdog()
+        armTimer()
+        let catalog = loaded.catalog
+        journal.send(JournalEntry(
+            message: "accordd started: \(catalog.portfolios.count) portfolio(s), \(catalog.objectiveCount) objective(s), "
+                + "\(catalog.instrumentCount) instrument(s); \(round.catchUp.count) caught up, \(round.missed.count) missed; "
+                + nextReminderText() + "; state \(paths.stateFile), socket \(control?.path ?? paths.socket)",
+            priority: 5, messageID: MessageID.started,
+            fields: [("ACCORD_CONFIG", configFile), ("ACCORD_STATE", paths.stateFile), ("ACCORD_SOCKET", control?.path ?? paths.socket)]))
+        service.ready(status: statusText())
+    }
+
+    func nextReminderText() -> String {
+        guard let next = engine.peekNext() else { return "no reminder ahead" }
+        return "next reminder \(next.fireAt.rfc3339) \(next.key)"
+    }
+
+    func statusText() -> String {
+        let catalog = engine.configuration.catalog
+        return "\(catalog.objectiveCount + catalog.instrumentCount) items; " + nextReminderText()
+    }
+
+    // MARK: the timer
+
+    /// Arms the one timer at the next reminder; with none ahead it sleeps indefinitely.
+    func armTimer() {
+        if timer == nil {
+            let source = DispatchSource.makeTimerSource(flags: .strict, queue: queue)
+            source.setEventHandler { [unowned self] in self.timerFired() }
+            source.schedule(wallDeadline: .distantFuture, leeway: .nanoseconds(0))
+            source.resume()
+            timer = source
+        }
+        if let next = engine.nextFireAt() {
+            let deadline = DispatchWallTime(timespec: timespec(tv_sec: Int(next.seconds), tv_nsec: 0))
+            timer!.schedule(wallDeadline: deadline, leeway: .nanoseconds(0))
+        } else {
+            timer!.schedule(wallDeadline: .distantFuture, leeway: .nanoseconds(0))
+        }
+        service.status(statusText())
+    }
+
+    private func timerFired() {
+        engine.processDue()
+        armTimer()
+    }
+
+    private func fired(_ reminder: Reminder, catchUp: Bool) {
+        if hooks != nil { hooks!.run(JournalEntry.reminder(reminder, catchUp: catchUp)) }
+        control?.broadcast(reminder, catchUp: catchUp)
+    }
+
+    // MARK: signals, reload and stop
+
+    private func installSignals() {
+        for (number, handler) in [(SIGHUP, { [unowned self] in _ = self.reload() }),
+                                  (SIGTERM, { [unowned self] in self.stop("SIGTERM") }),
+                                  (SIGINT, { [unowned self] in self.stop("SIGINT") })] as [(Int32, () -> Void)] {
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler(handler: handler)
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+
+    /// Re-reads everything. Any error leaves the running plan untouched. Returns the problems.
+    func reload() -> [ConfigProblem] {
+        service.reloading()
+        defer { service.ready(status: statusText()) }
+        switch ConfigurationLoader.load(configFile: configFile) {
+        case let .failure(problems):
+            journal.send(JournalEntry(
+                message: "configuration rejected, the running plan is unchanged: \(problems.problems.count) problem(s): "
+                    + problems.problems.map(\.description).joined(separator: "; "),
+                priority: 3, messageID: MessageID.rejected,
+                fields: [("ACCORD_PROBLEMS", problems.description), ("ACCORD_CONFIG", configFile)]))
+            return problems.problems
+        case let .success(loaded):
+            if loaded.config.stateDirectory != engine.configuration.config.stateDirectory
+                || loaded.config.socket != engine.configuration.config.socket {
+                logger.warning("state-directory and socket changes take effect at the next start")
+            }
+            do {
+                try engine.reload(loaded)
+            } catch {
+                logger.error("reload failed writing the state database; the running plan is unchanged", metadata: ["ERROR": "\(error)"])
+                return [ConfigProblem(file: paths.stateFile, keyPath: "", message: "\(error)")]
+            }
+            if let hook = loaded.config.notify {
+                if hooks == nil { hooks = NotifyHookRunner(hook: hook, queue: queue, logger: logger) } else { hooks!.hook = hook }
+            } else {
+                hooks = nil
+            }
+            let catalog = loaded.catalog
+            journal.send(JournalEntry(
+                message: "configuration reloaded: \(catalog.portfolios.count) portfolio(s), \(catalog.objectiveCount) objective(s), "
+                    + "\(catalog.instrumentCount) instrument(s); " + nextReminderText(),
+                priority: 5, messageID: MessageID.reloaded, fields: [("ACCORD_CONFIG", configFile)]))
+            armTimer()
+            return []
+        }
+    }
+
+    private func stop(_ reason: String) {
+        service.stopping()
+        journal.send(JournalEntry(message: "accordd stopping (\(reason))", priority: 5, messageID: MessageID.stopping))
+        control?.close()
+        try? engine.store.close()
+        exit(0)
+    }
+
+    // MARK: clock changes and the watchdog
+
+    /// Like systemd: a CLOCK_REALTIME timerfd with TFD_TIMER_CANCEL_ON_SET reports every
+    /// change of the wall clock; the plan is re-read from the ledger and the timer re-armed.
+    private func installClockWatch() {
+        clockFD = accord_clock_change_fd()
+        guard clockFD >= 0 else {
+            logger.warning("cannot watch for wall-clock changes: \(String(cString: strerror(-clockFD)))")
+            return
+        }
+        lastReading = Daemon.readClocks()
+        let source = DispatchSource.makeReadSource(fileDescriptor: clockFD, queue: queue)
+        source.setEventHandler { [unowned self] in self.clockChanged() }
+        source.resume()
+        clockSource = source
+    }
+
+    static func readClocks() -> (wall: Double, monotonic: Double) {
+        var wall = timespec(), monotonic = timespec()
+        clock_gettime(CLOCK_REALTIME, &wall)
+        clock_gettime(CLOCK_MONOTONIC, &monotonic)
+        return (Double(wall.tv_sec) + Double(wall.tv_nsec) / 1e9, Double(monotonic.tv_sec) + Double(monotonic.tv_nsec) / 1e9)
+    }
+
+    private func clockChanged() {
+        var expirations: UInt64 = 0
+        let n = read(clockFD, &expirations, 8)
+        guard n < 0, errno == ECANCELED else { return }
+        _ = accord_clock_change_rearm(clockFD)
+        let now = Daemon.readClocks()
+        let expected = lastReading.wall + (now.monotonic - lastReading.monotonic)
+        let moved = now.wall - expected
+        lastReading = now
+        logger.notice("the wall clock changed by \(Int((moved).rounded())) s (\(moved >= 0 ? "forward" : "backward")); re-planning",
+                      metadata: ["ACCORD_CLOCK_DELTA": "\(Int(moved.rounded()))"])
+        do { try engine.replan() } catch { logger.error("re-planning failed", metadata: ["ERROR": "\(error)"]) }
+        armTimer()
+    }
+
+    private func installWatchdog() {
+        guard let usec = service.watchdogInterval else { return }
+        let source = DispatchSource.makeTimerSource(queue: queue)
+        let interval = DispatchTimeInterval.microseconds(Int(usec / 2))
+        source.schedule(deadline: .now() + interval, repeating: interval)
+        source.setEventHandler { [service] in service.watchdogPing() }
+        source.resume()
+        service.watchdogPing()
+        watchdog = source
+    }
+}
+
+func writeStderr(_ text: String) {
+    let bytes = Array(text.utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress!, $0.count) }
+}

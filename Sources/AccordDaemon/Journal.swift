@@ -1,0 +1,98 @@
+import AccordCore
+import CSystemd
+import Glibc
+
+/// One structured journal entry: field names must be `[A-Z0-9_]`, or journald drops them.
+public struct JournalEntry: Sendable {
+    public var fields: [(name: String, value: String)]
+
+    public init(message: String, priority: Int, messageID: String? = nil, fields extra: [(String, String)] = []) {
+        fields = [("MESSAGE", message), ("PRIORITY", String(priority)), ("SYSLOG_IDENTIFIER", "accordd")]
+        if let messageID { fields.append(("MESSAGE_ID", messageID)) }
+        for (name, value) in extra { fields.append((JournalEntry.sanitize(name), value)) }
+    }
+
+    public subscript(name: String) -> String? { fields.first { $0.name == name }?.value }
+
+    /// Upper-cases and replaces anything outside `[A-Z0-9_]`, so no field is silently lost.
+    public static func sanitize(_ name: String) -> String {
+        var result = ""
+        for scalar in name.unicodeScalars {
+            switch scalar {
+            case "A"..."Z", "0"..."9", "_": result.unicodeScalars.append(scalar)
+            case "a"..."z": result += String(scalar).uppercased()
+            default: result += "_"
+            }
+        }
+        if result.isEmpty || result.first == "_" || result.first!.isNumber { result = "X" + result }
+        return result
+    }
+
+    /// The fields DESIGN §6 puts on every reminder.
+    public static func reminder(_ reminder: Reminder, catchUp: Bool) -> JournalEntry {
+        JournalEntry(message: reminder.message, priority: reminder.priority, messageID: reminder.messageID, fields: [
+            ("ACCORD_ITEM", reminder.itemID),
+            ("ACCORD_DIALOGUE", reminder.dialogueID),
+            ("ACCORD_DEADLINE", reminder.deadline.rawValue),
+            ("ACCORD_DEADLINE_AT", reminder.deadlineAt.rfc3339),
+            ("ACCORD_LEAD", reminder.lead),
+            ("ACCORD_DAYS_LEFT", String(reminder.daysLeft)),
+            ("ACCORD_REMINDER", reminder.key),
+            ("ACCORD_CATCHUP", catchUp ? "1" : "0"),
+            ("ACCORD_FIRE_AT", reminder.fireAt.rfc3339),
+        ])
+    }
+}
+
+/// Where entries go. The real one is the journal; tests collect them.
+public protocol JournalSink: AnyObject, Sendable {
+    /// Returns false when the entry could not be handed over.
+    @discardableResult func send(_ entry: JournalEntry) -> Bool
+}
+
+/// Writes to journald through `sd_journal_sendv`, or to standard error where no journal
+/// socket exists, so that accordd runs on any machine.
+public final class SystemJournal: JournalSink, @unchecked Sendable {
+    // @unchecked: immutable after init; sd_journal_sendv is thread-safe.
+    public let toJournal: Bool
+    /// Also print each entry on standard error (when someone watches a terminal).
+    public let echoToStderr: Bool
+
+    public init(socketPath: String = "/run/systemd/journal/socket", echoToStderr: Bool = false) {
+        var info = stat()
+        toJournal = stat(socketPath, &info) == 0 && (info.st_mode & S_IFMT) == S_IFSOCK
+        self.echoToStderr = echoToStderr
+    }
+
+    @discardableResult
+    public func send(_ entry: JournalEntry) -> Bool {
+        guard toJournal else { return sendToStderr(entry) }
+        if echoToStderr { _ = sendToStderr(entry) }
+        return sendToJournal(entry)
+    }
+
+    private func sendToJournal(_ entry: JournalEntry) -> Bool {
+        // One contiguous buffer holding every "NAME=value"; iovecs point into it.
+        var buffer: [UInt8] = []
+        var ranges: [Range<Int>] = []
+        for field in entry.fields {
+            let start = buffer.count
+            buffer += field.name.utf8
+            buffer.append(UInt8(ascii: "="))
+            buffer += field.value.utf8
+            ranges.append(start..<buffer.count)
+        }
+        return buffer.withUnsafeMutableBytes { raw -> Bool in
+            var vectors = ranges.map { iovec(iov_base: raw.baseAddress! + $0.lowerBound, iov_len: $0.count) }
+            return sd_journal_sendv(&vectors, Int32(vectors.count)) >= 0
+        }
+    }
+
+    private func sendToStderr(_ entry: JournalEntry) -> Bool {
+        var line = "accordd[\(getpid())]: <\(entry["PRIORITY"] ?? "6")> \(entry["MESSAGE"] ?? "")"
+        if let key = entry["ACCORD_REMINDER"] { line += " [\(key)\(entry["ACCORD_CATCHUP"] == "1" ? ", catch-up" : "")]" }
+        line += "\n"
+        let bytes = Array(line.utf8)
+        return bytes.withUnsafeBytes { write(2, $0.baseAddress!, $0.count) } == bytes.count
+    }
+}

@@ -1,0 +1,47 @@
+import AccordCore
+import Glibc
+
+/// Where the daemon keeps its state and its socket (DESIGN §2).
+public struct DaemonPaths: Sendable, Equatable {
+    public var stateDirectory: String
+    public var socket: String
+    public var stateFile: String { stateDirectory + "/state.sqlite" }
+
+    /// The configuration's overrides first, then systemd's directories, then the places for
+    /// root, then the user's XDG directories.
+    public static func resolve(config: DaemonConfig, environment: [String: String], isRoot: Bool) -> DaemonPaths {
+        func first(_ list: String?) -> String? {
+            list?.split(separator: ":").first.map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        }
+        let home = environment["HOME"] ?? "/tmp"
+        let state = config.stateDirectory
+            ?? first(environment["STATE_DIRECTORY"])
+            ?? (isRoot ? "/var/lib/accord" : (environment["XDG_STATE_HOME"].map { $0 + "/accord" } ?? home + "/.local/state/accord"))
+        let runtime = first(environment["RUNTIME_DIRECTORY"])
+            ?? (isRoot ? "/run/accord" : (environment["XDG_RUNTIME_DIR"].map { $0 + "/accord" } ?? "/tmp/accord-\(getuid())"))
+        return DaemonPaths(stateDirectory: state, socket: config.socket ?? runtime + "/io.accord.Tracker")
+    }
+
+    public static var processEnvironment: [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+}
+
+/// `mkdir -p` with a mode for the directories created.
+func makeDirectories(_ path: String, mode: mode_t) -> Int32 {
+    var current = path.hasPrefix("/") ? "" : "."
+    for component in path.split(separator: "/") {
+        current += "/" + component
+        if mkdir(current, mode) != 0 && errno != EEXIST { return errno }
+    }
+    return 0
+}

@@ -1,0 +1,284 @@
+import AccordCore
+import AccordStore
+import Logging
+
+/// Why a request to the engine failed; the control channel maps each to a Varlink error.
+public enum EngineError: Error, Sendable, CustomStringConvertible {
+    case noSuchItem(String)
+    case ambiguousItem(String, candidates: [String])
+    case invalidEvent(id: String, event: String, state: String, allowed: [String], reason: String)
+    case invalidParameter(name: String, reason: String)
+    case storage(StoreError)
+
+    public var description: String {
+        switch self {
+        case let .noSuchItem(id): return "no item \"\(id)\""
+        case let .ambiguousItem(id, candidates): return "\"\(id)\" is ambiguous: \(candidates.joined(separator: ", "))"
+        case let .invalidEvent(id, event, state, allowed, reason):
+            return "\(id): cannot record \(event): \(reason) (state \(state); allowed: \(allowed.isEmpty ? "none" : allowed.joined(separator: ", ")))"
+        case let .invalidParameter(name, reason): return "\(name): \(reason)"
+        case let .storage(error): return error.description
+        }
+    }
+}
+
+/// Answers whether a reminder reached the journal, to settle claims a crash interrupted.
+public protocol JournalLookup: Sendable {
+    /// nil when the journal cannot be read.
+    func contains(reminderKey: String) -> Bool?
+}
+
+/// The daemon's bookkeeping between the plan, the ledger and the journal (DESIGN §5):
+/// each reminder fires once; late ones fire as catch-up, the latest per deadline only;
+/// older than `catch-up` they are recorded as missed.
+///
+/// Not thread-safe: the daemon confines it to one serial queue.
+public final class ReminderEngine: @unchecked Sendable {
+    public private(set) var configuration: LoadedConfiguration
+    public private(set) var plan: ReminderPlan
+    private var cursor: PlanCursor
+    private var firstLoaded: [String: Instant] = [:]
+    public let store: StateStore
+    let clock: any WallClock
+    let journal: any JournalSink
+    let logger: Logger
+    /// Ledger lines that could not be written yet (a full disk): retried on every round.
+    private var unrecorded: [LedgerEntry] = []
+    /// Keys fired in this run whose ledger line is not committed: never fired twice meanwhile.
+    private var firedUnrecorded: Set<String> = []
+    /// A reminder this late fires as catch-up rather than on time.
+    public var lateness: Int64 = 60
+    /// Called for each reminder written to the journal (Watch clients, the notify hook).
+    public var onFired: ((Reminder, _ catchUp: Bool) -> Void)?
+
+    public struct Round: Sendable {
+        public var fired: [Reminder] = []
+        public var catchUp: [Reminder] = []
+        public var missed: [Reminder] = []
+        public var skipped: [Reminder] = []
+    }
+
+    public init(configuration: LoadedConfiguration, store: StateStore, clock: any WallClock, journal: any JournalSink,
+                lookup: (any JournalLookup)? = nil, logger: Logger) throws(StoreError) {
+        self.configuration = configuration
+        self.store = store
+        self.clock = clock
+        self.journal = journal
+        self.logger = logger
+        let now = clock.now()
+        firstLoaded = try store.registerItems(configuration.catalog.items.map(\.fullID), now: now)
+        try ReminderEngine.settlePending(store: store, lookup: lookup, logger: logger)
+        plan = ReminderPlan(catalog: configuration.catalog, history: try store.history())
+        let start = try store.processedThrough().map { $0.adding(seconds: 1) } ?? now
+        cursor = plan.cursor(from: start)
+    }
+
+    /// Claims left pending by a crash: kept if the journal has the entry, released to fire again if not.
+    private static func settlePending(store: StateStore, lookup: (any JournalLookup)?, logger: Logger) throws(StoreError) {
+        let pending = try store.pendingKeys()
+        guard !pending.isEmpty else { return }
+        var written: [String] = [], lost: [String] = []
+        for key in pending {
+            if lookup?.contains(reminderKey: key) == true { written.append(key) } else { lost.append(key) }
+        }
+        try store.settle(written, processedThrough: nil)
+        try store.release(lost)
+        logger.notice("settled \(pending.count) reminder(s) interrupted by a crash: \(written.count) had reached the journal, \(lost.count) will fire again")
+    }
+
+    public var now: Instant { clock.now() }
+
+    /// When the next reminder is due, if any.
+    public func nextFireAt() -> Instant? { cursor.peekFireAt() }
+
+    /// The next reminder, without consuming it.
+    public func peekNext() -> Reminder? {
+        var copy = cursor
+        return copy.next()
+    }
+
+    /// Fires everything that is due now, and records what happened.
+    @discardableResult
+    public func processDue() -> Round {
+        let now = clock.now()
+        var round = Round()
+        var onTime: [Reminder] = []
+        var late: [Substring: Reminder] = [:]
+        var lateOrder: [Substring] = []
+        var entries: [LedgerEntry] = []
+        let catchUpSeconds = configuration.config.catchUp.approximateSeconds
+        while let next = cursor.peekFireAt(), next <= now, let reminder = cursor.next() {
+            let age = now.seconds - reminder.fireAt.seconds
+            if reminder.fireAt < (firstLoaded[reminder.itemID] ?? now) {
+                round.skipped.append(reminder)
+            } else if age > catchUpSeconds {
+                round.missed.append(reminder)
+            } else if age > lateness {
+                if let earlier = late.updateValue(reminder, forKey: reminder.occurrenceKey) {
+                    round.skipped.append(earlier)  // superseded: only the latest per deadline fires
+                } else {
+                    lateOrder.append(reminder.occurrenceKey)
+                }
+            } else {
+                onTime.append(reminder)
+            }
+        }
+        let catchUp = lateOrder.compactMap { late[$0] }.map { plan.retimed($0, firingAt: now) }
+        for reminder in round.skipped {
+            entries.append(LedgerEntry(key: reminder.key, itemID: reminder.itemID, outcome: .skipped, scheduledAt: reminder.fireAt, at: now))
+        }
+        for reminder in round.missed {
+            entries.append(LedgerEntry(key: reminder.key, itemID: reminder.itemID, outcome: .missed, scheduledAt: reminder.fireAt, at: now))
+        }
+        let toFire = onTime.map { ($0, false) } + catchUp.map { ($0, true) }
+        for (reminder, isCatchUp) in toFire {
+            entries.append(LedgerEntry(key: reminder.key, itemID: reminder.itemID, outcome: .fired,
+                                       scheduledAt: reminder.fireAt, at: now, catchUp: isCatchUp))
+        }
+        if entries.isEmpty && unrecorded.isEmpty {
+            checkpoint(now)
+            return round
+        }
+
+        var claimed: Set<String>
+        do {
+            claimed = try store.claim(unrecorded + entries)
+            for entry in unrecorded { firedUnrecorded.remove(entry.key) }
+            unrecorded = []
+        } catch {
+            // The ledger cannot be written: the journal still gets every reminder, once.
+            logger.error("cannot record reminders in the ledger; firing them anyway", metadata: ["ERROR": "\(error)"])
+            claimed = Set(entries.filter { $0.outcome == .fired && !firedUnrecorded.contains($0.key) }.map(\.key))
+            unrecorded += entries.filter { !firedUnrecorded.contains($0.key) }
+        }
+        var firedKeys: [String] = []
+        for (reminder, isCatchUp) in toFire where claimed.contains(reminder.key) {
+            journal.send(JournalEntry.reminder(reminder, catchUp: isCatchUp))
+            firedKeys.append(reminder.key)
+            if isCatchUp { round.catchUp.append(reminder) } else { round.fired.append(reminder) }
+            onFired?(reminder, isCatchUp)
+        }
+        if !unrecorded.isEmpty {
+            firedUnrecorded.formUnion(firedKeys)
+            return round
+        }
+        do {
+            try store.settle(firedKeys, processedThrough: now)
+        } catch {
+            logger.error("cannot mark reminders as written in the ledger", metadata: ["ERROR": "\(error)"])
+        }
+        return round
+    }
+
+    /// Everything before `now` is dealt with: a restart need not look further back.
+    private func checkpoint(_ now: Instant) {
+        do { try store.settle([], processedThrough: now) } catch {
+            logger.warning("cannot write the checkpoint", metadata: ["ERROR": "\(error)"])
+        }
+    }
+
+    /// Re-plans from the recorded history, continuing after what is already processed.
+    public func replan() throws(StoreError) {
+        let now = clock.now()
+        processDue()
+        plan = ReminderPlan(catalog: configuration.catalog, history: try store.history())
+        let processed = (try? store.processedThrough()) ?? nil
+        cursor = plan.cursor(from: max(processed ?? now, now).adding(seconds: 1))
+    }
+
+    /// Takes a new configuration whole (it was fully validated by the loader).
+    public func reload(_ new: LoadedConfiguration) throws(StoreError) {
+        processDue()
+        firstLoaded = try store.registerItems(new.catalog.items.map(\.fullID), now: clock.now())
+        configuration = new
+        try replan()
+    }
+
+    // MARK: writes
+
+    public func resolve(_ id: String) throws(EngineError) -> Int {
+        switch plan.catalog.lookup(id) {
+        case let .found(index): return index
+        case .notFound: throw .noSuchItem(id)
+        case let .ambiguous(candidates): throw .ambiguousItem(id, candidates: candidates)
+        }
+    }
+
+    /// Records an event after checking it against the item's lifecycle.
+    public func record(id: String, event eventName: String, on: CivilDate?, note: String?, term: ISODuration?,
+                       actor: Actor) throws(EngineError) -> (event: StoredEvent, state: ItemState) {
+        let index = try resolve(id)
+        let item = plan.catalog.items[index]
+        let now = clock.now()
+        let today = item.settings.zone.local(at: now).date
+        let allowed = Lifecycle.allowedEvents(item: item, timeline: plan.timelines[index])
+        guard let type = EventType(rawValue: eventName) else {
+            throw .invalidEvent(id: item.fullID, event: eventName, state: plan.timelines[index].latestState.rawValue,
+                                allowed: allowed.map(\.rawValue),
+                                reason: "unknown event; events are \(EventType.forKind(item.kind).map(\.rawValue).joined(separator: ", "))")
+        }
+        do {
+            _ = try Lifecycle.validate(type, item: item, timeline: plan.timelines[index], term: term)
+        } catch {
+            throw .invalidEvent(id: item.fullID, event: eventName, state: error.state.rawValue,
+                                allowed: error.allowed.map(\.rawValue), reason: error.reason)
+        }
+        if let note, note.utf8.count > 4096 { throw .invalidParameter(name: "note", reason: "is longer than 4096 bytes") }
+        let stored: StoredEvent
+        do {
+            processDue()
+            stored = try store.append(NewEvent(itemID: item.fullID, type: type, on: on ?? today, note: note, term: term),
+                                      actor: actor, at: now)
+            try replan()
+        } catch {
+            throw .storage(error)
+        }
+        return (stored, plan.timelines[index].latestState)
+    }
+
+    /// Silences the rest of one deadline occurrence.
+    public func acknowledge(id: String, deadline: String?, actor: Actor) throws(EngineError) -> (item: Item, deadline: DeadlineStatus) {
+        let index = try resolve(id)
+        let item = plan.catalog.items[index]
+        let now = clock.now()
+        var kind: DeadlineKind?
+        if let deadline {
+            guard let parsed = DeadlineKind(rawValue: deadline) else {
+                throw .invalidParameter(name: "deadline", reason: "\"\(deadline)\" is not a deadline; deadlines are due, sign-by, expiry, renewal-notice")
+            }
+            kind = parsed
+        }
+        let candidates = plan.deadlines(ofItem: index, at: now).filter { !$0.acknowledged && (kind == nil || $0.kind == kind) }
+        guard let target = candidates.first(where: \.passed) ?? candidates.first else {
+            throw .invalidEvent(id: item.fullID, event: "acknowledge", state: plan.state(ofItem: index, at: now).rawValue,
+                                allowed: [], reason: "no \(kind?.rawValue ?? "") deadline is pending to acknowledge")
+        }
+        do {
+            processDue()
+            try store.acknowledge(Acknowledgement(itemID: item.fullID, deadline: target.kind, deadlineTime: target.time.description, at: now),
+                                  actor: actor)
+            try replan()
+        } catch {
+            throw .storage(error)
+        }
+        return (item, target)
+    }
+
+    /// Holds an item's reminders for a while; the latest held per deadline fires at the end.
+    public func snooze(id: String, for duration: ISODuration, actor: Actor) throws(EngineError) -> (item: Item, until: Instant) {
+        let index = try resolve(id)
+        let item = plan.catalog.items[index]
+        guard !duration.isZero else { throw .invalidParameter(name: "for", reason: "must be longer than zero") }
+        guard duration.approximateSeconds <= 366 * 86_400 else { throw .invalidParameter(name: "for", reason: "may be a year at most") }
+        let now = clock.now()
+        let until = item.settings.zone.adding(duration, to: now)
+        do {
+            processDue()
+            try store.snooze(Snooze(itemID: item.fullID, from: now, until: until), actor: actor)
+            try replan()
+        } catch {
+            throw .storage(error)
+        }
+        return (item, until)
+    }
+}
