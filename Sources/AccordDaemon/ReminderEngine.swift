@@ -123,7 +123,17 @@ public final class ReminderEngine: @unchecked Sendable {
                 onTime.append(reminder)
             }
         }
-        let catchUp = lateOrder.compactMap { late[$0] }.map { plan.retimed($0, firingAt: now) }
+        // A late reminder is superseded by a later one of the same deadline, on time or late.
+        let onTimeOccurrences = Set(onTime.map(\.occurrenceKey))
+        var catchUp: [Reminder] = []
+        for occurrence in lateOrder {
+            guard let reminder = late[occurrence] else { continue }
+            if onTimeOccurrences.contains(occurrence) {
+                round.skipped.append(reminder)
+            } else {
+                catchUp.append(plan.retimed(reminder, firingAt: now))
+            }
+        }
         for reminder in round.skipped {
             entries.append(LedgerEntry(key: reminder.key, itemID: reminder.itemID, outcome: .skipped, scheduledAt: reminder.fireAt, at: now))
         }

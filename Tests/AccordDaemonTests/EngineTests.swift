@@ -1,0 +1,268 @@
+import AccordCore
+import AccordStore
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+@testable import AccordDaemon
+
+/// A clock the test moves by hand.
+final class ManualClock: WallClock, @unchecked Sendable {
+    private let value: Mutex<Instant>
+    init(_ start: Instant) { value = Mutex(start) }
+    func now() -> Instant { value.withLock { $0 } }
+    func set(_ instant: Instant) { value.withLock { $0 = instant } }
+    func advance(_ seconds: Int64) { value.withLock { $0 = $0.adding(seconds: seconds) } }
+}
+
+/// Collects what would go to the journal.
+final class CollectingJournal: JournalSink, @unchecked Sendable {
+    private let store = Mutex<[JournalEntry]>([])
+    var entries: [JournalEntry] { store.withLock { $0 } }
+    var reminderKeys: [String] { entries.compactMap { $0["ACCORD_REMINDER"] } }
+    func send(_ entry: JournalEntry) -> Bool {
+        store.withLock { $0.append(entry) }
+        return true
+    }
+}
+
+struct FixedLookup: JournalLookup {
+    let present: Set<String>
+    func contains(reminderKey: String) -> Bool? { present.contains(reminderKey) }
+}
+
+func instant(_ text: String) -> Instant { try! Instant(parsingRFC3339: text) }
+
+/// A scratch directory with a config and one portfolio whose deadlines are instants.
+struct Fixture {
+    let directory: String
+    var configFile: String { directory + "/accordd.toml" }
+    var stateFile: String { directory + "/state.sqlite" }
+
+    init(portfolio: String, catchUp: String = "P7D") throws {
+        directory = NSTemporaryDirectory() + "accord-engine-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory + "/portfolios", withIntermediateDirectories: true)
+        try "portfolios = [\"portfolios\"]\ncatch-up = \"\(catchUp)\"\n".write(toFile: configFile, atomically: true, encoding: .utf8)
+        try portfolio.write(toFile: directory + "/portfolios/test.toml", atomically: true, encoding: .utf8)
+    }
+
+    func load() throws -> LoadedConfiguration {
+        try ConfigurationLoader.load(configFile: configFile).get()
+    }
+
+    func engine(clock: ManualClock, journal: CollectingJournal, lookup: (any JournalLookup)? = nil) throws -> ReminderEngine {
+        try ReminderEngine(configuration: try load(), store: try StateStore(path: stateFile), clock: clock, journal: journal,
+                           lookup: lookup, logger: Logger(label: "test"))
+    }
+}
+
+let twoDeadlines = """
+    [dialogue]
+    id = "d"
+    title = "Test dialogue"
+    time-zone = "UTC"
+    reminders = ["PT2H", "PT1H", "P0D"]
+    overdue-every = "PT1H"
+
+    [[objective]]
+    id = "alpha"
+    title = "Alpha"
+    due = 2030-01-01T12:00:00Z
+
+    [[instrument]]
+    id = "beta"
+    kind = "mou"
+    title = "Beta"
+    sign-by = 2030-01-01T18:00:00+02:00
+    """
+
+@Suite struct EngineTests {
+    @Test func firesEachReminderOnceInOrder() throws {
+        let fixture = try Fixture(portfolio: twoDeadlines)
+        let clock = ManualClock(instant("2030-01-01T09:00:00Z"))
+        let journal = CollectingJournal()
+        let engine = try fixture.engine(clock: clock, journal: journal)
+        #expect(engine.nextFireAt() == instant("2030-01-01T10:00:00Z"))
+        #expect(engine.processDue().fired.isEmpty)
+        clock.set(instant("2030-01-01T10:00:00Z"))
+        #expect(engine.processDue().fired.map(\.key) == ["d/alpha:due:2030-01-01T12:00:00Z:PT2H"])
+        #expect(engine.processDue().fired.isEmpty)  // the same instant again fires nothing
+        clock.set(instant("2030-01-01T12:00:30Z"))
+        let round = engine.processDue()
+        // 11:00 is late and superseded by 12:00 of the same deadline, which is on time.
+        #expect(round.fired.map(\.key) == ["d/alpha:due:2030-01-01T12:00:00Z:P0D"])
+        #expect(round.catchUp.isEmpty)
+        #expect(round.skipped.map(\.key) == ["d/alpha:due:2030-01-01T12:00:00Z:PT1H"])
+        #expect(Set(journal.reminderKeys).count == journal.reminderKeys.count)
+        let entry = try #require(journal.entries.first)
+        #expect(entry["ACCORD_ITEM"] == "d/alpha")
+        #expect(entry["ACCORD_DIALOGUE"] == "d")
+        #expect(entry["ACCORD_DEADLINE"] == "due")
+        #expect(entry["ACCORD_DEADLINE_AT"] == "2030-01-01T12:00:00Z")
+        #expect(entry["ACCORD_LEAD"] == "PT2H")
+        #expect(entry["ACCORD_DAYS_LEFT"] == "0")
+        #expect(entry["PRIORITY"] == "3")
+        #expect(entry["MESSAGE_ID"] == MessageID.approaching)
+        #expect(entry["ACCORD_CATCHUP"] == "0")
+        #expect(entry["MESSAGE"] == "d/alpha: due in 2 hours (2030-01-01T12:00:00Z)")
+    }
+
+    @Test func restartNeverFiresTwice() throws {
+        let fixture = try Fixture(portfolio: twoDeadlines)
+        let clock = ManualClock(instant("2030-01-01T09:00:00Z"))
+        let journal = CollectingJournal()
+        do {
+            let engine = try fixture.engine(clock: clock, journal: journal)
+            clock.set(instant("2030-01-01T10:00:00Z"))
+            engine.processDue()
+            try engine.store.close()
+        }
+        let engine = try fixture.engine(clock: clock, journal: journal)
+        engine.processDue()
+        clock.set(instant("2030-01-01T10:00:10Z"))
+        engine.processDue()
+        #expect(journal.reminderKeys == ["d/alpha:due:2030-01-01T12:00:00Z:PT2H"])
+    }
+
+    @Test func downtimeFiresOnlyTheLatestPerDeadlineAsCatchUp() throws {
+        let fixture = try Fixture(portfolio: twoDeadlines)
+        let clock = ManualClock(instant("2030-01-01T09:00:00Z"))
+        let journal = CollectingJournal()
+        do {
+            let engine = try fixture.engine(clock: clock, journal: journal)
+            engine.processDue()
+            try engine.store.close()
+        }
+        // Down from 09:00 to 12:30: alpha's PT2H, PT1H and P0D (10, 11, 12) came due; beta's PT2H (14) did not.
+        clock.set(instant("2030-01-01T12:30:00Z"))
+        let engine = try fixture.engine(clock: clock, journal: journal)
+        let round = engine.processDue()
+        #expect(round.catchUp.map(\.key) == ["d/alpha:due:2030-01-01T12:00:00Z:P0D"])
+        #expect(Set(round.skipped.map(\.key)) == ["d/alpha:due:2030-01-01T12:00:00Z:PT2H", "d/alpha:due:2030-01-01T12:00:00Z:PT1H"])
+        #expect(journal.entries.last?["ACCORD_CATCHUP"] == "1")
+        #expect(journal.entries.last?["ACCORD_DAYS_LEFT"] == "0")
+        let counts = try engine.store.ledgerCounts()
+        #expect(counts[.fired] == 1 && counts[.skipped] == 2)
+    }
+
+    @Test func olderThanCatchUpIsRecordedMissed() throws {
+        let fixture = try Fixture(portfolio: twoDeadlines, catchUp: "PT3H")
+        let clock = ManualClock(instant("2030-01-01T09:00:00Z"))
+        let journal = CollectingJournal()
+        do {
+            let engine = try fixture.engine(clock: clock, journal: journal)
+            engine.processDue()
+            try engine.store.close()
+        }
+        clock.set(instant("2030-01-01T13:30:00Z"))
+        let engine = try fixture.engine(clock: clock, journal: journal)
+        let round = engine.processDue()
+        // 10:00 is 3.5 h old: missed. 11:00, 12:00 and the 13:00 overdue repeat are within PT3H: only 13:00 fires.
+        #expect(round.missed.map(\.key) == ["d/alpha:due:2030-01-01T12:00:00Z:PT2H"])
+        #expect(round.catchUp.map(\.key) == ["d/alpha:due:2030-01-01T12:00:00Z:+PT1H"])
+        #expect(journal.reminderKeys == ["d/alpha:due:2030-01-01T12:00:00Z:+PT1H"])
+        #expect(try engine.store.ledgerCounts()[.missed] == 1)
+    }
+
+    @Test func remindersBeforeFirstLoadAreSkippedNotFired() throws {
+        let fixture = try Fixture(portfolio: twoDeadlines)
+        let clock = ManualClock(instant("2030-01-01T09:00:00Z"))
+        let journal = CollectingJournal()
+        let engine = try fixture.engine(clock: clock, journal: journal)
+        #expect(engine.processDue().skipped.isEmpty)
+        // A second item appears on reload at 13:30, after some of its reminders' times.
+        let extended = twoDeadlines + """
+
+            [[objective]]
+            id = "gamma"
+            title = "Gamma"
+            due = 2030-01-01T14:00:00Z
+            """
+        try extended.write(toFile: fixture.directory + "/portfolios/test.toml", atomically: true, encoding: .utf8)
+        clock.set(instant("2030-01-01T12:59:30Z"))
+        try engine.reload(try fixture.load())
+        clock.set(instant("2030-01-01T13:00:00Z"))
+        engine.processDue()
+        // gamma's PT1H reminder at 13:00 comes after its first load: it fires; PT2H (12:00) came before: never.
+        #expect(journal.reminderKeys.contains("d/gamma:due:2030-01-01T14:00:00Z:PT1H"))
+        #expect(!journal.reminderKeys.contains("d/gamma:due:2030-01-01T14:00:00Z:PT2H"))
+    }
+
+    @Test func clockSetBackwardsDoesNotRefire() throws {
+        let fixture = try Fixture(portfolio: twoDeadlines)
+        let clock = ManualClock(instant("2030-01-01T10:00:00Z"))
+        let journal = CollectingJournal()
+        let engine = try fixture.engine(clock: clock, journal: journal)
+        engine.processDue()
+        clock.set(instant("2030-01-01T11:00:00Z"))
+        engine.processDue()
+        #expect(journal.reminderKeys.count == 2)
+        clock.set(instant("2030-01-01T09:30:00Z"))
+        try engine.replan()
+        clock.set(instant("2030-01-01T11:00:00Z"))
+        engine.processDue()
+        #expect(journal.reminderKeys.count == 2)
+        #expect(engine.nextFireAt() == instant("2030-01-01T12:00:00Z"))
+    }
+
+    @Test func pendingClaimsAreSettledFromTheJournal() throws {
+        let fixture = try Fixture(portfolio: twoDeadlines)
+        let clock = ManualClock(instant("2030-01-01T09:59:00Z"))
+        let journal = CollectingJournal()
+        do {
+            let store = try StateStore(path: fixture.stateFile)
+            _ = try store.registerItems(["d/alpha", "d/beta"], now: instant("2030-01-01T09:00:00Z"))
+            try store.settle([], processedThrough: instant("2030-01-01T09:00:00Z"))
+            // A crash between the claim and the journal write left these pending.
+            _ = try store.claim([
+                LedgerEntry(key: "d/alpha:due:2030-01-01T12:00:00Z:PT2H", itemID: "d/alpha", outcome: .fired,
+                            scheduledAt: instant("2030-01-01T10:00:00Z"), at: instant("2030-01-01T10:00:00Z")),
+                LedgerEntry(key: "d/beta:sign-by:2030-01-01T16:00:00Z:PT2H", itemID: "d/beta", outcome: .fired,
+                            scheduledAt: instant("2030-01-01T14:00:00Z"), at: instant("2030-01-01T14:00:00Z")),
+            ])
+            try store.close()
+        }
+        let lookup = FixedLookup(present: ["d/alpha:due:2030-01-01T12:00:00Z:PT2H"])
+        let engine = try fixture.engine(clock: clock, journal: journal, lookup: lookup)
+        #expect(try engine.store.pendingKeys().isEmpty)
+        clock.set(instant("2030-01-01T14:00:00Z"))
+        engine.processDue()
+        // alpha's was in the journal already: not again. beta's never made it: it fires now.
+        #expect(!journal.reminderKeys.contains("d/alpha:due:2030-01-01T12:00:00Z:PT2H"))
+        #expect(journal.reminderKeys.contains("d/beta:sign-by:2030-01-01T16:00:00Z:PT2H"))
+    }
+
+    @Test func recordValidatesTheLifecycle() throws {
+        let fixture = try Fixture(portfolio: twoDeadlines)
+        let clock = ManualClock(instant("2030-01-01T09:00:00Z"))
+        let engine = try fixture.engine(clock: clock, journal: CollectingJournal())
+        let actor = Actor(uid: 1000, user: "tester")
+        _ = try engine.record(id: "beta", event: "terminated", on: nil, note: "ended", term: nil, actor: actor)
+        let error = #expect(throws: EngineError.self) {
+            _ = try engine.record(id: "beta", event: "in-force", on: nil, note: nil, term: nil, actor: actor)
+        }
+        #expect(error?.description == "d/beta: cannot record in-force: not allowed from this state (state terminated; allowed: none)")
+        // Terminated: beta's sign-by reminders are gone from the plan.
+        #expect(engine.plan.reminders(from: clock.now(), until: instant("2030-01-02T00:00:00Z")).allSatisfy { $0.itemID != "d/beta" })
+        #expect(throws: EngineError.self) { _ = try engine.record(id: "nope", event: "started", on: nil, note: nil, term: nil, actor: actor) }
+        let (event, state) = try engine.record(id: "alpha", event: "completed", on: nil, note: nil, term: nil, actor: actor)
+        #expect(event.type == .completed && state == .done)
+        #expect(try engine.store.auditTrail(item: "d/alpha", since: nil).map(\.action) == ["record"])
+    }
+
+    @Test func acknowledgeSilencesOverdueRepeats() throws {
+        let fixture = try Fixture(portfolio: twoDeadlines)
+        let clock = ManualClock(instant("2030-01-01T12:00:00Z"))
+        let journal = CollectingJournal()
+        let engine = try fixture.engine(clock: clock, journal: journal)
+        engine.processDue()
+        clock.set(instant("2030-01-01T13:00:00Z"))
+        engine.processDue()  // +PT1H fires
+        let (_, deadline) = try engine.acknowledge(id: "d/alpha", deadline: "due", actor: Actor(uid: 0, user: "root"))
+        #expect(deadline.kind == .due && deadline.passed)
+        clock.set(instant("2030-01-01T15:30:00Z"))
+        engine.processDue()
+        #expect(!journal.reminderKeys.contains("d/alpha:due:2030-01-01T12:00:00Z:+PT2H"))
+    }
+}

@@ -1,0 +1,69 @@
+import AccordCore
+import Foundation
+import Testing
+
+@testable import AccordStore
+
+func scratchPath(_ name: String) -> String {
+    let directory = NSTemporaryDirectory() + "accord-store-\(UUID().uuidString)"
+    try! FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    return directory + "/" + name
+}
+
+@Suite struct StoreTests {
+    @Test func ledgerClaimsEachKeyOnce() throws {
+        let store = try StateStore(path: scratchPath("state.sqlite"))
+        let entry = LedgerEntry(key: "d/a:due:2030-01-01:P7D", itemID: "d/a", outcome: .fired,
+                                scheduledAt: Instant(seconds: 100), at: Instant(seconds: 101))
+        #expect(try store.claim([entry]) == [entry.key])
+        #expect(try store.claim([entry]).isEmpty)
+        #expect(try store.pendingKeys() == [entry.key])
+        try store.settle([entry.key], processedThrough: Instant(seconds: 101))
+        #expect(try store.pendingKeys().isEmpty)
+        #expect(try store.processedThrough() == Instant(seconds: 101))
+        try store.settle([], processedThrough: Instant(seconds: 50))  // never moves backwards
+        #expect(try store.processedThrough() == Instant(seconds: 101))
+        #expect(try store.integrityCheck() == "ok")
+    }
+
+    @Test func firstLoadedIsKeptAcrossRegistrations() throws {
+        let store = try StateStore(path: scratchPath("state.sqlite"))
+        _ = try store.registerItems(["d/a"], now: Instant(seconds: 10))
+        let loaded = try store.registerItems(["d/a", "d/b"], now: Instant(seconds: 20))
+        #expect(loaded["d/a"] == Instant(seconds: 10))
+        #expect(loaded["d/b"] == Instant(seconds: 20))
+    }
+
+    @Test func eventsSurviveReopening() throws {
+        let path = scratchPath("state.sqlite")
+        do {
+            let store = try StateStore(path: path)
+            _ = try store.append(NewEvent(itemID: "d/a", type: .inForce, on: CivilDate(year: 2017, month: 1, day: 15)!,
+                                          note: "signed in Ottawa", term: ISODuration(years: 1)),
+                                 actor: Actor(uid: 1000, user: "ana"), at: Instant(seconds: 5))
+            try store.close()
+        }
+        let store = try StateStore(path: path)
+        let events = try store.events(item: "d/a")
+        #expect(events.count == 1)
+        #expect(events[0].type == .inForce && events[0].user == "ana" && events[0].term == ISODuration(years: 1))
+        #expect(events[0].note == "signed in Ottawa")
+        #expect(try store.history().events.count == 1)
+        #expect(try store.auditTrail(item: nil, since: nil).first?.detail.contains("in-force on 2017-01-15") == true)
+    }
+
+    @Test func damagedFileIsRefusedAndLeftUntouched() throws {
+        let path = scratchPath("state.sqlite")
+        let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        try garbage.write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try StateStore(path: path)
+            Issue.record("a damaged file was accepted")
+        } catch {
+            #expect(error.description.contains(path))
+            #expect(error.description.contains("nothing was changed"))
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == garbage)
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+    }
+}
