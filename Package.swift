@@ -39,7 +39,7 @@ let package = Package(
             dependencies: ["AccordCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // Varlink framing, JSON values and the io.accord.Tracker types, shared by both sides.
-        .target(name: "AccordProtocol", resources: [.copy("io.accord.Tracker.varlink")]),
+        .target(name: "AccordProtocol", exclude: ["io.accord.Tracker.varlink"]),
         // The running daemon: scheduler, journal, control server, sd_notify, reload.
         .target(
             name: "AccordDaemon",

@@ -264,7 +264,19 @@ public final class ReminderPlan: Sendable {
     }
 
     /// A cursor over every reminder firing at or after `instant`.
-    public func cursor(from instant: Instant) -> PlanCursor { PlanCursor(plan: self, from: instant) }
+    public func cursor(from instant: Instant) -> PlanCursor {
+        PlanCursor(plan: self, from: instant, occurrences: 0..<Int32(occurrences.count))
+    }
+
+    /// One item's reminders firing in [from, until), at most `limit` of them.
+    public func reminders(ofItem index: Int, from: Instant, until: Instant, limit: Int = .max) -> [Reminder] {
+        var cursor = PlanCursor(plan: self, from: from, occurrences: occurrencesByItem[index])
+        var result: [Reminder] = []
+        while result.count < limit, let next = cursor.peekFireAt(), next < until, let reminder = cursor.next() {
+            result.append(reminder)
+        }
+        return result
+    }
 
     /// Number of deadline occurrences: the size of the cursor's heap.
     public var occurrenceCount: Int { occurrences.count }
@@ -324,13 +336,14 @@ public struct PlanCursor: Sendable {
     /// Per occurrence: the latest step held by a snooze, released at the snooze's end.
     private var held: [Int32: Int32] = [:]
 
-    init(plan: ReminderPlan, from instant: Instant) {
+    init(plan: ReminderPlan, from instant: Instant, occurrences: some Collection<Int32>) {
         self.plan = plan
         var entries: [Entry] = []
-        entries.reserveCapacity(plan.occurrences.count)
-        for (index, occurrence) in plan.occurrences.enumerated() {
+        entries.reserveCapacity(occurrences.count)
+        for index in occurrences {
+            let occurrence = plan.occurrences[Int(index)]
             if let step = plan.firstStep(occurrence, notBefore: instant), let fire = plan.fireAt(occurrence, step: step) {
-                entries.append(Entry(fireAt: fire.seconds, occurrence: Int32(index), step: Int32(step), released: false))
+                entries.append(Entry(fireAt: fire.seconds, occurrence: index, step: Int32(step), released: false))
             }
         }
         heap = Heap(entries)

@@ -1,0 +1,227 @@
+// The interface descriptions served by GetInterfaceDescription. TrackerInterface.description
+// must stay byte-identical to io.accord.Tracker.varlink beside this file (a test checks it);
+// regenerate with scripts/embed-interface.sh after editing the .varlink file.
+
+public enum TrackerInterface {
+    public static let name = "io.accord.Tracker"
+    public static let description = #"""
+# accord keeps watch over the commitments made in a bilateral dialogue:
+# objectives with target dates and instruments (treaties, agreements, MOUs)
+# with lifecycles and fixed terms. Instants are RFC 3339 UTC strings ending
+# in Z, dates are YYYY-MM-DD, durations are ISO 8601 (P7D, P1Y, PT36H).
+interface io.accord.Tracker
+
+# One firing of a reminder, `lead` before a deadline.
+type Reminder (
+  # Stable key: ITEM:DEADLINE:DATE_OR_INSTANT:LEAD (overdue repeats: +P7D, +P14D, ...).
+  key: string,
+  item: string,
+  dialogue: string,
+  # due, sign-by, expiry or renewal-notice
+  deadline: string,
+  deadlineAt: string,
+  lead: string,
+  fireAt: string,
+  daysLeft: int,
+  # journal priority: 5 notice, 4 warning, 3 error
+  priority: int,
+  message: string,
+  # true when fired late after downtime (Watch only)
+  catchUp: ?bool
+)
+
+# A deadline of an item as it stands now.
+type Deadline (
+  kind: string,
+  at: string,
+  # the calendar date when the deadline is a date, null for an instant
+  date: ?string,
+  daysLeft: int,
+  passed: bool,
+  acknowledged: bool
+)
+
+# An objective or an instrument, in summary.
+type Item (
+  id: string,
+  dialogue: string,
+  # objective, treaty, agreement, mou or arrangement
+  kind: string,
+  title: string,
+  # objectives: open, in-progress, done, dropped;
+  # instruments: planned, negotiating, concluded, signed, in-force, expired, terminated
+  state: string,
+  nextDeadline: ?Deadline,
+  snoozedUntil: ?string
+)
+
+# What the portfolio file says about an item.
+type Definition (
+  file: string,
+  title: string,
+  kind: string,
+  parties: []string,
+  timeZone: string,
+  remindAt: string,
+  reminders: []string,
+  overdueEvery: ?string,
+  due: ?string,
+  status: ?string,
+  signBy: ?string,
+  term: ?string,
+  inForce: ?string,
+  notice: ?string
+)
+
+# One line of the reminder ledger: what happened to a reminder.
+type LedgerEntry (
+  key: string,
+  # fired, skipped or missed
+  outcome: string,
+  at: string,
+  catchUp: bool
+)
+
+# Something that happened to an item, recorded through Record.
+type Event (
+  id: int,
+  item: string,
+  event: string,
+  on: string,
+  recordedAt: string,
+  uid: int,
+  user: string,
+  note: ?string,
+  term: ?string
+)
+
+# One audited write or refused write.
+type AuditEntry (
+  at: string,
+  uid: int,
+  user: string,
+  # record, acknowledge, snooze or reload
+  action: string,
+  item: ?string,
+  detail: string,
+  allowed: bool
+)
+
+# One problem in a configuration or portfolio file.
+type ConfigProblem (
+  file: string,
+  line: ?int,
+  key: string,
+  message: string
+)
+
+# The daemon at a glance.
+method Status() -> (
+  version: string,
+  startedAt: string,
+  now: string,
+  configFile: string,
+  stateFile: string,
+  portfolios: int,
+  objectives: int,
+  instruments: int,
+  nextReminder: ?Reminder,
+  fired: int,
+  skipped: int,
+  missed: int
+)
+
+# Items, optionally filtered. dueWithin is a duration: items with a deadline
+# that is passed or falls within it.
+method List(kind: ?string, state: ?string, dialogue: ?string, dueWithin: ?string) -> (items: []Item)
+
+# Everything about one item; id is a full or bare item id.
+method Show(id: string) -> (
+  item: Item,
+  definition: Definition,
+  deadlines: []Deadline,
+  upcoming: []Reminder,
+  ledger: []LedgerEntry,
+  events: []Event
+)
+
+# Reminders that will fire within a duration (default P30D).
+method Upcoming(within: ?string) -> (reminders: []Reminder)
+
+# The audit trail, optionally for one item and since a date.
+method History(id: ?string, since: ?string) -> (entries: []AuditEntry)
+
+# Records an event: objectives started, completed, dropped, reopened;
+# instruments negotiation-started, concluded, signed, in-force,
+# renewed (with term), terminated. on defaults to today.
+method Record(id: string, event: string, on: ?string, note: ?string, term: ?string) -> (event: Event, state: string)
+
+# Silences the remaining reminders of a deadline (default: the item's most
+# pressing one).
+method Acknowledge(id: string, deadline: ?string) -> (item: string, deadline: string, deadlineAt: string)
+
+# Holds an item's reminders for a duration; the latest held one per deadline
+# fires when the snooze ends.
+method Snooze(id: string, for: string) -> (item: string, until: string)
+
+# Re-reads the configuration and portfolios; nothing changes on an error.
+method Reload() -> (portfolios: int, objectives: int, instruments: int)
+
+# With more: one reply per reminder as it fires.
+method Watch() -> (reminder: Reminder)
+
+error NoSuchItem (id: string)
+error AmbiguousItem (id: string, candidates: []string)
+error InvalidEvent (id: string, event: string, state: string, allowed: []string, reason: string)
+error InvalidConfig (problems: []ConfigProblem)
+error PermissionDenied (method: string, uid: int, user: string, requiredGroup: string)
+# A request that could not be read: not JSON, not UTF-8, or not a Varlink call.
+error InvalidRequest (reason: string)
+# A message longer than the server accepts; the connection is closed after this reply.
+error RequestTooLarge (limit: int)
+# The state database could not be read or written (full or read-only file system);
+# nothing was recorded.
+error StateUnavailable (reason: string)
+
+"""#
+}
+
+public enum VarlinkServiceInterface {
+    public static let name = "org.varlink.service"
+    public static let description = #"""
+# The Varlink service interface implemented by every service.
+interface org.varlink.service
+
+# Get a list of all the interfaces a service provides and information
+# about the implementation.
+method GetInfo() -> (
+  vendor: string,
+  product: string,
+  version: string,
+  url: string,
+  interfaces: []string
+)
+
+# Get the description of an interface that is implemented by this service.
+method GetInterfaceDescription(interface: string) -> (description: string)
+
+# The requested interface was not found.
+error InterfaceNotFound (interface: string)
+
+# The requested method was not found
+error MethodNotFound (method: string)
+
+# The interface defines the requested method, but the service does not
+# implement it.
+error MethodNotImplemented (method: string)
+
+# One of the passed parameters is invalid.
+error InvalidParameter (parameter: string)
+
+# Client is denied access
+error PermissionDenied ()
+
+# Method is expected to be called with 'more' set to true, but wasn't
+error ExpectedMore ()
+"""#
+}
