@@ -100,8 +100,8 @@ public enum PortfolioParser {
 
     private static func checkedOverdue(_ reader: TableReader) -> ISODuration? {
         guard let every = reader.duration("overdue-every") else { return nil }
-        if every.isZero || every.approximateSeconds < 60 {
-            reader.problem("overdue-every", "must be at least one minute (e.g. P7D)")
+        if every.isZero {
+            reader.problem("overdue-every", "must be longer than zero (e.g. P7D)")
             return nil
         }
         return every

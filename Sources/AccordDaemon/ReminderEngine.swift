@@ -46,8 +46,10 @@ public final class ReminderEngine: @unchecked Sendable {
     private var unrecorded: [LedgerEntry] = []
     /// Keys fired in this run whose ledger line is not committed: never fired twice meanwhile.
     private var firedUnrecorded: Set<String> = []
-    /// A reminder this late fires as catch-up rather than on time.
+    /// A reminder this late fires as catch-up rather than on time (a suspended machine).
     public var lateness: Int64 = 60
+    /// Anything due before this came due while the daemon was down: catch-up, however recent.
+    private let startedAt: Instant
     /// Called for each reminder written to the journal (Watch clients, the notify hook).
     public var onFired: ((Reminder, _ catchUp: Bool) -> Void)?
 
@@ -66,6 +68,7 @@ public final class ReminderEngine: @unchecked Sendable {
         self.journal = journal
         self.logger = logger
         let now = clock.now()
+        startedAt = now
         firstLoaded = try store.registerItems(configuration.catalog.items.map(\.fullID), now: now)
         try ReminderEngine.settlePending(store: store, lookup: lookup, logger: logger)
         plan = ReminderPlan(catalog: configuration.catalog, history: try store.history())
@@ -113,7 +116,7 @@ public final class ReminderEngine: @unchecked Sendable {
                 round.skipped.append(reminder)
             } else if age > catchUpSeconds {
                 round.missed.append(reminder)
-            } else if age > lateness {
+            } else if age > lateness || reminder.fireAt < startedAt {
                 if let earlier = late.updateValue(reminder, forKey: reminder.occurrenceKey) {
                     round.skipped.append(earlier)  // superseded: only the latest per deadline fires
                 } else {
