@@ -1,0 +1,289 @@
+"""The control channel end to end: the third-party Varlink client from PyPI, framing and limits
+over a raw socket, peer-credential authorization with real users, and accordctl."""
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import (accordctl, ensure_user, instrument, journal_entries, objective, portfolio, reminder_entries, utc,
+                      varlink_cli, wait_for)
+
+AUDIT = "eb00b45bd6bb476a92812f474dd38238"
+
+
+@pytest.fixture
+def daemon(make_daemon):
+    for group in ("accord", "accord-admin"):
+        ensure_user(f"accord-e2e-{group}", groups=(group,))  # creates the groups before the daemon binds
+    text = portfolio([
+        objective("talks", "2030-03-31", reminders='["P60D", "P14D", "P0D"]'),
+        instrument("pilot-mou", sign_by="2030-01-31", term='"P1Y"', notice='"P90D"'),
+        instrument("treaty", kind="treaty"),
+    ], dialogue="ctl", leads=("P30D", "P7D", "P0D"), overdue="P7D", zone="America/Toronto")
+    return make_daemon(text).start()
+
+
+def raw(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(path)
+    return s
+
+
+def read_replies(s, count):
+    data = b""
+    while data.count(b"\0") < count:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return [json.loads(m) for m in data.split(b"\0")[:count]]
+
+
+def call(path, method, parameters=None, **flags):
+    s = raw(path)
+    message = {"method": method, "parameters": parameters or {}, **flags}
+    s.sendall(json.dumps(message).encode() + b"\0")
+    reply = read_replies(s, 1)[0]
+    s.close()
+    return reply
+
+
+# --- the third-party client ------------------------------------------------------------
+
+def test_varlink_cli_session(daemon):
+    address = f"unix:{daemon.socket_path}"
+    tracker = f"{address}/io.accord.Tracker"
+    rc, out, err = varlink_cli("info", address)
+    assert rc == 0 and "io.accord.Tracker" in out and "org.varlink.service" in out, err
+    rc, out, err = varlink_cli("help", tracker)
+    assert rc == 0 and "interface io.accord.Tracker" in out and "method Record(" in out, err
+
+    valid = {
+        "Status": {}, "List": {"kind": "instrument"}, "Show": {"id": "pilot-mou"}, "Upcoming": {"within": "P10Y"},
+        "History": {}, "Record": {"id": "treaty", "event": "negotiation-started", "on": "2026-01-05", "note": "round one"},
+        "Acknowledge": {"id": "talks"}, "Snooze": {"id": "talks", "for": "P1D"}, "Reload": {},
+    }
+    replies = {}
+    for method, parameters in valid.items():
+        rc, out, err = varlink_cli("call", f"{tracker}.{method}", json.dumps(parameters))
+        assert rc == 0 and "error" not in err.lower(), f"{method}: {err}"
+        replies[method] = json.loads(out)
+    assert replies["Status"]["objectives"] == 1 and replies["Status"]["instruments"] == 2
+    assert {i["id"] for i in replies["List"]["items"]} == {"ctl/pilot-mou", "ctl/treaty"}
+    assert replies["Show"]["definition"]["term"] == "P1Y"
+    assert any(r["key"] == "ctl/talks:due:2030-03-31:P60D" for r in replies["Upcoming"]["reminders"])
+    assert replies["Record"]["state"] == "negotiating" and replies["Record"]["event"]["note"] == "round one"
+    assert replies["Acknowledge"]["deadline"] == "due"
+    assert replies["Reload"]["objectives"] == 1
+
+    invalid = [
+        ("Show", {"id": "nope"}, "io.accord.Tracker.NoSuchItem"),
+        ("Show", {}, "org.varlink.service.InvalidParameter"),
+        ("Show", {"id": 5}, "org.varlink.service.InvalidParameter"),
+        ("List", {"kind": "spaceship"}, "org.varlink.service.InvalidParameter"),
+        ("List", {"dueWithin": "P1X"}, "org.varlink.service.InvalidParameter"),
+        ("Upcoming", {"within": "soon"}, "org.varlink.service.InvalidParameter"),
+        ("History", {"since": "2026-13-01"}, "org.varlink.service.InvalidParameter"),
+        ("Record", {"id": "treaty", "event": "completed"}, "io.accord.Tracker.InvalidEvent"),
+        ("Record", {"id": "treaty", "event": "renewed"}, "io.accord.Tracker.InvalidEvent"),
+        ("Record", {"id": "treaty", "event": "signed", "on": "yesterday"}, "org.varlink.service.InvalidParameter"),
+        ("Acknowledge", {"id": "treaty"}, "io.accord.Tracker.InvalidEvent"),
+        ("Acknowledge", {"id": "talks", "deadline": "birthday"}, "org.varlink.service.InvalidParameter"),
+        ("Snooze", {"id": "talks", "for": "P0D"}, "org.varlink.service.InvalidParameter"),
+        ("Status", {"extra": 1}, "org.varlink.service.InvalidParameter"),
+        ("Explode", {}, "org.varlink.service.MethodNotFound"),
+    ]
+    for method, parameters, expected in invalid:
+        rc, out, err = varlink_cli("call", f"{tracker}.{method}", json.dumps(parameters))
+        assert expected in err + out, f"{method} {parameters}: expected {expected}, got {err}{out}"
+    rc, out, err = varlink_cli("call", f"{address}/com.example.Nothing.Ping", "{}")
+    assert "InterfaceNotFound" in err + out
+    rc, out, err = varlink_cli("call", f"{tracker}.Watch", "{}")
+    assert "ExpectedMore" in err + out
+
+    # Watch with more: one reply per reminder as it fires.
+    due = utc(4)
+    daemon.write_portfolio(portfolio([objective("talks", "2030-03-31"), objective("now", due, reminders='["PT2S", "P0D"]')],
+                                     dialogue="ctl"))
+    watcher = subprocess.Popen([os.path.join(os.path.dirname(__file__), "..", "..", ".venv", "bin", "python"),
+                                "-m", "varlink.cli", "call", "-m", f"{tracker}.Watch", "{}"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    daemon.sighup()
+    try:
+        out, err = watcher.communicate(timeout=8)
+    except subprocess.TimeoutExpired:
+        watcher.kill()
+        out, err = watcher.communicate()
+    assert f"ctl/now:due:{due}:PT2S" in out and f"ctl/now:due:{due}:P0D" in out, err
+
+
+# --- framing and limits over a raw socket -----------------------------------------------
+
+def test_framing(daemon):
+    path = daemon.socket_path
+    s = raw(path)
+    # Several messages in one write, answered in order; a oneway call gets no reply.
+    batch = b"".join(json.dumps(m).encode() + b"\0" for m in [
+        {"method": "io.accord.Tracker.Show", "parameters": {"id": "talks"}},
+        {"method": "io.accord.Tracker.Status", "oneway": True},
+        {"method": "io.accord.Tracker.Show", "parameters": {"id": "nope"}},
+        {"method": "org.varlink.service.GetInfo"},
+    ])
+    s.sendall(batch)
+    first, second, third = read_replies(s, 3)
+    assert first["parameters"]["item"]["id"] == "ctl/talks"
+    assert second["error"] == "io.accord.Tracker.NoSuchItem"
+    assert third["parameters"]["product"] == "accordd"
+    # One message split across many writes.
+    message = json.dumps({"method": "io.accord.Tracker.Show", "parameters": {"id": "pilot-mou"}}).encode() + b"\0"
+    for byte in message:
+        s.send(bytes([byte]))
+    assert read_replies(s, 1)[0]["parameters"]["item"]["id"] == "ctl/pilot-mou"
+    # A NUL inside a JSON string travels escaped.
+    s.sendall(json.dumps({"method": "io.accord.Tracker.Show", "parameters": {"id": "a\u0000b"}}).encode() + b"\0")
+    reply = read_replies(s, 1)[0]
+    assert reply == {"error": "io.accord.Tracker.NoSuchItem", "parameters": {"id": "a\u0000b"}}
+    # Invalid UTF-8 and malformed JSON get Varlink errors and the connection stays usable.
+    s.sendall(b'{"method":"io.accord.Tracker.Show","parameters":{"id":"\xff\xfe"}}\0')
+    assert read_replies(s, 1)[0]["error"] == "io.accord.Tracker.InvalidRequest"
+    s.sendall(b'{"method": \0')
+    assert read_replies(s, 1)[0]["error"] == "io.accord.Tracker.InvalidRequest"
+    s.sendall(b'{"method":"io.accord.Tracker.Status"}\0')
+    assert "objectives" in read_replies(s, 1)[0]["parameters"]
+    s.close()
+
+    # An oversized message: an error, then the connection closes.
+    big = raw(path)
+    try:
+        big.sendall(b'{"method":"io.accord.Tracker.Show","parameters":{"id":"' + b"x" * 200_000)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    data = b""
+    try:
+        while True:
+            chunk = big.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except (ConnectionResetError, socket.timeout):
+        pass
+    assert b"io.accord.Tracker.RequestTooLarge" in data
+    big.close()
+
+    # A client that disconnects mid-reply: the daemon carries on.
+    for _ in range(5):
+        gone = raw(path)
+        gone.sendall(b'{"method":"io.accord.Tracker.Upcoming","parameters":{"within":"P100Y"}}\0' * 2)
+        gone.recv(1000)  # the reply has begun; leave in the middle of it
+        gone.close()
+    assert call(path, "io.accord.Tracker.Status")["parameters"]["objectives"] == 1
+    assert daemon.process.poll() is None
+
+
+def test_half_sent_message_is_closed_and_others_are_served(daemon):
+    slow = raw(daemon.socket_path)
+    slow.sendall(b'{"method":"io.accord.Tracker.Sta')
+    started = time.monotonic()
+    assert call(daemon.socket_path, "io.accord.Tracker.Status")["parameters"]["instruments"] == 2
+    slow.settimeout(15)
+    assert slow.recv(100) == b""  # closed by the daemon's time limit
+    assert 9 <= time.monotonic() - started <= 14
+
+
+# --- authorization and audit ------------------------------------------------------------
+
+def test_writes_need_admin_group_and_are_audited(daemon):
+    reader = ensure_user("accord-e2e-reader", groups=("accord",))
+    admin = ensure_user("accord-e2e-admin", groups=("accord", "accord-admin"))
+    socket_arg = ["--socket", daemon.socket_path]
+    rc, out, err = accordctl(*socket_arg, "status", user=reader)
+    assert rc == 0, err
+    rc, out, err = accordctl(*socket_arg, "record", "treaty", "negotiation-started", user=reader)
+    assert rc == 77 and "accord-admin" in err
+    rc, out, err = accordctl(*socket_arg, "reload", user=reader)
+    assert rc == 77
+    rc, out, err = accordctl(*socket_arg, "record", "treaty", "negotiation-started", "--note", "by admin", user=admin)
+    assert rc == 0 and "state now negotiating" in out, err
+
+    with sqlite3.connect(daemon.database) as db:
+        rows = db.execute("SELECT user, action, item, allowed FROM audit ORDER BY id").fetchall()
+    assert (reader, "record", "treaty", 0) in rows
+    assert (reader, "reload", None, 0) in rows
+    assert (admin, "record", "ctl/treaty", 1) in rows
+    entries = journal_entries(f"MESSAGE_ID={AUDIT}")
+    refused = [e for e in entries if e.get("ACCORD_USER") == reader and e.get("ACCORD_ALLOWED") == "0"]
+    allowed = [e for e in entries if e.get("ACCORD_USER") == admin and e.get("ACCORD_ALLOWED") == "1"]
+    assert refused and allowed
+    assert allowed[0]["ACCORD_UID"] == str(__import__("pwd").getpwnam(admin).pw_uid)
+
+
+# --- accordctl --------------------------------------------------------------------------
+
+def test_accordctl_commands_and_exit_codes(daemon):
+    env = {"ACCORD_SOCKET": daemon.socket_path}
+    rc, out, err = accordctl("status", env=env)
+    assert rc == 0 and "1 objectives and 2 instruments" in out and "next" in out
+    rc, out, err = accordctl("--json", "status", env=env)
+    status = json.loads(out)
+    assert rc == 0 and status["objectives"] == 1 and list(status)[0] == "version"
+    rc, out, err = accordctl("list", env=env)
+    assert rc == 0 and "ctl/pilot-mou" in out and "in " in out and "3 items" in out
+    assert "\x1b[" not in out  # no colour off a terminal
+    rc, out, err = accordctl("list", "--kind", "treaty", "--json", env=env)
+    assert [i["id"] for i in json.loads(out)["items"]] == ["ctl/treaty"]
+    rc, out, err = accordctl("show", "pilot-mou", env=env)
+    assert rc == 0 and "Deadlines" in out and "sign-by" in out
+    rc, out, err = accordctl("upcoming", "--within", "P10Y", env=env)
+    assert rc == 0 and "ctl/talks: due in 60 days (2030-03-31)" in out
+    rc, out, err = accordctl("record", "pilot-mou", "signed", "--on", "2029-12-01", env=env)
+    assert rc == 0 and "state now signed" in out
+    rc, out, err = accordctl("record", "pilot-mou", "in-force", "--on", "2030-01-15", "--json", env=env)
+    assert rc == 0 and json.loads(out)["state"] == "in-force"
+    rc, out, err = accordctl("upcoming", "--within", "P10Y", "--json", env=env)
+    keys = [r["key"] for r in json.loads(out)["reminders"]]
+    assert "ctl/pilot-mou:expiry:2031-01-15:P30D" in keys and "ctl/pilot-mou:renewal-notice:2030-10-17:P30D" in keys
+    assert not any(k.startswith("ctl/pilot-mou:sign-by") for k in keys)
+    rc, out, err = accordctl("history", "pilot-mou", env=env)
+    assert rc == 0 and "in-force on 2030-01-15" in out
+    rc, out, err = accordctl("ack", "talks", env=env)
+    assert rc == 0 and "acknowledged due of ctl/talks" in out
+    rc, out, err = accordctl("snooze", "pilot-mou", "P2D", env=env)
+    assert rc == 0 and "snoozed ctl/pilot-mou until" in out
+    rc, out, err = accordctl("reload", env=env)
+    assert rc == 0 and "reloaded" in out
+    # Exit codes of DESIGN §8.
+    assert accordctl("show", "nope", env=env)[0] == 1
+    assert accordctl("record", "pilot-mou", "completed", env=env)[0] == 1
+    assert accordctl("frobnicate", env=env)[0] == 64
+    assert accordctl("upcoming", "--within", "P1X", env=env)[0] == 65
+    assert accordctl("--socket", "/nonexistent/socket", "status")[0] == 69
+    daemon.write_portfolio("[dialogue]\nid = \"ctl\"\n")
+    rc, out, err = accordctl("reload", env=env)
+    assert rc == 78 and "title" in err
+    assert accordctl("status", env=env)[0] == 0
+
+
+def test_accordctl_watch_streams(daemon):
+    due = utc(4)
+    daemon.write_portfolio(portfolio([objective("w", due, reminders='["PT2S", "P0D"]')], dialogue="ctl"))
+    watcher = subprocess.Popen([os.environ.get("ACCORDCTL", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug", "accordctl")),
+                                "--socket", daemon.socket_path, "--json", "watch"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    daemon.sighup()
+    lines = []
+    end = time.monotonic() + 10
+    while len(lines) < 2 and time.monotonic() < end:
+        line = watcher.stdout.readline()
+        if line:
+            lines.append(json.loads(line))
+    watcher.terminate()
+    watcher.wait()
+    assert [l["reminder"]["lead"] for l in lines] == ["PT2S", "P0D"]
