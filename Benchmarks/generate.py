@@ -23,7 +23,7 @@ files = (a.count + a.per_file - 1) // a.per_file
 made = 0
 for n in range(files):
     lines = [f'[dialogue]\nid = "bench-{n}"\ntitle = "Benchmark dialogue {n}"\ntime-zone = "{zones[n % len(zones)]}"\n'
-             'reminders = ["P30D", "P7D", "P1D", "P0D"]\noverdue-every = "P7D"\n']
+             'reminders = ["P30D", "P7D", "P1D", "P0D"]\n']
     for i in range(min(a.per_file, a.count - made)):
         day = today + dt.timedelta(days=rng.randint(1, 400))
         if i % 2 == 0:

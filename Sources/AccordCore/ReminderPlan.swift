@@ -263,6 +263,14 @@ public final class ReminderPlan: Sendable {
         return result
     }
 
+    /// How many reminders fire in [from, until), without building them.
+    public func count(from: Instant, until: Instant) -> Int {
+        var cursor = self.cursor(from: from)
+        var count = 0
+        while let next = cursor.peekFireAt(), next < until, cursor.skip() { count += 1 }
+        return count
+    }
+
     /// A cursor over every reminder firing at or after `instant`.
     public func cursor(from instant: Instant) -> PlanCursor {
         PlanCursor(plan: self, from: instant, occurrences: 0..<Int32(occurrences.count))
@@ -332,7 +340,8 @@ public struct PlanCursor: Sendable {
 
     let plan: ReminderPlan
     private var heap: Heap<Entry>
-    private var ready: Reminder?
+    /// The next firing, found but not yet consumed: occurrence, step and when.
+    private var ready: (occurrence: Int32, step: Int, fireAt: Instant)?
     /// Per occurrence: the latest step held by a snooze, released at the snooze's end.
     private var held: [Int32: Int32] = [:]
 
@@ -355,15 +364,21 @@ public struct PlanCursor: Sendable {
         return ready?.fireAt
     }
 
+    /// The next reminder, consumed.
     public mutating func next() -> Reminder? {
-        if let reminder = ready ?? advance() {
-            ready = nil
-            return reminder
-        }
-        return nil
+        guard let found = ready ?? advance() else { return nil }
+        ready = nil
+        return plan.reminder(occurrence: found.occurrence, step: found.step, firingAt: found.fireAt)
     }
 
-    private mutating func advance() -> Reminder? {
+    /// Skips the next reminder without building its key and message.
+    public mutating func skip() -> Bool {
+        guard ready ?? advance() != nil else { return false }
+        ready = nil
+        return true
+    }
+
+    private mutating func advance() -> (occurrence: Int32, step: Int, fireAt: Instant)? {
         while let entry = heap.popMin() {
             let occurrence = plan.occurrences[Int(entry.occurrence)]
             let fireAt = Instant(seconds: entry.fireAt)
@@ -371,7 +386,7 @@ public struct PlanCursor: Sendable {
                 guard let step = held.removeValue(forKey: entry.occurrence) else { continue }
                 let overdue = Int(step) >= occurrence.leadFires.count
                 if plan.verdict(occurrence, at: fireAt, overdue: overdue) == .fires {
-                    return plan.reminder(occurrence: entry.occurrence, step: Int(step), firingAt: fireAt)
+                    return (entry.occurrence, Int(step), fireAt)
                 }
                 continue
             }
@@ -387,7 +402,7 @@ public struct PlanCursor: Sendable {
                 }
                 continue
             }
-            return plan.reminder(occurrence: entry.occurrence, step: Int(entry.step), firingAt: fireAt)
+            return (entry.occurrence, Int(entry.step), fireAt)
         }
         return nil
     }

@@ -3,48 +3,75 @@ import TOMLKit
 /// Finds the line of a table header or key in TOML text.
 ///
 /// TOMLKit reports lines only for syntax errors; a problem found later (a bad zone, an
-/// unknown key) still deserves a line, so the text is scanned once for headers and keys.
+/// unknown key) still deserves a line, so the text is scanned once, as bytes, for table
+/// headers. Keys are looked for only when a problem names one.
 struct SourceLines {
     /// `section` is `""` for the top level, `dialogue`, `notify`, or `objective#0`, `instrument#2`.
-    private var headers: [String: Int] = [:]
-    private var keys: [String: Int] = [:]
+    private var tables: [String: Int] = [:]
+    private var arrays: [String: [Int]] = [:]
+    /// Byte offset of the start of each line (line n starts at lineStarts[n - 1]).
+    private var lineStarts: [Int] = [0]
+    private let bytes: [UInt8]
 
     init(text: String) {
-        var section = ""
-        var arrayCounts: [String: Int] = [:]
-        var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            lineNumber += 1
-            let line = rawLine.drop { $0 == " " || $0 == "\t" }
-            if line.hasPrefix("[[") {
-                let name = SourceLines.headerName(line.dropFirst(2))
-                let index = arrayCounts[name, default: 0]
-                arrayCounts[name] = index + 1
-                section = "\(name)#\(index)"
-                headers[section] = lineNumber
-            } else if line.hasPrefix("[") {
-                section = SourceLines.headerName(line.dropFirst())
-                headers[section] = lineNumber
-            } else if let equals = line.firstIndex(of: "="), !line.hasPrefix("#") {
-                var key = line[..<equals].trimmingCharacters(in: " \t")
-                if key.hasPrefix("\""), key.hasSuffix("\""), key.count >= 2 { key = String(key.dropFirst().dropLast()) }
-                if keys["\(section)|\(key)"] == nil { keys["\(section)|\(key)"] = lineNumber }
+        bytes = Array(text.utf8)
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            var position = index
+            while position < count, bytes[position] == 0x20 || bytes[position] == 0x09 { position += 1 }
+            if position < count, bytes[position] == UInt8(ascii: "[") {
+                let isArray = position + 1 < count && bytes[position + 1] == UInt8(ascii: "[")
+                let nameStart = position + (isArray ? 2 : 1)
+                var nameEnd = nameStart
+                while nameEnd < count, bytes[nameEnd] != UInt8(ascii: "]"), bytes[nameEnd] != 0x0A { nameEnd += 1 }
+                let name = SourceLines.trimmed(bytes[nameStart..<nameEnd])
+                if isArray { arrays[name, default: []].append(lineStarts.count) } else { tables[name] = lineStarts.count }
             }
+            while index < count, bytes[index] != 0x0A { index += 1 }
+            index += 1
+            if index <= count { lineStarts.append(index) }
         }
     }
 
-    private static func headerName(_ rest: Substring) -> String {
-        let name = rest.prefix { $0 != "]" }
-        return name.trimmingCharacters(in: " \t")
+    private static func trimmed(_ slice: ArraySlice<UInt8>) -> String {
+        var slice = slice
+        while let first = slice.first, first == 0x20 || first == 0x09 { slice = slice.dropFirst() }
+        while let last = slice.last, last == 0x20 || last == 0x09 || last == 0x0D { slice = slice.dropLast() }
+        return String(decoding: slice, as: UTF8.self)
+    }
+
+    /// The line of a section's header.
+    func header(_ section: String) -> Int? {
+        if section.isEmpty { return nil }
+        if let hash = section.lastIndex(of: "#"), let index = Int(section[section.index(after: hash)...]) {
+            let list = arrays[String(section[..<hash])] ?? []
+            return index < list.count ? list[index] : nil
+        }
+        return tables[section]
     }
 
     func line(section: String, key: String? = nil) -> Int? {
-        if let key, let line = keys["\(section)|\(key)"] { return line }
-        return headers[section]
+        let headerLine = header(section)
+        guard let key else { return headerLine }
+        // The section runs from its header to the next line that starts a table.
+        var line = (headerLine ?? 0) + 1
+        while line <= lineStarts.count {
+            let start = lineStarts[line - 1]
+            let end = line < lineStarts.count ? lineStarts[line] : bytes.count
+            var text = SourceLines.trimmed(bytes[start..<end])
+            if text.hasPrefix("[") { break }
+            if let equals = text.firstIndex(of: "=") {
+                text = String(text[..<equals]).trimmingCharacters(in: " \t\"")
+                if text == key { return line }
+            }
+            line += 1
+        }
+        return headerLine
     }
 }
 
-extension Substring {
+extension StringProtocol {
     func trimmingCharacters(in set: String) -> String {
         var slice = self[...]
         while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }

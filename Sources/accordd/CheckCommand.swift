@@ -22,7 +22,7 @@ struct CheckCommand: ParsableCommand {
         case let .success(loaded):
             let now = SystemClock().now()
             let plan = ReminderPlan(catalog: loaded.catalog)
-            let year = plan.reminders(from: now, until: now.adding(seconds: 366 * 86_400)).count
+            let year = plan.count(from: now, until: now.adding(seconds: 366 * 86_400))
             let portfolios = loaded.catalog.portfolios.count
             print("\(loaded.configFile): ok: \(portfolios) portfolio\(portfolios == 1 ? "" : "s"), "
                   + "\(loaded.catalog.objectiveCount) objectives, \(loaded.catalog.instrumentCount) instruments, "

@@ -2,6 +2,7 @@ import AccordCore
 import AccordDaemon
 import AccordText
 import ArgumentParser
+import Glibc
 
 struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -58,8 +59,11 @@ struct PlanCommand: ParsableCommand {
         case let .success(value):
             catalog = value
         }
-        let reminders = ReminderPlan(catalog: catalog).reminders(from: start, until: end)
-        print(json ? PlanOutput.json(reminders) : PlanOutput.table(reminders), terminator: "")
+        let plan = ReminderPlan(catalog: catalog)
+        var cursor = plan.cursor(from: start)
+        var output = PlanOutput(json: json, catalog: catalog)
+        while let next = cursor.peekFireAt(), next < end, let reminder = cursor.next() { output.append(reminder) }
+        output.finish()
     }
 
     private func parseBound(_ text: String, option: String, endOfDay: Bool) throws -> Instant {
@@ -74,15 +78,78 @@ struct PlanCommand: ParsableCommand {
     }
 }
 
-enum PlanOutput {
-    static func table(_ reminders: [Reminder]) -> String {
-        var table = TextTable(headers: ["FIRES", "ITEM", "DEADLINE", "LEAD", "MESSAGE"])
-        for reminder in reminders {
-            table.append([localTime(reminder.fireAt, in: reminder.zone), reminder.itemID, reminder.deadline.rawValue,
-                          reminder.lead, reminder.message])
+/// Streams the plan to standard output: a year of 100,000 items is too much to hold as text.
+struct PlanOutput {
+    let json: Bool
+    private var buffer: [UInt8] = []
+    private var count = 0
+    private let itemWidth: Int
+    private let leadWidth = 8
+
+    init(json: Bool, catalog: Catalog) {
+        self.json = json
+        itemWidth = max(4, catalog.items.map { $0.fullID.count }.max() ?? 4)
+        buffer.reserveCapacity(1 << 16)
+        if json {
+            buffer += "[".utf8
+        } else {
+            let headers = [pad("FIRES", 23), pad("ITEM", itemWidth), pad("DEADLINE", 14), pad("LEAD", leadWidth), "MESSAGE"]
+            buffer += (headers.joined(separator: "  ") + "\n").utf8
         }
-        let count = reminders.count
-        return table.render() + "\(count) reminder\(count == 1 ? "" : "s")\n"
+    }
+
+    mutating func append(_ r: Reminder) {
+        if json {
+            buffer += (count == 0 ? "\n" : ",\n").utf8
+            var object: [UInt8] = []
+            let fields: [(String, String?)] = [
+                ("key", r.key), ("item", r.itemID), ("dialogue", r.dialogueID), ("deadline", r.deadline.rawValue),
+                ("deadlineAt", r.deadlineAt.rfc3339), ("lead", r.lead), ("fireAt", r.fireAt.rfc3339),
+                ("daysLeft", nil), ("priority", nil), ("message", r.message),
+            ]
+            object += "  {".utf8
+            for (index, (name, value)) in fields.enumerated() {
+                if index > 0 { object += ", ".utf8 }
+                object += "\"\(name)\": ".utf8
+                switch name {
+                case "daysLeft": object += String(r.daysLeft).utf8
+                case "priority": object += String(r.priority).utf8
+                default: object += PlanOutput.quote(value ?? "").utf8
+                }
+            }
+            object += "}".utf8
+            buffer += object
+        } else {
+            let row = [pad(PlanOutput.localTime(r.fireAt, in: r.zone), 23), pad(r.itemID, itemWidth), pad(r.deadline.rawValue, 14),
+                       pad(r.lead, leadWidth), r.message]
+            buffer += (row.joined(separator: "  ") + "\n").utf8
+        }
+        count += 1
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    mutating func finish() {
+        if json {
+            buffer += (count == 0 ? "]\n" : "\n]\n").utf8
+        } else {
+            buffer += "\(count) reminder\(count == 1 ? "" : "s")\n".utf8
+        }
+        flush()
+    }
+
+    private mutating func flush() {
+        var offset = 0
+        while offset < buffer.count {
+            let n = buffer.withUnsafeBytes { write(1, $0.baseAddress! + offset, $0.count - offset) }
+            if n <= 0 { break }
+            offset += n
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        let length = text.count
+        return length >= width ? text : text + String(repeating: " ", count: width - length)
     }
 
     /// `2017-03-01 09:00 -05:00`: the wall time in the item's zone, with its offset.
@@ -91,24 +158,11 @@ enum PlanOutput {
         let offset = zone.offset(at: instant)
         let sign = offset < 0 ? "-" : "+"
         let minutes = abs(offset) / 60
-        let hh = minutes / 60, mm = minutes % 60
         let time = local.time
-        return "\(local.date) \(two(time.hour)):\(two(time.minute))\(time.second == 0 ? "" : ":" + two(time.second)) \(sign)\(two(hh)):\(two(mm))"
+        return "\(local.date) \(two(time.hour)):\(two(time.minute))\(time.second == 0 ? "" : ":" + two(time.second)) \(sign)\(two(minutes / 60)):\(two(minutes % 60))"
     }
 
     private static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-
-    static func json(_ reminders: [Reminder]) -> String {
-        var out = "["
-        for (index, r) in reminders.enumerated() {
-            out += index == 0 ? "\n" : ",\n"
-            out += "  {\"key\": \(quote(r.key)), \"item\": \(quote(r.itemID)), \"dialogue\": \(quote(r.dialogueID)), "
-                + "\"deadline\": \(quote(r.deadline.rawValue)), \"deadlineAt\": \(quote(r.deadlineAt.rfc3339)), "
-                + "\"lead\": \(quote(r.lead)), \"fireAt\": \(quote(r.fireAt.rfc3339)), \"daysLeft\": \(r.daysLeft), "
-                + "\"priority\": \(r.priority), \"message\": \(quote(r.message))}"
-        }
-        return out + (reminders.isEmpty ? "]\n" : "\n]\n")
-    }
 
     static func quote(_ text: String) -> String {
         var out = "\""
