@@ -77,3 +77,10 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Fuzzing harnesses (libFuzzer): only with ACCORD_FUZZ=1, since they have no main of their own.
+// scripts/fuzz.sh builds them with -sanitize=fuzzer.
+if Context.environment["ACCORD_FUZZ"] != nil {
+    package.targets.append(.executableTarget(name: "fuzz-portfolio", dependencies: ["AccordCore"], path: "Fuzz/FuzzPortfolio"))
+    package.products.append(.executable(name: "fuzz-portfolio", targets: ["fuzz-portfolio"]))
+}

@@ -300,3 +300,16 @@ def test_read_only_state_directory_is_refused_with_a_clear_error(make_daemon):
     assert f"{daemon.state}/state.sqlite" in result.stderr and "read-only" in result.stderr
     with sqlite3.connect(daemon.database) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_parser_crash_found_by_fuzzing_is_a_config_error(make_daemon):
+    # Fuzz/FuzzPortfolio found that "[*" made toml++ abort on an assertion: the daemon would
+    # have died on a reload. It must be an ordinary configuration problem.
+    daemon = make_daemon(portfolio([objective("alpha", "2030-03-31")], dialogue="fuzzed")).start()
+    daemon.write_portfolio("[*", name="broken.toml")
+    result = subprocess.run([ACCORDD, "check", "--config", daemon.config], capture_output=True, text=True)
+    assert result.returncode == 78 and "broken.toml:1" in result.stderr and "TOML syntax" in result.stderr
+    daemon.sighup()
+    assert wait_for(lambda: [e for e in journal_entries("MESSAGE_ID=9d8a5b038ac74d818278025ffacfe2ab")
+                             if "broken.toml" in e["MESSAGE"]])
+    assert daemon.process.poll() is None
