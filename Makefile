@@ -1,0 +1,162 @@
+# accord: build, test and install.
+#
+#   make                      debug build (swift build)
+#   make release              release build, Swift runtime linked statically
+#   make install              release build, then install under PREFIX (default /usr/local)
+#   make install PREFIX=/usr  units in /usr/lib/systemd/system, and so on
+#   make install DESTDIR=/tmp/stage   stage for a package; nothing runs on this machine
+#   make uninstall            remove what install put there (not /etc/accord, not /var/lib/accord)
+#   make test | run | bench | fuzz | chaos | lint-units | lint-man | e2e-systemd
+#
+# Where things go (DESTDIR is prefixed to every path):
+#   $(PREFIX)/bin/accordd, accordctl
+#   $(PREFIX)/lib/systemd/system/accordd.service, accordd.socket
+#       (/usr/local/lib/systemd/system and /usr/lib/systemd/system are both on systemd's
+#       unit search path, so PREFIX=/usr/local works as well as PREFIX=/usr; so are
+#       /usr/local/lib/{sysusers.d,tmpfiles.d,systemd/catalog} for systemd-sysusers,
+#       systemd-tmpfiles and journalctl --update-catalog. Local administrators' own units
+#       belong in /etc/systemd/system, which is never written here.)
+#   $(PREFIX)/lib/sysusers.d/accord.conf, $(PREFIX)/lib/tmpfiles.d/accord.conf (if shipped:
+#       no systemd/accord.tmpfiles exists today, because nothing needs one: systemd makes
+#       /var/lib/accord (StateDirectory=) and /run/accord (RuntimeDirectory=, and the socket
+#       unit's DirectoryMode=) with the right owner and mode, and install makes /etc/accord)
+#   $(PREFIX)/lib/systemd/catalog/accord.catalog
+#   $(PREFIX)/share/man/man{1,5,8}/...
+#   $(PREFIX)/share/bash-completion/completions/accordctl,
+#   $(PREFIX)/share/zsh/site-functions/_accordctl,
+#   $(PREFIX)/share/fish/vendor_completions.d/accordctl.fish
+#   $(SYSCONFDIR)/accord/accordd.toml and portfolios/*.toml: never overwritten
+#
+# BUILDDIR names the binaries to install (default .build/release, built first). Any other
+# BUILDDIR is installed as it is, without building: make install BUILDDIR=.build/debug
+
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+SYSCONFDIR ?= /etc
+BUILDDIR   ?= .build/release
+SWIFT      ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
+
+bindir      = $(PREFIX)/bin
+unitdir     = $(PREFIX)/lib/systemd/system
+sysusersdir = $(PREFIX)/lib/sysusers.d
+tmpfilesdir = $(PREFIX)/lib/tmpfiles.d
+catalogdir  = $(PREFIX)/lib/systemd/catalog
+mandir      = $(PREFIX)/share/man
+bashcompdir = $(PREFIX)/share/bash-completion/completions
+zshcompdir  = $(PREFIX)/share/zsh/site-functions
+fishcompdir = $(PREFIX)/share/fish/vendor_completions.d
+confdir     = $(SYSCONFDIR)/accord
+
+BINARIES   = accordd accordctl
+UNITS      = accordd.service accordd.socket
+MANPAGES   = man/accordctl.1 man/accord.toml.5 man/accordd.8
+TMPFILES   = $(wildcard systemd/accord.tmpfiles)
+PORTFOLIOS = $(wildcard Config/portfolios/*.toml)
+
+INSTALL      ?= install
+INSTALL_DATA  = $(INSTALL) -m 0644
+
+# Every file install writes, relative to DESTDIR; uninstall removes exactly these.
+INSTALLED = $(addprefix $(bindir)/,$(BINARIES)) \
+            $(addprefix $(unitdir)/,$(UNITS)) \
+            $(sysusersdir)/accord.conf \
+            $(if $(TMPFILES),$(tmpfilesdir)/accord.conf) \
+            $(catalogdir)/accord.catalog \
+            $(mandir)/man1/accordctl.1 $(mandir)/man5/accord.toml.5 $(mandir)/man8/accordd.8 \
+            $(bashcompdir)/accordctl $(zshcompdir)/_accordctl $(fishcompdir)/accordctl.fish
+
+.PHONY: all build release install uninstall test run bench fuzz chaos sanitizers lint-units lint-man e2e-systemd
+
+all: build
+
+# toml++ (inside TOMLKit) asserts on some malformed TOML instead of reporting an error:
+# its C++ is built without assertions, so a bad portfolio is an error, never a crash.
+SWIFTFLAGS ?= -Xcxx -DNDEBUG
+
+build:
+	$(SWIFT) build $(SWIFTFLAGS)
+
+release:
+	$(SWIFT) build -c release --static-swift-stdlib $(SWIFTFLAGS)
+
+# Build first only when installing the default release build.
+install: $(if $(filter .build/release,$(BUILDDIR)),release)
+	@for b in $(BINARIES); do test -x "$(BUILDDIR)/$$b" || { echo "make install: $(BUILDDIR)/$$b is missing: run make release" >&2; exit 1; }; done
+	$(INSTALL) -d "$(DESTDIR)$(bindir)" "$(DESTDIR)$(unitdir)" "$(DESTDIR)$(sysusersdir)" \
+	    "$(DESTDIR)$(catalogdir)" "$(DESTDIR)$(mandir)/man1" "$(DESTDIR)$(mandir)/man5" \
+	    "$(DESTDIR)$(mandir)/man8" "$(DESTDIR)$(bashcompdir)" "$(DESTDIR)$(zshcompdir)" \
+	    "$(DESTDIR)$(fishcompdir)"
+	$(INSTALL) -m 0755 $(addprefix $(BUILDDIR)/,$(BINARIES)) "$(DESTDIR)$(bindir)/"
+	sed 's|@BINDIR@|$(bindir)|g' systemd/accordd.service >"$(DESTDIR)$(unitdir)/accordd.service"
+	chmod 0644 "$(DESTDIR)$(unitdir)/accordd.service"
+	$(INSTALL_DATA) systemd/accordd.socket "$(DESTDIR)$(unitdir)/accordd.socket"
+	$(INSTALL_DATA) systemd/accord.sysusers "$(DESTDIR)$(sysusersdir)/accord.conf"
+ifneq ($(TMPFILES),)
+	$(INSTALL) -d "$(DESTDIR)$(tmpfilesdir)"
+	$(INSTALL_DATA) $(TMPFILES) "$(DESTDIR)$(tmpfilesdir)/accord.conf"
+endif
+	$(INSTALL_DATA) systemd/accord.catalog "$(DESTDIR)$(catalogdir)/accord.catalog"
+	$(INSTALL_DATA) man/accordctl.1 "$(DESTDIR)$(mandir)/man1/accordctl.1"
+	$(INSTALL_DATA) man/accord.toml.5 "$(DESTDIR)$(mandir)/man5/accord.toml.5"
+	$(INSTALL_DATA) man/accordd.8 "$(DESTDIR)$(mandir)/man8/accordd.8"
+	"$(BUILDDIR)/accordctl" --generate-completion-script bash >"$(DESTDIR)$(bashcompdir)/accordctl"
+	"$(BUILDDIR)/accordctl" --generate-completion-script zsh >"$(DESTDIR)$(zshcompdir)/_accordctl"
+	"$(BUILDDIR)/accordctl" --generate-completion-script fish >"$(DESTDIR)$(fishcompdir)/accordctl.fish"
+	chmod 0644 "$(DESTDIR)$(bashcompdir)/accordctl" "$(DESTDIR)$(zshcompdir)/_accordctl" \
+	    "$(DESTDIR)$(fishcompdir)/accordctl.fish"
+	$(INSTALL) -d -m 0755 "$(DESTDIR)$(confdir)" "$(DESTDIR)$(confdir)/portfolios"
+	@for f in Config/accordd.toml $(PORTFOLIOS); do \
+	    dest="$(DESTDIR)$(confdir)/$${f#Config/}"; \
+	    if [ -e "$$dest" ]; then echo "keeping $$dest (it exists; the shipped one is $$f)"; \
+	    else echo "$(INSTALL_DATA) $$f $$dest"; $(INSTALL_DATA) "$$f" "$$dest" || exit 1; fi; \
+	done
+	@if [ -z "$(DESTDIR)" ]; then \
+	    echo "journalctl --update-catalog"; journalctl --update-catalog || exit 1; \
+	    if command -v systemd-sysusers >/dev/null; then \
+	        echo "systemd-sysusers $(sysusersdir)/accord.conf"; systemd-sysusers "$(sysusersdir)/accord.conf" || exit 1; fi; \
+	    if [ -d /run/systemd/system ]; then echo "systemctl daemon-reload"; systemctl daemon-reload; fi; \
+	    echo; echo "Installed. Next: add people to the groups accord (read) and accord-admin (write),"; \
+	    echo "check $(confdir)/accordd.toml, then: systemctl enable --now accordd.socket accordd.service"; \
+	fi
+
+uninstall:
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+	    echo "systemctl disable --now accordd.service accordd.socket"; \
+	    systemctl disable --now accordd.service accordd.socket || true; fi
+	rm -f $(addprefix "$(DESTDIR),$(addsuffix ",$(INSTALLED)))
+	@if [ -z "$(DESTDIR)" ]; then \
+	    echo "journalctl --update-catalog"; journalctl --update-catalog || true; \
+	    if [ -d /run/systemd/system ]; then echo "systemctl daemon-reload"; systemctl daemon-reload; fi; \
+	    echo "Left alone: $(confdir) (configuration), /var/lib/accord (state), the user and groups accord."; \
+	fi
+
+test:
+	./scripts/test.sh
+
+run:
+	./scripts/run.sh
+
+bench:
+	./scripts/bench.sh
+
+fuzz:
+	./scripts/fuzz.sh
+
+chaos:
+	./scripts/chaos.sh
+
+# systemd-analyze verify and security --offline=true on the shipped units (no PID 1 needed).
+lint-units:
+	./scripts/lint-units.sh
+
+# mandoc -T lint and man --warnings on every man page.
+lint-man:
+	./scripts/lint-man.sh $(MANPAGES)
+
+# The booted-systemd end-to-end test (root; systemd-nspawn): E2E_BINDIR holds accordd and accordctl.
+E2E_BINDIR ?= .build/debug
+e2e-systemd:
+	./scripts/e2e-systemd.sh $(E2E_BINDIR)
+
+sanitizers:
+	./scripts/sanitizers.sh
