@@ -128,7 +128,12 @@ final class TrackerService: @unchecked Sendable {
         let group = engine.configuration.config.adminGroup
         let peer = connection.peer
         guard !peer.belongs(to: group) else { return }
-        let item = call.parameters.stringValue("id")
+        // The audit trail names items by full id, refused or not, whenever the id resolves.
+        let typed = call.parameters.stringValue("id")
+        let item = typed.map { id -> String in
+            if case let .found(index) = engine.plan.catalog.lookup(id) { return engine.plan.catalog.items[index].fullID }
+            return id
+        }
         audit(action: method.lowercased(), item: item, detail: "refused: uid \(peer.uid) (\(peer.user)) is not root nor in \(group)",
               allowed: false, peer: peer)
         throw VarlinkError("io.accord.Tracker.PermissionDenied", [

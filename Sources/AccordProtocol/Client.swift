@@ -1,54 +1,85 @@
 import Glibc
 
-/// Why a client could not talk to the daemon.
-public enum VarlinkClientError: Error, Sendable, CustomStringConvertible {
-    /// No socket, nobody listening, or the path is unusable.
-    case unreachable(path: String, reason: String)
-    /// The socket exists but this user may not open it.
+/// Why a client could not talk to the daemon. The cases a command-line tool maps to
+/// different exit codes are separate (69 for the unreachable ones, 77 for
+/// `permissionDenied`); `errorNumber` keeps the errno for anything finer.
+public enum VarlinkClientError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Nothing at the path (ENOENT, ENOTDIR): the daemon is not running or uses another socket.
+    case socketMissing(path: String)
+    /// A socket file with nobody listening (ECONNREFUSED): the daemon stopped or is starting.
+    case connectionRefused(path: String)
+    /// The socket exists but this user may not open it (EACCES, EPERM).
     case permissionDenied(path: String)
+    /// Any other failure to connect, with its errno (ENAMETOOLONG for a path that does not
+    /// fit a socket address, EINVAL for an empty one or one with a NUL byte).
+    case unreachable(path: String, errno: Int32)
     /// The connection broke or the daemon sent something that is not Varlink.
     case broken(String)
 
+    public var errorNumber: Int32? {
+        switch self {
+        case .socketMissing: return ENOENT
+        case .connectionRefused: return ECONNREFUSED
+        case .permissionDenied: return EACCES
+        case let .unreachable(_, code): return code
+        case .broken: return nil
+        }
+    }
+
     public var description: String {
         switch self {
-        case let .unreachable(path, reason): return "cannot reach accordd at \(path): \(reason)"
+        case let .socketMissing(path): return "cannot reach accordd: no socket at \(path) (is accordd running?)"
+        case let .connectionRefused(path): return "cannot reach accordd at \(path): connection refused (is accordd running?)"
         case let .permissionDenied(path): return "permission denied opening \(path) (are you in the accord group?)"
+        case let .unreachable(path, code): return "cannot reach accordd at \(path): \(String(cString: strerror(code)))"
         case let .broken(reason): return "connection to accordd broke: \(reason)"
         }
     }
 }
 
 /// A blocking Varlink connection over a Unix socket, for command-line clients: connect,
-/// call, read the reply (or a stream of them), close.
+/// call, read the reply (or a stream of them), close. One thread at a time.
 public final class VarlinkConnection {
     private let fd: Int32
     private var reader = VarlinkFrameReader(maximumMessageSize: 64 << 20)
+    private var readBuffer = [UInt8](repeating: 0, count: 65536)
     public let path: String
 
     public init(path: String) throws(VarlinkClientError) {
         self.path = path
-        guard path.utf8.count < 108 else { throw .unreachable(path: path, reason: "the path is too long") }
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw .unreachable(path: path, reason: String(cString: strerror(errno))) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
+        let pathBytes = Array(path.utf8)
+        // An empty path would bind nothing or an abstract name; a NUL would cut the path short.
+        guard !pathBytes.isEmpty, !pathBytes.contains(0) else { throw .unreachable(path: path, errno: EINVAL) }
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard pathBytes.count < capacity else { throw .unreachable(path: path, errno: ENAMETOOLONG) }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
+            raw.copyBytes(from: pathBytes)
+            raw[pathBytes.count] = 0
         }
+        let length = socklen_t(MemoryLayout<sockaddr_un>.offset(of: \.sun_path)! + pathBytes.count + 1)
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw .unreachable(path: path, errno: errno) }
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
         }
         if result != 0 {
             let code = errno
             close(fd)
-            if code == EACCES || code == EPERM { throw .permissionDenied(path: path) }
-            throw .unreachable(path: path, reason: String(cString: strerror(code)))
+            switch code {
+            case ENOENT, ENOTDIR: throw .socketMissing(path: path)
+            case ECONNREFUSED: throw .connectionRefused(path: path)
+            case EACCES, EPERM: throw .permissionDenied(path: path)
+            default: throw .unreachable(path: path, errno: code)
+            }
         }
     }
 
     deinit { close(fd) }
 
-    /// Sends a call; with `oneway` returns nil at once, otherwise the first reply.
+    /// Sends a call; with `oneway` returns nil at once, otherwise the first reply. With
+    /// `more`, read the rest with `nextReply()` while the last reply `continues`.
     @discardableResult
     public func call(_ method: String, _ parameters: JSONObject = [:], more: Bool = false,
                      oneway: Bool = false) throws(VarlinkClientError) -> VarlinkReply? {
@@ -56,29 +87,28 @@ public final class VarlinkConnection {
         return oneway ? nil : try nextReply()
     }
 
-    /// The next reply of a `more` call (or of a pipelined one).
+    /// The next reply of a `more` call (or of a pipelined one); blocks until it arrives.
     public func nextReply() throws(VarlinkClientError) -> VarlinkReply {
-        var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
-            do {
-                if let message = try reader.next() {
-                    do { return try VarlinkReply.decode(message) } catch { throw VarlinkClientError.broken(error.description) }
-                }
-            } catch let error as VarlinkClientError {
-                throw error
-            } catch {
-                throw .broken("reply too large")
+            let message: [UInt8]?
+            do { message = try reader.next() } catch { throw .broken("a reply longer than \(reader.maximumMessageSize) bytes") }
+            if let message {
+                do { return try VarlinkReply.decode(message) } catch { throw .broken(error.description) }
             }
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            let n = readBuffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw .broken(String(cString: strerror(errno)))
             }
-            if n == 0 { throw .broken("the daemon closed the connection") }
-            buffer.withUnsafeBytes { reader.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            if n == 0 {
+                throw .broken(reader.hasPartialMessage ? "the daemon closed the connection mid-reply" : "the daemon closed the connection")
+            }
+            readBuffer.withUnsafeBytes { reader.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
     }
 
+    /// Writes raw bytes (one or more encoded calls), all of them. MSG_NOSIGNAL: a daemon
+    /// that hangs up must give an error here, not kill the client with SIGPIPE.
     public func send(_ bytes: [UInt8]) throws(VarlinkClientError) {
         var offset = 0
         while offset < bytes.count {
@@ -91,3 +121,7 @@ public final class VarlinkConnection {
         }
     }
 }
+
+/// A connection holds a read buffer and a file descriptor used by one thread at a time.
+@available(*, unavailable)
+extension VarlinkConnection: Sendable {}

@@ -45,7 +45,8 @@ enum Pretty {
         let magnitude = abs(delta)
         let amount: String
         switch magnitude {
-        case ..<60: return delta >= 0 ? "now" : "just now"
+        case 0: return "now"
+        case ..<60: amount = plural(magnitude, "second")
         case ..<3600: amount = plural(magnitude / 60, "minute")
         case ..<86_400: amount = plural(magnitude / 3600, "hour")
         default: amount = plural(magnitude / 86_400, "day")

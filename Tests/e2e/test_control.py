@@ -214,7 +214,7 @@ def test_writes_need_admin_group_and_are_audited(daemon):
 
     with sqlite3.connect(daemon.database) as db:
         rows = db.execute("SELECT user, action, item, allowed FROM audit ORDER BY id").fetchall()
-    assert (reader, "record", "treaty", 0) in rows
+    assert (reader, "record", "ctl/treaty", 0) in rows
     assert (reader, "reload", None, 0) in rows
     assert (admin, "record", "ctl/treaty", 1) in rows
     entries = journal_entries(f"MESSAGE_ID={AUDIT}")
