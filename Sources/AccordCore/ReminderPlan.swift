@@ -203,6 +203,9 @@ public final class ReminderPlan: Sendable {
     func verdict(_ occurrence: Occurrence, at instant: Instant, overdue: Bool) -> Verdict {
         if instant >= occurrence.silencedFrom { return .finished }
         if overdue, instant >= occurrence.overdueUntil { return .finished }
+        // A repeat shorter than a day can come round before a date deadline has passed (at the
+        // end of its day): it is not overdue yet.
+        if overdue, instant < occurrence.passesAt { return .suppressed }
         switch occurrence.relevance {
         case let .term(knownFrom, endedAt):
             if instant >= endedAt { return .finished }
@@ -339,6 +342,8 @@ public struct PlanCursor: Sendable {
     }
 
     let plan: ReminderPlan
+    /// Nothing firing before this is returned: the cursor may start earlier, inside a snooze.
+    private let notBefore: Instant
     private var heap: Heap<Entry>
     /// The next firing, found but not yet consumed: occurrence, step and when.
     private var ready: (occurrence: Int32, step: Int, fireAt: Instant)?
@@ -347,11 +352,20 @@ public struct PlanCursor: Sendable {
 
     init(plan: ReminderPlan, from instant: Instant, occurrences: some Collection<Int32>) {
         self.plan = plan
+        self.notBefore = instant
         var entries: [Entry] = []
         entries.reserveCapacity(occurrences.count)
         for index in occurrences {
             let occurrence = plan.occurrences[Int(index)]
-            if let step = plan.firstStep(occurrence, notBefore: instant), let fire = plan.fireAt(occurrence, step: step) {
+            // A snooze running at `instant` may hold reminders from before it, to release at its
+            // end: start where it began so that they are seen, as in the plan walked from the start.
+            var start = instant
+            if !plan.snoozesByItem.isEmpty, let snoozes = plan.snoozesByItem[occurrence.item] {
+                for snooze in snoozes where snooze.from < instant && instant <= snooze.until {
+                    start = min(start, snooze.from)
+                }
+            }
+            if let step = plan.firstStep(occurrence, notBefore: start), let fire = plan.fireAt(occurrence, step: step) {
                 entries.append(Entry(fireAt: fire.seconds, occurrence: index, step: Int32(step), released: false))
             }
         }
@@ -385,7 +399,7 @@ public struct PlanCursor: Sendable {
             if entry.released {
                 guard let step = held.removeValue(forKey: entry.occurrence) else { continue }
                 let overdue = Int(step) >= occurrence.leadFires.count
-                if plan.verdict(occurrence, at: fireAt, overdue: overdue) == .fires {
+                if fireAt >= notBefore, plan.verdict(occurrence, at: fireAt, overdue: overdue) == .fires {
                     return (entry.occurrence, Int(step), fireAt)
                 }
                 continue
@@ -402,6 +416,7 @@ public struct PlanCursor: Sendable {
                 }
                 continue
             }
+            if fireAt < notBefore { continue }
             return (entry.occurrence, Int(entry.step), fireAt)
         }
         return nil

@@ -85,8 +85,11 @@ public struct VarlinkCall: Sendable, Equatable {
             throw .invalidRequest("not valid JSON: \(error)")
         }
         guard case let .object(object) = value else { throw .invalidRequest("a call must be a JSON object") }
-        for key in object.keys where !["method", "parameters", "oneway", "more", "upgrade"].contains(key) {
-            throw .invalidRequest("unknown key \"\(key)\" in the call")
+        for (key, _) in object {
+            switch key {
+            case "method", "parameters", "oneway", "more", "upgrade": continue
+            default: throw .invalidRequest("unknown key \"\(key)\" in the call")
+            }
         }
         guard let method = object["method"]?.stringValue else { throw .invalidRequest("the call has no \"method\" string") }
         guard isValidMethod(method) else { throw .invalidRequest("\"\(method)\" is not INTERFACE.Method") }
