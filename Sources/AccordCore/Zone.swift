@@ -24,7 +24,10 @@ public final class Zone: Hashable, Sendable, CustomStringConvertible {
     /// The zone of that IANA name, built once and shared.
     public static func named(_ identifier: String) throws(CalendarError) -> Zone {
         if let zone = cache.withLock({ $0[identifier] }) { return zone }
-        guard known.contains(identifier), let timeZone = TimeZone(identifier: identifier) else {
+        // ICU's list of known names lacks some canonical IANA ones (Asia/Kolkata): take any
+        // Area/Location name the database resolves, but no abbreviations or offsets like GMT+5.
+        let looksLikeIANA = identifier.contains("/") && identifier.first?.isUppercase == true
+        guard known.contains(identifier) || looksLikeIANA, let timeZone = TimeZone(identifier: identifier) else {
             throw .unknownTimeZone(identifier)
         }
         let zone = Zone(identifier: identifier, timeZone: timeZone)

@@ -121,8 +121,17 @@ public final class StateStore: @unchecked Sendable {
         return migrator
     }
 
+    /// Checkpoints and closes, so that a stopped daemon leaves one self-contained state.sqlite:
+    /// the readers go first, since only the last connection to close removes the write-ahead
+    /// log, and a read-only one cannot.
     public func close() throws(StoreError) {
-        do { try pool.close() } catch { throw StoreError(path: path, operation: "close", underlying: error) }
+        do {
+            try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            pool.releaseMemory()
+            try pool.close()
+        } catch {
+            throw StoreError(path: path, operation: "close", underlying: error)
+        }
     }
 
     private func write<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
