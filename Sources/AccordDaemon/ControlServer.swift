@@ -31,6 +31,8 @@ final class ControlServer: @unchecked Sendable {
     let service: TrackerService
     let logger: Logger
     private var refusedSinceLastLog = 0
+    /// One buffer for every client's reads: all of them run on the same serial queue.
+    var readBuffer = [UInt8](repeating: 0, count: 65536)
 
     init(daemon: Daemon, inherited: Int32?, path: String, limits: Limits = Limits()) throws(ControlServerError) {
         self.queue = daemon.queue
@@ -253,9 +255,8 @@ final class Connection: @unchecked Sendable {
     }
 
     private func readAvailable() {
-        var buffer = [UInt8](repeating: 0, count: 65536)
         while !isClosed, !readingSuspended {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            let n = server.readBuffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN || errno == EWOULDBLOCK { break }
@@ -267,7 +268,7 @@ final class Connection: @unchecked Sendable {
                 close()
                 return
             }
-            buffer.withUnsafeBytes { reader.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            server.readBuffer.withUnsafeBytes { reader.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             drainMessages()
         }
         updatePartialTimer()

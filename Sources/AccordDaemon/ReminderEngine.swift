@@ -50,6 +50,8 @@ public final class ReminderEngine: @unchecked Sendable {
     public var lateness: Int64 = 60
     /// Anything due before this came due while the daemon was down: catch-up, however recent.
     private let startedAt: Instant
+    /// Ledger lines by outcome, kept up to date here so that Status never queries the database.
+    public private(set) var ledgerCounts: [LedgerEntry.Outcome: Int] = [:]
     /// Called for each reminder written to the journal (Watch clients, the notify hook).
     public var onFired: ((Reminder, _ catchUp: Bool) -> Void)?
 
@@ -72,6 +74,7 @@ public final class ReminderEngine: @unchecked Sendable {
         firstLoaded = try store.registerItems(configuration.catalog.items.map(\.fullID), now: now)
         try ReminderEngine.settlePending(store: store, lookup: lookup, logger: logger)
         plan = ReminderPlan(catalog: configuration.catalog, history: try store.history())
+        ledgerCounts = try store.ledgerCounts()
         let start = try store.processedThrough().map { $0.adding(seconds: 1) } ?? now
         cursor = plan.cursor(from: start)
     }
@@ -94,11 +97,16 @@ public final class ReminderEngine: @unchecked Sendable {
     /// When the next reminder is due, if any.
     public func nextFireAt() -> Instant? { cursor.peekFireAt() }
 
-    /// The next reminder, without consuming it.
+    /// The next reminder, without consuming it. Kept until the cursor moves: copying the cursor
+    /// to look ahead would copy its heap, one entry per deadline.
     public func peekNext() -> Reminder? {
+        if let cachedNext { return cachedNext }
         var copy = cursor
-        return copy.next()
+        let next = copy.next()
+        cachedNext = .some(next)
+        return next
     }
+    private var cachedNext: Reminder??
 
     /// Fires everything that is due now, and records what happened.
     @discardableResult
@@ -111,6 +119,7 @@ public final class ReminderEngine: @unchecked Sendable {
         var entries: [LedgerEntry] = []
         let catchUpSeconds = configuration.config.catchUp.approximateSeconds
         while let next = cursor.peekFireAt(), next <= now, let reminder = cursor.next() {
+            cachedNext = nil
             let age = now.seconds - reminder.fireAt.seconds
             if reminder.fireAt < (firstLoaded[reminder.itemID] ?? now) {
                 round.skipped.append(reminder)
@@ -155,7 +164,9 @@ public final class ReminderEngine: @unchecked Sendable {
 
         var claimed: Set<String>
         do {
-            claimed = try store.claim(unrecorded + entries)
+            let batch = unrecorded + entries
+            claimed = try store.claim(batch)
+            for entry in batch where claimed.contains(entry.key) { ledgerCounts[entry.outcome, default: 0] += 1 }
             for entry in unrecorded { firedUnrecorded.remove(entry.key) }
             unrecorded = []
         } catch {
@@ -197,6 +208,7 @@ public final class ReminderEngine: @unchecked Sendable {
         plan = ReminderPlan(catalog: configuration.catalog, history: try store.history())
         let processed = (try? store.processedThrough()) ?? nil
         cursor = plan.cursor(from: max(processed ?? now, now).adding(seconds: 1))
+        cachedNext = nil
     }
 
     /// Takes a new configuration whole (it was fully validated by the loader).

@@ -164,7 +164,7 @@ final class TrackerService: @unchecked Sendable {
 
     private func status() -> JSONObject {
         let catalog = engine.configuration.catalog
-        let counts = (try? engine.store.ledgerCounts()) ?? [:]
+        let counts = engine.ledgerCounts
         var reply: JSONObject = [
             "version": .string(TrackerService.version),
             "startedAt": .string(daemon.startedAt.rfc3339),
