@@ -1,31 +1,105 @@
 #!/bin/bash
-# The whole test suite: unit tests, end-to-end tests against a real journald and the third-party
-# Varlink client, and the booted-systemd test. Installs what it needs first (scripts/bootstrap.sh).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
+# accord's one test command (the README's; also `make test` and .ci/run). As root, from any
+# directory, on a Debian 12 machine with Swift in PATH or /opt/swift/usr/bin:
+#   1. set-up              scripts/bootstrap.sh (installs what is missing, and says so)
+#   2. build               swift build --build-tests (debug)
+#   3. unit tests          swift test --skip-build
+#   4. end-to-end tests    scripts/with-journald.sh .venv/bin/pytest -q Tests/e2e
+#                          (a real journald of their own, the real binaries, the PyPI Varlink client)
+#   5. under systemd       scripts/e2e-systemd.sh .build/debug (if it is there and executable)
+# It stops at the first stage that fails, names the stage it is in, and ends with a summary.
+# Each stage's whole output is kept in .build/test-logs/STAGE.log; the build and the unit tests
+# print only their verdicts (and, on failure, what failed), the others print everything.
+#   usage: scripts/test.sh [PYTEST ARGS...]     (arguments go to stage 4, e.g. -k watchdog)
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+command -v swift >/dev/null || PATH=/opt/swift/usr/bin:$PATH
+export PATH
+logs=$repo/.build/test-logs
 # toml++ (inside TOMLKit) asserts on some malformed TOML, such as a header "[*", instead of
-# reporting a parse error: build its C++ without assertions so a bad portfolio is an error,
-# never a crash (found by Fuzz/FuzzPortfolio; see Tests/e2e/test_hostile.py).
+# reporting a parse error: its C++ is built without assertions, as every build of the project
+# is (Makefile SWIFTFLAGS), so that a bad portfolio is an error, never a crash.
 SWIFT_FLAGS=(-Xcxx -DNDEBUG)
-stage() { printf '\n=== %s\n' "$*"; }
+mkdir -p "$logs"
 
-stage "set-up"
-./scripts/bootstrap.sh
+names=("set-up" "build (debug)" "unit tests" "end-to-end tests" "under systemd")
+results=()   # one per stage that ran: "ok 12.3" or "FAILED 4.5"
+started_all=$(date +%s.%N)
 
-stage "build (debug)"
-swift build "${SWIFT_FLAGS[@]}" --build-tests 2>&1 | grep -E 'error|warning: unre|Compiling|Build' | tail -3
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
-stage "unit tests (swift test)"
-swift test "${SWIFT_FLAGS[@]}" --skip-build 2>&1 | tee /tmp/accord-swift-test.log | grep -E '✘|Test run with' || true
-grep -q 'Test run with .* passed' /tmp/accord-swift-test.log || { grep -B2 -A8 '✘' /tmp/accord-swift-test.log | head -80; exit 1; }
+summary() {
+  local i status seconds
+  printf '\n=== summary\n'
+  for i in "${!names[@]}"; do
+    if [ $i -lt ${#results[@]} ]; then
+      read -r status seconds <<<"${results[$i]}"
+      printf '  %-8s %-20s %7s s\n' "$status" "${names[$i]}" "$seconds"
+    else
+      printf '  %-8s %-20s\n' "-" "${names[$i]}"
+    fi
+  done
+  printf '  total %s s; logs in %s\n' "$(elapsed "$started_all")" "${logs#"$repo"/}"
+}
 
-stage "end-to-end tests (real journald, real SQLite, PyPI varlink client)"
-./scripts/with-journald.sh .venv/bin/pytest -q -p no:cacheprovider Tests/e2e
+# run_stage INDEX LOGNAME FILTER COMMAND...: FILTER is `all` (print everything) or the name of a
+# function that reads the output and prints the part worth seeing.
+run_stage() {
+  local index=$1 log=$logs/$2.log filter=$3 begun rc
+  shift 3
+  printf '\n=== [%d/%d] %s: %s\n' $((index + 1)) ${#names[@]} "${names[$index]}" "$*"
+  begun=$(date +%s.%N)
+  if [ "$filter" = all ]; then
+    "$@" 2>&1 | tee "$log"
+  else
+    "$@" 2>&1 | tee "$log" | "$filter"
+  fi
+  rc=${PIPESTATUS[0]}
+  if [ "$rc" -eq 0 ]; then
+    results+=("ok $(elapsed "$begun")")
+    return 0
+  fi
+  results+=("FAILED $(elapsed "$begun")")
+  printf '\n=== FAILED: %s (exit status %d); whole output: %s\n' "${names[$index]}" "$rc" "${log#"$repo"/}"
+  [ "$filter" = all ] || explain_"$filter" "$log"
+  summary
+  exit "$rc"
+}
 
+# The build: errors and warnings of our own code as they come, then the verdict line.
+build_filter() {
+  grep --line-buffered -E '(error|warning): |^error|^Build complete|^\[[0-9]+/[0-9]+\] Linking' |
+    grep --line-buffered -v -E '/\.build/checkouts/' || true
+}
+explain_build_filter() {
+  echo "--- the end of the build output:"
+  grep -v -E '^\[[0-9]+/[0-9]+\] ' "$1" | tail -60
+}
+
+# The unit tests (XCTest and swift-testing): failures and the verdict lines.
+test_filter() {
+  grep --line-buffered -E "✘|error: |Test Suite 'All tests' (passed|failed)|Executed [0-9]+ tests?|Test run with [0-9]+ tests?.*(passed|failed)" || true
+}
+explain_test_filter() {
+  if grep -q -E "✘|error: |(failed|error) \(" "$1"; then
+    echo "--- failures in context:"
+    grep -B 3 -A 10 -E "✘|error: |(failed|error) \(" "$1" | head -200
+  else
+    echo "--- the end of the output:"
+    tail -30 "$1"
+  fi
+}
+
+run_stage 0 setup all ./scripts/bootstrap.sh
+run_stage 1 build build_filter swift build "${SWIFT_FLAGS[@]}" --build-tests
+run_stage 2 unit-tests test_filter swift test "${SWIFT_FLAGS[@]}" --skip-build
+run_stage 3 e2e all ./scripts/with-journald.sh .venv/bin/pytest -q -p no:cacheprovider Tests/e2e "$@"
 if [ -x scripts/e2e-systemd.sh ]; then
-  stage "end-to-end test under real systemd (nspawn)"
-  ./scripts/e2e-systemd.sh .build/debug
+  run_stage 4 e2e-systemd all ./scripts/e2e-systemd.sh .build/debug
+else
+  printf '\n=== [5/5] %s: skipped (scripts/e2e-systemd.sh is not there)\n' "${names[4]}"
+  results+=("skipped 0.0")
 fi
-
-stage "all tests passed"
+summary
+printf 'all tests passed\n'

@@ -1,5 +1,6 @@
 import AccordCore
 import GRDB
+import Glibc
 
 /// What the daemon remembers across restarts (DESIGN §2): when each item was first
 /// loaded, the append-only events, the reminder ledger, acknowledgements, snoozes and
@@ -14,6 +15,7 @@ public final class StateStore: @unchecked Sendable {
     public init(path: String) throws(StoreError) {
         self.path = path
         do {
+            try StateStore.checkWritable(path)
             try StateStore.checkExisting(path)
             var configuration = Configuration()
             configuration.busyMode = .timeout(5)
@@ -27,6 +29,17 @@ public final class StateStore: @unchecked Sendable {
             throw error
         } catch {
             throw StoreError(path: path, operation: "open", underlying: error)
+        }
+    }
+
+    /// Every reminder is recorded here: a directory that cannot be written stops the daemon,
+    /// with the reason (a read-only file system, permissions) rather than a database error.
+    private static func checkWritable(_ path: String) throws {
+        let slash = path.lastIndex(of: "/").map { path[..<$0] } ?? "."
+        let directory = slash.isEmpty ? "/" : String(slash)
+        if access(directory, W_OK) != 0 {
+            throw StoreError(path: path, operation: "open",
+                             message: "the state directory \(directory) is not writable: \(String(cString: strerror(errno)))")
         }
     }
 

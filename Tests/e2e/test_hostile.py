@@ -302,7 +302,8 @@ def test_read_only_state_directory_is_refused_with_a_clear_error(make_daemon):
     result = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script], env=env,
                             capture_output=True, text=True, timeout=20)
     assert result.returncode == 74
-    assert f"{daemon.state}/state.sqlite" in result.stderr and "read-only" in result.stderr
+    assert f"{daemon.state}/state.sqlite" in result.stderr and "read-only file system" in result.stderr.lower()
+    assert "not writable" in result.stderr
     with sqlite3.connect(daemon.database) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
