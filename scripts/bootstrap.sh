@@ -25,7 +25,7 @@ die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
 #   util-linux                    unshare, mount, runuser, nsenter, logger (essential: normally there)
 #   sqlite3                       the sqlite3 shell, used by tests that look inside the database
 packages=(libsystemd-dev libsqlite3-dev pkg-config python3 python3-venv systemd systemd-container
-          mandoc man-db passwd util-linux sqlite3)
+          mandoc man-db passwd util-linux sqlite3 make)
 
 command -v dpkg-query >/dev/null || die "dpkg-query not found: this script knows Debian (12) only"
 installed() { dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep ' installed$' >/dev/null; }

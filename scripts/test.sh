@@ -7,6 +7,11 @@
 #   4. end-to-end tests    scripts/with-journald.sh .venv/bin/pytest -q Tests/e2e
 #                          (a real journald of their own, the real binaries, the PyPI Varlink client)
 #   5. under systemd       scripts/e2e-systemd.sh .build/debug (if it is there and executable)
+#   6. unit files, man     scripts/lint-units.sh (systemd-analyze verify, security --threshold=10)
+#                          and scripts/lint-man.sh (mandoc -T lint, man --warnings)
+#   7. fuzzing             scripts/fuzz.sh: each libFuzzer harness for FUZZ_SECONDS (60)
+#   8. chaos               Tests/chaos/chaos.py: CHAOS_ROUNDS (20) rounds of kill -9
+#   9. sanitizers          scripts/sanitizers.sh: swift test under ASan and TSan
 # It stops at the first stage that fails, names the stage it is in, and ends with a summary.
 # Each stage's whole output is kept in .build/test-logs/STAGE.log; the build and the unit tests
 # print only their verdicts (and, on failure, what failed), the others print everything.
@@ -23,7 +28,8 @@ logs=$repo/.build/test-logs
 SWIFT_FLAGS=(-Xcxx -DNDEBUG)
 mkdir -p "$logs"
 
-names=("set-up" "build (debug)" "unit tests" "end-to-end tests" "under systemd")
+names=("set-up" "build (debug)" "unit tests" "end-to-end tests" "under systemd" "units and man pages"
+       "fuzzing" "chaos" "sanitizers")
 results=()   # one per stage that ran: "ok 12.3" or "FAILED 4.5"
 started_all=$(date +%s.%N)
 
@@ -101,5 +107,9 @@ else
   printf '\n=== [5/5] %s: skipped (scripts/e2e-systemd.sh is not there)\n' "${names[4]}"
   results+=("skipped 0.0")
 fi
+run_stage 5 lint all sh -c './scripts/lint-units.sh && ./scripts/lint-man.sh'
+run_stage 6 fuzz all env FUZZ_SECONDS="${FUZZ_SECONDS:-60}" ./scripts/fuzz.sh
+run_stage 7 chaos all ./scripts/with-journald.sh python3 Tests/chaos/chaos.py --rounds "${CHAOS_ROUNDS:-20}"
+run_stage 8 sanitizers all ./scripts/sanitizers.sh
 summary
 printf 'all tests passed\n'
