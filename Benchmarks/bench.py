@@ -53,24 +53,44 @@ def switches(pid):
 
 
 class Notify:
+    """The service manager's end of sd_notify. Like systemd it keeps reading: a full datagram
+    queue would block the daemon's sd_notify (it updates STATUS= at every firing)."""
+
     def __init__(self, path):
         self.path = path
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(path)
         self.sock.settimeout(0.05)
+        self.seen = []  # (monotonic time, line)
+        self.lock = threading.Lock()
+        self.closed = False
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
 
-    def wait(self, line, timeout=120):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
+    def _read(self):
+        while not self.closed:
             try:
                 data = self.sock.recv(4096).decode()
-            except socket.timeout:
+            except (socket.timeout, OSError):
                 continue
-            if line in data.splitlines():
-                return time.monotonic()
+            now = time.monotonic()
+            with self.lock:
+                self.seen += [(now, line) for line in data.splitlines()]
+
+    def wait(self, line, timeout=120, after=None):
+        after = time.monotonic() if after is None else after
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self.lock:
+                for seen_at, seen in self.seen:
+                    if seen == line and seen_at >= after:
+                        return seen_at
+            time.sleep(0.002)
         raise TimeoutError(line)
 
     def close(self):
+        self.closed = True
+        self.thread.join()
         self.sock.close()
         os.unlink(self.path)
 
@@ -81,7 +101,7 @@ def start_daemon(config, state):
     started = time.monotonic()
     process = subprocess.Popen([ACCORDD, "run", "--config", config], env=env, stdout=subprocess.DEVNULL,
                                stderr=open(os.path.join(WORK, "accordd.log"), "a"))
-    ready = notify.wait("READY=1")
+    ready = notify.wait("READY=1", after=started)
     return process, notify, ready - started
 
 
@@ -183,8 +203,8 @@ def bench_scale():
             readies.append(ready)
             sent = time.monotonic()
             process.send_signal(signal.SIGHUP)
-            notify.wait("RELOADING=1")
-            reloads.append(notify.wait("READY=1") - sent)
+            reloading = notify.wait("RELOADING=1", after=sent)
+            reloads.append(notify.wait("READY=1", after=reloading) - sent)
             peaks.append(proc_status(process.pid, "VmHWM") / 1024)
             process.terminate()
             process.wait()
