@@ -307,12 +307,15 @@ def machine():
 
 def main():
     print("| measure | accord | anchor (same run) | target | verdict |\n|---|---|---|---|---|", flush=True)
+    only = os.environ.get("BENCH_ONLY")  # e.g. BENCH_ONLY=lateness,storm: a subset, no BENCHMARKS.md
     for bench in (bench_idle, bench_control, bench_storm, bench_scale, bench_lateness):
+        if only and bench.__name__.removeprefix("bench_") not in only.split(","):
+            continue
         try:
             bench()
         except Exception as error:  # a broken row is reported, the others still run
             row(bench.__name__, f"failed: {error!r}", "-", "-", "ERROR")
-    if not QUICK:
+    if not QUICK and not only:
         with open(os.path.join(REPO, "BENCHMARKS.md"), "w") as f:
             f.write("# accord benchmarks\n\n")
             f.write(f"Command: `make bench` (scripts/bench.sh: release build with --static-swift-stdlib, RUNS={RUNS}).\n\n")

@@ -378,6 +378,13 @@ public struct PlanCursor: Sendable {
         return ready?.fireAt
     }
 
+    /// The next reminder, not consumed. Cheap: it does not copy the heap, as copying the cursor would.
+    public mutating func peek() -> Reminder? {
+        if ready == nil { ready = advance() }
+        guard let found = ready else { return nil }
+        return plan.reminder(occurrence: found.occurrence, step: found.step, firingAt: found.fireAt)
+    }
+
     /// The next reminder, consumed.
     public mutating func next() -> Reminder? {
         guard let found = ready ?? advance() else { return nil }

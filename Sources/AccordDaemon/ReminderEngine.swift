@@ -97,12 +97,10 @@ public final class ReminderEngine: @unchecked Sendable {
     /// When the next reminder is due, if any.
     public func nextFireAt() -> Instant? { cursor.peekFireAt() }
 
-    /// The next reminder, without consuming it. Kept until the cursor moves: copying the cursor
-    /// to look ahead would copy its heap, one entry per deadline.
+    /// The next reminder, without consuming it; kept until the cursor moves.
     public func peekNext() -> Reminder? {
         if let cachedNext { return cachedNext }
-        var copy = cursor
-        let next = copy.next()
+        let next = cursor.peek()
         cachedNext = .some(next)
         return next
     }

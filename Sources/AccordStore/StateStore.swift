@@ -20,8 +20,10 @@ public final class StateStore: @unchecked Sendable {
             var configuration = Configuration()
             configuration.busyMode = .timeout(5)
             configuration.prepareDatabase { db in
-                // FULL: a write acknowledged to a client survives a power cut, not just a crash.
-                try db.execute(sql: "PRAGMA synchronous = FULL")
+                // NORMAL in WAL mode: a committed transaction survives the daemon's crash (the chaos
+                // test kills it at random); only a power cut may lose the last ones. Writes a client
+                // is told are done (events, acknowledgements, snoozes) ask for FULL themselves.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }
             pool = try DatabasePool(path: path, configuration: configuration)
             try StateStore.migrator.migrate(pool)
@@ -151,6 +153,24 @@ public final class StateStore: @unchecked Sendable {
         do { return try pool.write(body) } catch { throw StoreError(path: path, operation: operation, underlying: error) }
     }
 
+    /// A write a client is told is done: synced to disk before it returns, power cut or not.
+    private func durableWrite<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                defer { try? db.execute(sql: "PRAGMA synchronous = NORMAL") }
+                var result: T?
+                try db.inTransaction {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        } catch {
+            throw StoreError(path: path, operation: operation, underlying: error)
+        }
+    }
+
     private func read<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
         do { return try pool.read(body) } catch { throw StoreError(path: path, operation: operation, underlying: error) }
     }
@@ -199,7 +219,7 @@ public final class StateStore: @unchecked Sendable {
 
     /// Appends an event and its audit line in one transaction.
     public func append(_ event: NewEvent, actor: Actor, at now: Instant) throws(StoreError) -> StoredEvent {
-        try write("record event") { db in
+        try durableWrite("record event") { db in
             try db.execute(sql: """
                 INSERT INTO event (item, type, effective_on, recorded_at, uid, user, note, term)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -215,7 +235,7 @@ public final class StateStore: @unchecked Sendable {
     }
 
     public func acknowledge(_ ack: Acknowledgement, actor: Actor) throws(StoreError) {
-        try write("acknowledge") { db in
+        try durableWrite("acknowledge") { db in
             try db.execute(sql: "INSERT INTO acknowledgement (item, deadline, deadline_time, at, uid, user) VALUES (?, ?, ?, ?, ?, ?)",
                            arguments: [ack.itemID, ack.deadline.rawValue, ack.deadlineTime, ack.at.seconds, Int64(actor.uid), actor.user])
             try StateStore.insertAudit(db, at: ack.at, actor: actor, action: "acknowledge", item: ack.itemID,
@@ -224,7 +244,7 @@ public final class StateStore: @unchecked Sendable {
     }
 
     public func snooze(_ snooze: Snooze, actor: Actor) throws(StoreError) {
-        try write("snooze") { db in
+        try durableWrite("snooze") { db in
             try db.execute(sql: "INSERT INTO snooze (item, from_at, until_at, uid, user) VALUES (?, ?, ?, ?, ?)",
                            arguments: [snooze.itemID, snooze.from.seconds, snooze.until.seconds, Int64(actor.uid), actor.user])
             try StateStore.insertAudit(db, at: snooze.from, actor: actor, action: "snooze", item: snooze.itemID,
@@ -235,7 +255,7 @@ public final class StateStore: @unchecked Sendable {
     // MARK: audit
 
     public func audit(at now: Instant, actor: Actor, action: String, item: String?, detail: String, allowed: Bool) throws(StoreError) {
-        try write("audit") { db in
+        try durableWrite("audit") { db in
             try StateStore.insertAudit(db, at: now, actor: actor, action: action, item: item, detail: detail, allowed: allowed)
         }
     }
