@@ -25,15 +25,7 @@ public struct DaemonConfig: Sendable {
     static let keys = ["portfolios", "catch-up", "admin-group", "state-directory", "socket", "[notify]"]
 
     public static func parse(_ text: String, file: String) throws(ConfigProblems) -> DaemonConfig {
-        let root: TOMLTable
-        do {
-            root = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigProblems([ConfigProblem(file: file, line: error.source.begin.line, keyPath: "",
-                                                message: "TOML syntax: \(error.description)")])
-        } catch {
-            throw ConfigProblems([ConfigProblem(file: file, keyPath: "", message: "TOML syntax: \(error)")])
-        }
+        let root = try parseTOML(text, file: file)
         let lines = SourceLines(text: text)
         let top = TableReader(table: root, file: file, path: "", section: "", lines: lines)
         var config = DaemonConfig()

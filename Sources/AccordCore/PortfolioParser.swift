@@ -11,15 +11,7 @@ public enum PortfolioParser {
     ///   - text: the file's contents.
     ///   - file: the path to name in problems.
     public static func parse(_ text: String, file: String) throws(ConfigProblems) -> Portfolio {
-        let root: TOMLTable
-        do {
-            root = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigProblems([ConfigProblem(file: file, line: error.source.begin.line, keyPath: "",
-                                                message: "TOML syntax: \(error.description)")])
-        } catch {
-            throw ConfigProblems([ConfigProblem(file: file, keyPath: "", message: "TOML syntax: \(error)")])
-        }
+        let root = try parseTOML(text, file: file)
         let lines = SourceLines(text: text)
         var problems: [ConfigProblem] = []
         let top = TableReader(table: root, file: file, path: "", section: "", lines: lines)

@@ -1,5 +1,17 @@
 import TOMLKit
 
+/// Parses TOML text, turning a syntax error into a problem with its line.
+func parseTOML(_ text: String, file: String) throws(ConfigProblems) -> TOMLTable {
+    do {
+        return try TOMLTable(string: text)
+    } catch let error as TOMLParseError {
+        throw ConfigProblems([ConfigProblem(file: file, line: error.source.begin.line, keyPath: "",
+                                            message: "TOML syntax: \(error.description)")])
+    } catch {
+        throw ConfigProblems([ConfigProblem(file: file, keyPath: "", message: "TOML syntax: \(error)")])
+    }
+}
+
 /// Finds the line of a table header or key in TOML text.
 ///
 /// TOMLKit reports lines only for syntax errors; a problem found later (a bad zone, an

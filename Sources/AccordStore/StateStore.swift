@@ -141,7 +141,7 @@ public final class StateStore: @unchecked Sendable {
     /// log, and a read-only one cannot.
     public func close() throws(StoreError) {
         do {
-            try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
             pool.releaseMemory()
             try pool.close()
         } catch {
