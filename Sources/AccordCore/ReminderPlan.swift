@@ -323,6 +323,11 @@ public final class ReminderPlan: Sendable {
         return all.first { $0.passed } ?? all.first
     }
 
+    /// When a snooze running at `now` ends, if one is.
+    public func snoozedUntil(ofItem index: Int, at now: Instant) -> Instant? {
+        snoozesByItem[Int32(index)]?.filter { $0.from <= now && now < $0.until }.map(\.until).max()
+    }
+
     public func state(ofItem index: Int, at now: Instant) -> ItemState {
         timelines[index].state(at: now, zone: catalog.items[index].settings.zone)
     }

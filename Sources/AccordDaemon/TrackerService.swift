@@ -191,12 +191,8 @@ final class TrackerService: @unchecked Sendable {
         if let deadline = engine.plan.mostPressingDeadline(ofItem: index, at: now) {
             object["nextDeadline"] = .object(TrackerService.deadlineJSON(deadline))
         }
-        if let snooze = activeSnooze(item.fullID, now: now) { object["snoozedUntil"] = .string(snooze.rfc3339) }
+        if let until = engine.plan.snoozedUntil(ofItem: index, at: now) { object["snoozedUntil"] = .string(until.rfc3339) }
         return object
-    }
-
-    private func activeSnooze(_ itemID: String, now: Instant) -> Instant? {
-        ((try? engine.store.history().snoozes) ?? []).filter { $0.itemID == itemID && $0.from <= now && now < $0.until }.map(\.until).max()
     }
 
     private func list(kind: String?, state: String?, dialogue: String?, dueWithin: ISODuration?) throws -> JSONObject {
