@@ -12,7 +12,7 @@ final class TrackerService: @unchecked Sendable {
     var engine: ReminderEngine { daemon.engine }
     static let interfaceName = "io.accord.Tracker"
     static let writeMethods: Set<String> = ["Record", "Acknowledge", "Snooze", "Reload"]
-    static let version = "0.1.0"
+    static let version = accordVersion
 
     init(daemon: Daemon) { self.daemon = daemon }
 

@@ -13,6 +13,8 @@ public enum VarlinkClientError: Error, Equatable, Sendable, CustomStringConverti
     /// Any other failure to connect, with its errno (ENAMETOOLONG for a path that does not
     /// fit a socket address, EINVAL for an empty one or one with a NUL byte).
     case unreachable(path: String, errno: Int32)
+    /// The daemon took the connection but did not answer in time (a hung or stopped daemon).
+    case timedOut(path: String, seconds: Int)
     /// The connection broke or the daemon sent something that is not Varlink.
     case broken(String)
 
@@ -22,6 +24,7 @@ public enum VarlinkClientError: Error, Equatable, Sendable, CustomStringConverti
         case .connectionRefused: return ECONNREFUSED
         case .permissionDenied: return EACCES
         case let .unreachable(_, code): return code
+        case .timedOut: return ETIMEDOUT
         case .broken: return nil
         }
     }
@@ -32,6 +35,8 @@ public enum VarlinkClientError: Error, Equatable, Sendable, CustomStringConverti
         case let .connectionRefused(path): return "cannot reach accordd at \(path): connection refused (is accordd running?)"
         case let .permissionDenied(path): return "permission denied opening \(path) (are you in the accord group?)"
         case let .unreachable(path, code): return "cannot reach accordd at \(path): \(String(cString: strerror(code)))"
+        case let .timedOut(path, seconds):
+            return "accordd at \(path) did not answer within \(seconds) s (is it stopped or overloaded? see --timeout)"
         case let .broken(reason): return "connection to accordd broke: \(reason)"
         }
     }
@@ -44,8 +49,13 @@ public final class VarlinkConnection {
     private var reader = VarlinkFrameReader(maximumMessageSize: 64 << 20)
     private var readBuffer = [UInt8](repeating: 0, count: 65536)
     public let path: String
+    /// Seconds a read or write may block before the call fails with `timedOut`; nil waits forever
+    /// (what `watch` needs between reminders).
+    public var timeout: Int? {
+        didSet { applyTimeout() }
+    }
 
-    public init(path: String) throws(VarlinkClientError) {
+    public init(path: String, timeout: Int? = nil) throws(VarlinkClientError) {
         self.path = path
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
@@ -74,6 +84,21 @@ public final class VarlinkConnection {
             default: throw .unreachable(path: path, errno: code)
             }
         }
+        self.timeout = timeout
+        applyTimeout()
+    }
+
+    private func applyTimeout() {
+        var limit = timeval(tv_sec: timeout ?? 0, tv_usec: 0)  // zero: no limit
+        for option in [SO_RCVTIMEO, SO_SNDTIMEO] {
+            _ = setsockopt(fd, SOL_SOCKET, option, &limit, socklen_t(MemoryLayout<timeval>.size))
+        }
+    }
+
+    /// An errno from a blocked read or write, as the error a caller reports.
+    private func failure(_ code: Int32) -> VarlinkClientError {
+        if code == EAGAIN || code == EWOULDBLOCK, let timeout { return .timedOut(path: path, seconds: timeout) }
+        return .broken(String(cString: strerror(code)))
     }
 
     deinit { close(fd) }
@@ -98,7 +123,7 @@ public final class VarlinkConnection {
             let n = readBuffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw .broken(String(cString: strerror(errno)))
+                throw failure(errno)
             }
             if n == 0 {
                 throw .broken(reader.hasPartialMessage ? "the daemon closed the connection mid-reply" : "the daemon closed the connection")
@@ -115,7 +140,7 @@ public final class VarlinkConnection {
             let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw .broken(String(cString: strerror(errno)))
+                throw failure(errno)
             }
             offset += n
         }

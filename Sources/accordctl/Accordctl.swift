@@ -19,12 +19,14 @@ struct Accordctl: ParsableCommand {
               accordctl upcoming --within P1Y
               accordctl --json list | jq -r '.items[].id'
 
-            Global options: --socket PATH (or $ACCORD_SOCKET) and --json, before or after the command. \
+            Global options: --socket PATH (or $ACCORD_SOCKET), --json and --timeout SECONDS, before or \
+            after the command. \
             Colour only on a terminal, never with NO_COLOR set.
 
             Exit status: 0 ok, 1 the daemon answered with an error, 64 usage, 65 bad input value, \
             69 daemon unreachable, 77 permission denied, 78 configuration rejected (reload).
             """,
+        version: accordVersion,
         subcommands: [Status.self, List.self, Show.self, Upcoming.self, History.self, Record.self, Ack.self,
                       SnoozeCommand.self, Reload.self, Watch.self]
     )
@@ -42,10 +44,10 @@ struct Accordctl: ParsableCommand {
             let argument = arguments[index]
             if argument == "--json" {
                 globals.append(argument)
-            } else if argument == "--socket", index + 1 < arguments.count {
+            } else if argument == "--socket" || argument == "--timeout", index + 1 < arguments.count {
                 globals += [argument, arguments[index + 1]]
                 index += 1
-            } else if argument.hasPrefix("--socket=") {
+            } else if argument.hasPrefix("--socket=") || argument.hasPrefix("--timeout=") {
                 globals.append(argument)
             } else {
                 break
@@ -66,6 +68,17 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Print the reply's parameters as JSON.")
     var json = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Give up when the daemon does not answer within this many seconds (exit 69); watch waits for reminders without limit.",
+        valueName: "seconds"))
+    var timeout: Int = 30
+
+    func validate() throws {
+        guard (1...86_400).contains(timeout) else {
+            throw ValidationError("--timeout must be between 1 and 86400 seconds, not \(timeout)")
+        }
+    }
+
     var socketPath: String {
         if let socket { return socket }
         if let value = getenv("ACCORD_SOCKET"), value.pointee != 0 { return String(cString: value) }
@@ -81,7 +94,7 @@ struct GlobalOptions: ParsableArguments {
 func request(_ options: GlobalOptions, _ method: String, _ parameters: JSONObject = [:]) throws -> JSONObject {
     let connection: VarlinkConnection
     do {
-        connection = try VarlinkConnection(path: options.socketPath)
+        connection = try VarlinkConnection(path: options.socketPath, timeout: options.timeout)
     } catch {
         fail(error.description, exitCode: isPermission(error) ? 77 : 69)
     }

@@ -220,10 +220,16 @@ struct Watch: ParsableCommand {
 
     func run() throws {
         let connection: VarlinkConnection
-        do { connection = try VarlinkConnection(path: options.socketPath) } catch {
+        do { connection = try VarlinkConnection(path: options.socketPath, timeout: options.timeout) } catch {
             fail(error.description, exitCode: isPermission(error) ? 77 : 69)
         }
         do {
+            // Watch answers only when a reminder fires: a Status first shows, within --timeout,
+            // that the daemon is there at all; then wait for reminders without limit.
+            if let name = try connection.call("io.accord.Tracker.Status")!.error {
+                failWithDaemonError(name, [:], json: options.json)
+            }
+            connection.timeout = nil
             try connection.send(VarlinkCall(method: "io.accord.Tracker.Watch", more: true).encode())
             while true {
                 let reply = try connection.nextReply()

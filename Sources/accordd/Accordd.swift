@@ -1,5 +1,6 @@
 import AccordCore
 import AccordDaemon
+import AccordProtocol
 import ArgumentParser
 import Glibc
 
@@ -18,6 +19,7 @@ struct Accordd: ParsableCommand {
               accordd plan --config Config/accordd.toml --from 2016-09-12 --until 2018-12-31
               accordd run --config Config/accordd.toml
             """,
+        version: accordVersion,
         subcommands: [RunCommand.self, CheckCommand.self, PlanCommand.self],
         defaultSubcommand: RunCommand.self
     )

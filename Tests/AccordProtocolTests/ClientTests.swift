@@ -183,6 +183,35 @@ private func connectError(_ path: String) -> VarlinkClientError? {
         #expect(throws: VarlinkClientError.broken("the daemon closed the connection")) { try connection.nextReply() }
     }
 
+    /// The one test here that waits: a second is the least SO_RCVTIMEO-backed timeout can take.
+    @Test func aDaemonThatNeverAnswersTimesOut() throws {
+        let daemon = try ScriptedDaemon()
+        let connection = try VarlinkConnection(path: daemon.path, timeout: 1)
+        let peer = try daemon.acceptClient()
+        defer { close(peer) }
+        var started = timespec(), ended = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &started)
+        let error = #expect(throws: VarlinkClientError.self) { try connection.call("io.accord.Tracker.Status") }
+        clock_gettime(CLOCK_MONOTONIC, &ended)
+        #expect(error == .timedOut(path: daemon.path, seconds: 1))
+        #expect(error?.errorNumber == ETIMEDOUT)
+        #expect(error?.description.contains("did not answer within 1 s") == true)
+        let waited = Double(ended.tv_sec - started.tv_sec) + Double(ended.tv_nsec - started.tv_nsec) / 1e9
+        #expect(waited >= 0.9 && waited < 5, "waited \(waited) s for a 1 s timeout")
+        // The call went out before the wait: the daemon's end holds it.
+        #expect(readAvailable(peer) == VarlinkCall(method: "io.accord.Tracker.Status").encode())
+    }
+
+    @Test func aConnectionWhoseLimitIsLiftedStillReadsReplies() throws {
+        let daemon = try ScriptedDaemon()
+        let connection = try VarlinkConnection(path: daemon.path, timeout: 5)
+        let peer = try daemon.acceptClient()
+        defer { close(peer) }
+        connection.timeout = nil
+        writeAll(peer, reply(#"{"parameters":{"ok":true}}"#))
+        #expect(try connection.call("io.accord.Tracker.Status")?.parameters["ok"] == .bool(true))
+    }
+
     @Test func writingToAClosedConnectionIsAnErrorNotSIGPIPE() throws {
         let daemon = try ScriptedDaemon()
         let connection = try VarlinkConnection(path: daemon.path)

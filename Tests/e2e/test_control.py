@@ -2,6 +2,7 @@
 over a raw socket, peer-credential authorization with real users, and accordctl."""
 import json
 import os
+import re
 import socket
 import sqlite3
 import subprocess
@@ -10,8 +11,8 @@ import time
 
 import pytest
 
-from conftest import (accordctl, ensure_user, instrument, journal_entries, objective, portfolio, reminder_entries, utc,
-                      varlink_cli, wait_for)
+from conftest import (accordctl, binary, ensure_user, instrument, journal_entries, objective, portfolio,
+                      reminder_entries, run, utc, varlink_cli, wait_for)
 
 AUDIT = "eb00b45bd6bb476a92812f474dd38238"
 
@@ -264,10 +265,32 @@ def test_accordctl_commands_and_exit_codes(daemon):
     assert accordctl("frobnicate", env=env)[0] == 64
     assert accordctl("upcoming", "--within", "P1X", env=env)[0] == 65
     assert accordctl("--socket", "/nonexistent/socket", "status")[0] == 69
+    assert accordctl("--timeout", "0", "status", env=env)[0] == 64
     daemon.write_portfolio("[dialogue]\nid = \"ctl\"\n")
     rc, out, err = accordctl("reload", env=env)
     assert rc == 78 and "title" in err
     assert accordctl("status", env=env)[0] == 0
+
+
+def test_accordctl_gives_up_on_a_daemon_that_never_answers(scratch):
+    path = os.path.join(scratch, "silent.sock")
+    silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    silent.bind(path)
+    silent.listen(8)  # the kernel completes the connection; nobody ever reads or answers
+    try:
+        for command in (["status"], ["show", "x"], ["watch"]):
+            started = time.monotonic()
+            rc, out, err = accordctl("--socket", path, "--timeout", "1", *command, timeout=15)
+            waited = time.monotonic() - started
+            assert rc == 69 and f"accordd at {path} did not answer within 1 s" in err, (command, rc, err)
+            assert 0.9 <= waited < 10, (command, waited)
+    finally:
+        silent.close()
+
+
+def test_both_programs_print_their_version():
+    versions = {run([binary(name), "--version"])[1].strip() for name in ("accordd", "accordctl")}
+    assert len(versions) == 1 and re.fullmatch(r"\d+\.\d+\.\d+", versions.pop())
 
 
 def test_accordctl_watch_streams(daemon):
