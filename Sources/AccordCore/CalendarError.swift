@@ -4,6 +4,8 @@ public enum CalendarError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidDate(String, String)
     case invalidTime(String, String)
     case unknownTimeZone(String)
+    /// A zone name that is fine but whose file cannot be used: a missing database or a damaged file.
+    case unreadableTimeZone(String, String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,8 @@ public enum CalendarError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\"\(text)\" is not a time of day: \(why)"
         case let .unknownTimeZone(name):
             return "\"\(name)\" is not an IANA time zone (e.g. America/Toronto, Asia/Shanghai, UTC)"
+        case let .unreadableTimeZone(name, why):
+            return "time zone \"\(name)\" cannot be read: \(why)"
         }
     }
 }

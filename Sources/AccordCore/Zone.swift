@@ -1,36 +1,30 @@
-import Foundation  // TimeZone: the IANA time zone database, nothing else.
+import Glibc
 import Synchronization
 
-/// An IANA time zone with its UTC offsets precomputed as a table of transitions.
+/// An IANA time zone, with its offsets from the system's time zone database (TZif files in
+/// /usr/share/zoneinfo, or `$TZDIR`), read once and shared.
 ///
-/// Planning 100,000 items converts millions of wall-clock readings; looking offsets
-/// up in a sorted table keeps that a binary search instead of a Foundation call each.
+/// Planning 100,000 items converts millions of wall-clock readings: each is a binary search
+/// in the zone's transitions, precomputed through 2100 from the file's own footer rule.
 public final class Zone: Hashable, Sendable, CustomStringConvertible {
     public let identifier: String
-    /// Instants at which the offset changes, ascending.
-    private let transitions: [Int64]
-    /// `offsets[i]` holds before `transitions[i]`; the last one after the last transition.
-    private let offsets: [Int32]
-    private let timeZone: TimeZone
+    private let rules: TZifRules
 
-    /// The table covers this range; outside it Foundation answers directly.
-    private static let tableStart: Int64 = CivilDate(year: 1970, month: 1, day: 1)!.secondsAtMidnight
-    private static let tableEnd: Int64 = CivilDate(year: 2100, month: 1, day: 1)!.secondsAtMidnight
-    private static let cache = Mutex<[String: Zone]>([:])
-    private static let known: Set<String> = Set(TimeZone.knownTimeZoneIdentifiers).union(["UTC"])
-
-    public static let utc = try! Zone.named("UTC")
+    /// UTC is built in, so that it works without a time zone database; other zones are read once.
+    public static let utc = Zone(identifier: "UTC", rules: TZifRules(fixedOffset: 0))
+    private static let cache = Mutex<[String: Zone]>(["UTC": utc])
+    /// Where the zone files are: `$TZDIR` as glibc reads it, else Debian's tzdata.
+    public static let databaseDirectory: String = {
+        if let value = getenv("TZDIR"), value.pointee != 0 { return String(cString: value) }
+        return "/usr/share/zoneinfo"
+    }()
+    /// The footer rule is expanded into the table through this year; later instants evaluate it.
+    static let tableEndYear = 2100
 
     /// The zone of that IANA name, built once and shared.
     public static func named(_ identifier: String) throws(CalendarError) -> Zone {
         if let zone = cache.withLock({ $0[identifier] }) { return zone }
-        // ICU's list of known names lacks some canonical IANA ones (Asia/Kolkata): take any
-        // Area/Location name the database resolves, but no abbreviations or offsets like GMT+5.
-        let looksLikeIANA = identifier.contains("/") && identifier.first?.isUppercase == true
-        guard known.contains(identifier) || looksLikeIANA, let timeZone = TimeZone(identifier: identifier) else {
-            throw .unknownTimeZone(identifier)
-        }
-        let zone = Zone(identifier: identifier, timeZone: timeZone)
+        let zone = try load(identifier, from: databaseDirectory)
         return cache.withLock { cache in
             if let existing = cache[identifier] { return existing }
             cache[identifier] = zone
@@ -38,51 +32,85 @@ public final class Zone: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    private init(identifier: String, timeZone: TimeZone) {
-        self.identifier = identifier
-        self.timeZone = timeZone
-        func offset(_ t: Int64) -> Int32 {
-            Int32(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(t))))
-        }
-        // Sample weekly and bisect each change down to the second: zones do not change
-        // their offset twice within a week.
-        var transitions: [Int64] = []
-        var offsets: [Int32] = [offset(Zone.tableStart)]
-        let step: Int64 = 7 * 86_400
-        var previous = Zone.tableStart
-        var previousOffset = offsets[0]
-        var t = previous + step
-        while t <= Zone.tableEnd {
-            let current = offset(t)
-            if current != previousOffset {
-                var low = previous, high = t  // offset(low) == previousOffset, offset(high) == current
-                while high - low > 1 {
-                    let middle = low + (high - low) / 2
-                    if offset(middle) == previousOffset { low = middle } else { high = middle }
-                }
-                transitions.append(high)
-                offsets.append(current)
-                previousOffset = current
-            }
-            previous = t
-            t += step
-        }
-        self.transitions = transitions
-        self.offsets = offsets
+    /// Forgets the zones read so far: the next lookups read the database again, so that a
+    /// reload picks up a tzdata that `apt` updated. Zones already in use stay as they are.
+    public static func forgetReadZones() {
+        cache.withLock { $0 = ["UTC": utc] }
     }
+
+    /// Reads a zone from a database directory, without the cache.
+    static func load(_ identifier: String, from directory: String) throws(CalendarError) -> Zone {
+        guard isZoneName(identifier) else { throw .unknownTimeZone(identifier) }
+        let path = directory + "/" + identifier
+        guard let bytes = readZoneFile(path) else {
+            if access(directory + "/UTC", F_OK) != 0 {
+                throw .unreadableTimeZone(identifier, "no time zone database in \(directory) (install tzdata, or set TZDIR)")
+            }
+            throw .unknownTimeZone(identifier)
+        }
+        do { return try Zone(identifier: identifier, tzif: bytes) } catch {
+            throw .unreadableTimeZone(identifier, "\(path): \(error.reason)")
+        }
+    }
+
+    /// A zone from the bytes of a TZif file.
+    init(identifier: String, tzif bytes: [UInt8]) throws(TZifRules.Malformed) {
+        self.identifier = identifier
+        var rules = try TZifRules(bytes)
+        rules.extendRule(through: Zone.tableEndYear)
+        self.rules = rules
+    }
+
+    private init(identifier: String, rules: TZifRules) {
+        self.identifier = identifier
+        self.rules = rules
+    }
+
+    /// IANA names are `Area/Location` paths of letters, digits and `._+-` (and a few single
+    /// words such as UTC): nothing that could leave the database directory, and no lower-case
+    /// first letter, so that a typo such as "america/toronto" is not found on a case-blind disk.
+    static func isZoneName(_ name: String) -> Bool {
+        let components = name.split(separator: "/", omittingEmptySubsequences: false)
+        guard name.utf8.count <= 255, !components.isEmpty else { return false }
+        return components.allSatisfy { component in
+            guard let first = component.utf8.first, first >= UInt8(ascii: "A"), first <= UInt8(ascii: "Z") else { return false }
+            return component.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                     UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"),
+                     UInt8(ascii: "+"), UInt8(ascii: "."):
+                    return true
+                default:
+                    return false
+                }
+            }
+        }
+    }
+
+    /// The bytes of a regular file of at most 1 MiB (zone files are a few KiB), or nil.
+    private static func readZoneFile(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_size <= 1 << 20 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(status.st_size))
+        var filled = 0
+        while filled < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return nil }
+            filled += n
+        }
+        return bytes
+    }
+
+    /// The instants at which the offset changes, as far as the table goes (for tests).
+    var transitionsForTesting: [Int64] { rules.transitions }
 
     /// Seconds east of UTC at an instant.
     public func offset(at instant: Instant) -> Int {
-        let t = instant.seconds
-        if t < Zone.tableStart || t > Zone.tableEnd {
-            return timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(t)))
-        }
-        var low = 0, high = transitions.count
-        while low < high {
-            let middle = (low + high) / 2
-            if transitions[middle] <= t { low = middle + 1 } else { high = middle }
-        }
-        return Int(offsets[low])
+        Int(rules.offset(at: instant.seconds))
     }
 
     /// The wall-clock reading at an instant.
@@ -115,10 +143,6 @@ public final class Zone: Hashable, Sendable, CustomStringConvertible {
     public static func == (lhs: Zone, rhs: Zone) -> Bool { lhs.identifier == rhs.identifier }
     public func hash(into hasher: inout Hasher) { hasher.combine(identifier) }
     public var description: String { identifier }
-}
-
-extension CivilDate {
-    var secondsAtMidnight: Int64 { Int64(daysSinceEpoch) * 86_400 }
 }
 
 extension Zone {

@@ -162,6 +162,7 @@ public final class Daemon: @unchecked Sendable {
     func reload() -> [ConfigProblem] {
         service.reloading()
         defer { service.ready(status: statusText()) }
+        Zone.forgetReadZones()
         switch ConfigurationLoader.load(configFile: configFile) {
         case let .failure(problems):
             journal.send(JournalEntry(

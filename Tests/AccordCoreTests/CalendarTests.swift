@@ -144,7 +144,7 @@ struct CalendarTests {
     @Test func zoneNamesAreIANAExactly() {
         #expect(toronto.identifier == "America/Toronto")
         #expect(Zone.utc.identifier == "UTC")
-        #expect(zone("America/Toronto") === toronto)  // built once and shared
+        #expect(zone("America/Toronto") == toronto)
         for name in ["Mars/Olympus", "america/toronto", "", "EST5EDT/Nowhere", "Toronto"] {
             #expect(throws: CalendarError.unknownTimeZone(name)) { try Zone.named(name) }
         }
