@@ -4,7 +4,9 @@ import ArgumentParser
 import Glibc
 
 struct Status: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show the daemon's state and its next reminder.")
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the daemon's state and its next reminder.")
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
@@ -26,7 +28,7 @@ struct Status: ParsableCommand {
 }
 
 struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List items, optionally filtered.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List items, optionally filtered.")
     @OptionGroup var options: GlobalOptions
     @Option(help: "objective, instrument, treaty, agreement, mou or arrangement.") var kind: String?
     @Option(help: "e.g. open, in-progress, done, dropped, planned, signed, in-force, expired, terminated.") var state: String?
@@ -55,7 +57,7 @@ struct List: ParsableCommand {
 }
 
 struct Show: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show everything about one item.")
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show everything about one item.")
     @OptionGroup var options: GlobalOptions
     @Argument(help: "A full (DIALOGUE/ITEM) or bare item id.") var item: String
 
@@ -106,7 +108,9 @@ struct Show: ParsableCommand {
 }
 
 struct Upcoming: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Reminders that will fire within a duration.")
+    static let configuration = CommandConfiguration(
+        commandName: "upcoming",
+        abstract: "Reminders that will fire within a duration.")
     @OptionGroup var options: GlobalOptions
     @Option(help: ArgumentHelp("An ISO 8601 duration (default P30D).", valueName: "duration")) var within: String?
 
@@ -129,7 +133,9 @@ func printReminders(_ reminders: [JSONObject]) {
 }
 
 struct History: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The audit trail of writes, optionally for one item.")
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "The audit trail of writes, optionally for one item.")
     @OptionGroup var options: GlobalOptions
     @Argument(help: "An item id.") var item: String?
     @Option(help: ArgumentHelp("Only entries from this date on (YYYY-MM-DD).", valueName: "date")) var since: String?
@@ -151,6 +157,7 @@ struct History: ParsableCommand {
 
 struct Record: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "record",
         abstract: "Record an event.",
         discussion: """
             Objectives: started, completed, dropped, reopened. Instruments: negotiation-started, concluded, \
@@ -176,7 +183,9 @@ struct Record: ParsableCommand {
 }
 
 struct Ack: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Acknowledge a deadline: silence the rest of its reminders.")
+    static let configuration = CommandConfiguration(
+        commandName: "ack",
+        abstract: "Acknowledge a deadline: silence the rest of its reminders.")
     @OptionGroup var options: GlobalOptions
     @Argument(help: "The item id.") var item: String
     @Option(help: "due, sign-by, expiry or renewal-notice (default: the most pressing).") var deadline: String?
@@ -191,7 +200,9 @@ struct Ack: ParsableCommand {
 }
 
 struct SnoozeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "snooze", abstract: "Hold an item's reminders for a while.")
+    static let configuration = CommandConfiguration(
+        commandName: "snooze",
+        abstract: "Hold an item's reminders for a while.")
     @OptionGroup var options: GlobalOptions
     @Argument(help: "The item id.") var item: String
     @Argument(help: "An ISO 8601 duration, e.g. P3D or PT4H.") var duration: String
@@ -204,7 +215,9 @@ struct SnoozeCommand: ParsableCommand {
 }
 
 struct Reload: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Make the daemon re-read its configuration (nothing changes on an error).")
+    static let configuration = CommandConfiguration(
+        commandName: "reload",
+        abstract: "Make the daemon re-read its configuration (nothing changes on an error).")
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
@@ -215,7 +228,9 @@ struct Reload: ParsableCommand {
 }
 
 struct Watch: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print each reminder as it fires, until interrupted.")
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Print each reminder as it fires, until interrupted.")
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
