@@ -120,6 +120,10 @@ public struct Catalog: Sendable {
     public let items: [Item]
     private let indexByFullID: [String: Int]
     private let fullIDsByLocalID: [String: [String]]
+    /// Counted once: the daemon's status line and Status ask at every firing and call, and
+    /// counting 100,000 items there cost tens of milliseconds each time.
+    public let objectiveCount: Int
+    public let instrumentCount: Int
 
     /// Fails with one problem per duplicate id across portfolios.
     public init(portfolios: [Portfolio]) throws(ConfigProblems) {
@@ -153,6 +157,8 @@ public struct Catalog: Sendable {
         self.items = items
         self.indexByFullID = index
         self.fullIDsByLocalID = byLocal
+        objectiveCount = items.count { $0.kind == .objective }
+        instrumentCount = items.count - objectiveCount
     }
 
     public enum Lookup: Equatable, Sendable {
@@ -171,8 +177,6 @@ public struct Catalog: Sendable {
 
     public func item(fullID: String) -> Item? { indexByFullID[fullID].map { items[$0] } }
 
-    public var objectiveCount: Int { items.count { $0.kind == .objective } }
-    public var instrumentCount: Int { items.count { $0.kind.isInstrument } }
 }
 
 /// Several problems at once: a file is reported whole, not stopped at its first error.

@@ -16,6 +16,11 @@ public struct JournalEntry: Sendable {
 
     /// Upper-cases and replaces anything outside `[A-Z0-9_]`, so no field is silently lost.
     public static func sanitize(_ name: String) -> String {
+        // Every reminder field is already valid: checking bytes is cheap, rebuilding is not.
+        if let first = name.utf8.first, first >= UInt8(ascii: "A"), first <= UInt8(ascii: "Z"),
+           name.utf8.allSatisfy({ ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "_") }) {
+            return name
+        }
         var result = ""
         for scalar in name.unicodeScalars {
             switch scalar {

@@ -178,7 +178,12 @@ public final class ReminderEngine: @unchecked Sendable {
             journal.send(JournalEntry.reminder(reminder, catchUp: isCatchUp))
             firedKeys.append(reminder.key)
             if isCatchUp { round.catchUp.append(reminder) } else { round.fired.append(reminder) }
-            onFired?(reminder, isCatchUp)
+        }
+        // Watch clients and the notify hook hear of them once all are in the journal, so that
+        // none of the reminders waits for them.
+        if let onFired {
+            for reminder in round.fired { onFired(reminder, false) }
+            for reminder in round.catchUp { onFired(reminder, true) }
         }
         if !unrecorded.isEmpty {
             firedUnrecorded.formUnion(firedKeys)
