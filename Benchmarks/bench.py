@@ -117,9 +117,14 @@ def journal(*matches):
     return [json.loads(l) for l in out.splitlines() if l.strip()]
 
 
+def lateness_of(entry):
+    """Milliseconds from a reminder's scheduled second to journald's receipt of it."""
+    scheduled = time.mktime(time.strptime(entry["ACCORD_FIRE_AT"], "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
+    return (int(entry["__REALTIME_TIMESTAMP"]) / 1e6 - scheduled) * 1000
+
+
 def lateness_ms(entries):
-    return sorted((int(e["__REALTIME_TIMESTAMP"]) / 1e6 - time.mktime(time.strptime(e["ACCORD_FIRE_AT"], "%Y-%m-%dT%H:%M:%SZ")) + time.timezone) * 1000
-                  for e in entries)
+    return sorted(lateness_of(e) for e in entries)
 
 
 def percentile(values, p):
@@ -152,6 +157,12 @@ def bench_lateness():
     process.wait()
     notify.close()
     accord = lateness_ms(entries)
+    if os.environ.get("LATENESS_DETAIL"):  # per second: how many fired, the first and the last
+        by_second = {}
+        for entry in entries:
+            by_second.setdefault(entry["ACCORD_FIRE_AT"], []).append(lateness_of(entry))
+        for second, values in sorted(by_second.items()):
+            print(f"{second} {len(values)} reminders, {min(values):.2f} to {max(values):.2f} ms", file=sys.stderr)
     floor = sorted(float(l) * 1000 for l in probe_out.split())
     verdict = "met" if accord and percentile(accord, 0.5) <= 1 and percentile(accord, 0.99) <= 5 else "MISSED"
     row(f"firing lateness ({len(accord)} reminders over {window} s, daemon holding {held:,} items)",

@@ -55,6 +55,20 @@ public final class ReminderEngine: @unchecked Sendable {
     /// Called for each reminder written to the journal (Watch clients, the notify hook).
     public var onFired: ((Reminder, _ catchUp: Bool) -> Void)?
 
+    /// The next batch, taken off the cursor, claimed in the ledger and built ahead of its
+    /// second, so that when the timer fires only the journal writes remain. The claims are the
+    /// ones DESIGN §5 makes before writing (pending until settled); a crash in between leaves
+    /// them to `settlePending`, like any other interrupted claim.
+    private struct ArmedBatch {
+        var fireAt: Instant
+        var reminders: [Reminder]
+        var entries: [JournalEntry]
+    }
+    private var armed: ArmedBatch?
+    /// Reminders taken off the cursor but not armed (their claim failed, or their batch came
+    /// due late): they go through the ordinary path, ahead of the cursor.
+    private var carried: [Reminder] = []
+
     public struct Round: Sendable {
         public var fired: [Reminder] = []
         public var catchUp: [Reminder] = []
@@ -95,10 +109,11 @@ public final class ReminderEngine: @unchecked Sendable {
     public var now: Instant { clock.now() }
 
     /// When the next reminder is due, if any.
-    public func nextFireAt() -> Instant? { cursor.peekFireAt() }
+    public func nextFireAt() -> Instant? { armed?.fireAt ?? carried.first?.fireAt ?? cursor.peekFireAt() }
 
     /// The next reminder, without consuming it; kept until the cursor moves.
     public func peekNext() -> Reminder? {
+        if let first = armed?.reminders.first ?? carried.first { return first }
         if let cachedNext { return cachedNext }
         let next = cursor.peek()
         cachedNext = .some(next)
@@ -111,13 +126,23 @@ public final class ReminderEngine: @unchecked Sendable {
     public func processDue() -> Round {
         let now = clock.now()
         var round = Round()
+        if let batch = armed, batch.fireAt <= now {
+            armed = nil
+            if now.seconds - batch.fireAt.seconds <= lateness {
+                // The usual case: claimed and built already, so the journal gets them at once.
+                for entry in batch.entries { journal.send(entry) }
+                round.fired = batch.reminders
+                ledgerCounts[.fired, default: 0] += batch.reminders.count
+            } else {
+                disarm(batch)  // a suspended machine: catch-up and missed rules decide, below
+            }
+        }
         var onTime: [Reminder] = []
         var late: [Substring: Reminder] = [:]
         var lateOrder: [Substring] = []
         var entries: [LedgerEntry] = []
         let catchUpSeconds = configuration.config.catchUp.approximateSeconds
-        while let next = cursor.peekFireAt(), next <= now, let reminder = cursor.next() {
-            cachedNext = nil
+        while let reminder = nextDue(at: now) {
             let age = now.seconds - reminder.fireAt.seconds
             if reminder.fireAt < (firstLoaded[reminder.itemID] ?? now) {
                 round.skipped.append(reminder)
@@ -155,15 +180,18 @@ public final class ReminderEngine: @unchecked Sendable {
             entries.append(LedgerEntry(key: reminder.key, itemID: reminder.itemID, outcome: .fired,
                                        scheduledAt: reminder.fireAt, at: now, catchUp: isCatchUp))
         }
+        let armedKeys = round.fired.map(\.key)
         if entries.isEmpty && unrecorded.isEmpty {
-            checkpoint(now)
+            settle(armedKeys, now)
+            notify(round)
+            arm(after: now)
             return round
         }
 
         var claimed: Set<String>
         do {
             let batch = unrecorded + entries
-            claimed = try store.claim(batch)
+            claimed = try claim(batch)
             for entry in batch where claimed.contains(entry.key) { ledgerCounts[entry.outcome, default: 0] += 1 }
             for entry in unrecorded { firedUnrecorded.remove(entry.key) }
             unrecorded = []
@@ -173,34 +201,102 @@ public final class ReminderEngine: @unchecked Sendable {
             claimed = Set(entries.filter { $0.outcome == .fired && !firedUnrecorded.contains($0.key) }.map(\.key))
             unrecorded += entries.filter { !firedUnrecorded.contains($0.key) }
         }
-        var firedKeys: [String] = []
+        var firedKeys = armedKeys
         for (reminder, isCatchUp) in toFire where claimed.contains(reminder.key) {
             journal.send(JournalEntry.reminder(reminder, catchUp: isCatchUp))
             firedKeys.append(reminder.key)
             if isCatchUp { round.catchUp.append(reminder) } else { round.fired.append(reminder) }
         }
-        // Watch clients and the notify hook hear of them once all are in the journal, so that
-        // none of the reminders waits for them.
-        if let onFired {
-            for reminder in round.fired { onFired(reminder, false) }
-            for reminder in round.catchUp { onFired(reminder, true) }
-        }
+        notify(round)
         if !unrecorded.isEmpty {
             firedUnrecorded.formUnion(firedKeys)
             return round
         }
-        do {
-            try store.settle(firedKeys, processedThrough: now)
-        } catch {
-            logger.error("cannot mark reminders as written in the ledger", metadata: ["ERROR": "\(error)"])
-        }
+        settle(firedKeys, now)
+        arm(after: now)
         return round
     }
 
-    /// Everything before `now` is dealt with: a restart need not look further back.
-    private func checkpoint(_ now: Instant) {
-        do { try store.settle([], processedThrough: now) } catch {
-            logger.warning("cannot write the checkpoint", metadata: ["ERROR": "\(error)"])
+    /// The next reminder due at `now`: carried ones first (they are never later than the cursor's).
+    private func nextDue(at now: Instant) -> Reminder? {
+        if let first = carried.first {
+            guard first.fireAt <= now else { return nil }
+            return carried.removeFirst()
+        }
+        guard let next = cursor.peekFireAt(), next <= now else { return nil }
+        cachedNext = nil
+        return cursor.next()
+    }
+
+    /// Watch clients and the notify hook hear of a round once all of it is in the journal, so
+    /// that no reminder waits for them.
+    private func notify(_ round: Round) {
+        guard let onFired else { return }
+        for reminder in round.fired { onFired(reminder, false) }
+        for reminder in round.catchUp { onFired(reminder, true) }
+    }
+
+    /// Marks reminders as written to the journal, and everything before `now` as dealt with,
+    /// so that a restart need not look further back.
+    private func settle(_ keys: [String], _ now: Instant) {
+        do {
+            try store.settle(keys, processedThrough: now)
+        } catch {
+            logger.error("cannot mark reminders as written in the ledger", metadata: ["ERROR": "\(error)"])
+        }
+    }
+
+    /// Takes the next batch off the cursor and claims it, unless something is due already or
+    /// the ledger is in trouble (then everything stays on the ordinary path).
+    private func arm(after now: Instant) {
+        while armed == nil, carried.isEmpty, unrecorded.isEmpty, let fireAt = cursor.peekFireAt(), fireAt > now {
+            var reminders: [Reminder] = []
+            while cursor.peekFireAt() == fireAt, let reminder = cursor.next() { reminders.append(reminder) }
+            cachedNext = nil
+            // Items are registered before anything is planned for them, so a batch after `now`
+            // is never before an item's first load nor before the start: it fires on time.
+            let claims = reminders.map {
+                LedgerEntry(key: $0.key, itemID: $0.itemID, outcome: .fired, scheduledAt: fireAt, at: fireAt)
+            }
+            do {
+                let claimed = try claim(claims)
+                let kept = reminders.filter { claimed.contains($0.key) }
+                if !kept.isEmpty {
+                    armed = ArmedBatch(fireAt: fireAt, reminders: kept,
+                                       entries: kept.map { JournalEntry.reminder($0, catchUp: false) })
+                }
+            } catch {
+                carried = reminders
+            }
+        }
+    }
+
+    /// Gives an armed batch back: its claims are released and its reminders carried to the
+    /// ordinary path. A release that fails leaves pending lines that the next start settles;
+    /// until then their keys stay claimable by this run.
+    private func disarm(_ batch: ArmedBatch) {
+        let keys = batch.reminders.map(\.key)
+        do { try store.release(keys) } catch {
+            logger.warning("cannot release claimed reminders", metadata: ["ERROR": "\(error)"])
+            heldClaims.formUnion(keys)
+        }
+        carried = batch.reminders + carried
+    }
+    /// Pending claims of this run that could not be released: ours to fire when due.
+    private var heldClaims: Set<String> = []
+
+    /// The keys that are now this run's to fire: newly claimed, or held from an earlier claim.
+    private func claim(_ entries: [LedgerEntry]) throws(StoreError) -> Set<String> {
+        var claimed = try store.claim(entries)
+        for entry in entries where heldClaims.remove(entry.key) != nil { claimed.insert(entry.key) }
+        return claimed
+    }
+
+    /// Releases the armed batch, so that a clean stop leaves no pending claim behind.
+    public func shutdown() {
+        if let batch = armed {
+            armed = nil
+            disarm(batch)
         }
     }
 
@@ -208,10 +304,14 @@ public final class ReminderEngine: @unchecked Sendable {
     public func replan() throws(StoreError) {
         let now = clock.now()
         processDue()
+        // The new plan may drop or change what was armed: start again from it.
+        shutdown()
+        carried = []
         plan = ReminderPlan(catalog: configuration.catalog, history: try store.history())
         let processed = (try? store.processedThrough()) ?? nil
         cursor = plan.cursor(from: max(processed ?? now, now).adding(seconds: 1))
         cachedNext = nil
+        arm(after: now)
     }
 
     /// Takes a new configuration whole (it was fully validated by the loader).

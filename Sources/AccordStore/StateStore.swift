@@ -336,13 +336,12 @@ public final class StateStore: @unchecked Sendable {
         }
     }
 
-    public func isInLedger(_ key: String) throws(StoreError) -> Bool {
-        try read("read ledger") { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM ledger WHERE key = ?", arguments: [key]) ?? false }
-    }
-
     public func ledger(item: String) throws(StoreError) -> [LedgerEntry] {
         try read("read ledger") { db in
-            try Row.fetchAll(db, sql: "SELECT key, item, outcome, scheduled_at, at, catch_up FROM ledger WHERE item = ? ORDER BY at, key",
+            // Pending lines are claims for reminders not yet written (the next batch, armed ahead).
+            try Row.fetchAll(db, sql: """
+                SELECT key, item, outcome, scheduled_at, at, catch_up FROM ledger WHERE item = ? AND pending = 0 ORDER BY at, key
+                """,
                              arguments: [item]).compactMap { row in
                 guard let outcome = LedgerEntry.Outcome(rawValue: row[2]) else { return nil }
                 return LedgerEntry(key: row[0], itemID: row[1], outcome: outcome, scheduledAt: Instant(seconds: row[3]),
@@ -354,7 +353,7 @@ public final class StateStore: @unchecked Sendable {
     public func ledgerCounts() throws(StoreError) -> [LedgerEntry.Outcome: Int] {
         try read("count ledger") { db in
             var counts: [LedgerEntry.Outcome: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT outcome, count(*) FROM ledger GROUP BY outcome") {
+            for row in try Row.fetchAll(db, sql: "SELECT outcome, count(*) FROM ledger WHERE pending = 0 GROUP BY outcome") {
                 if let outcome = LedgerEntry.Outcome(rawValue: row[0]) { counts[outcome] = row[1] }
             }
             return counts

@@ -277,3 +277,91 @@ func recordingError(_ engine: ReminderEngine, id: String, event: String, actor: 
         #expect(!journal.reminderKeys.contains("d/alpha:due:2030-01-01T12:00:00Z:+PT2H"))
     }
 }
+
+/// The next batch is claimed and built ahead of its second, so that firing is only the
+/// journal writes; these check that the claim never shows as a firing and never outlives a change.
+@Suite struct ArmedBatchTests {
+    let alphaPT2H = "d/alpha:due:2030-01-01T12:00:00Z:PT2H"
+    let alphaPT1H = "d/alpha:due:2030-01-01T12:00:00Z:PT1H"
+
+    @Test func theNextBatchIsClaimedAheadAndFiredFromTheClaim() throws {
+        let fixture = try Fixture(portfolio: twoDeadlines)
+        let clock = ManualClock(instant("2030-01-01T09:00:00Z"))
+        let journal = CollectingJournal()
+        let engine = try fixture.engine(clock: clock, journal: journal)
+        #expect(engine.processDue().fired.isEmpty)
+        // Claimed, but not fired: pending in the ledger, nowhere in what Show and Status report.
+        #expect(try engine.store.pendingKeys() == [alphaPT2H])
+        #expect(try engine.store.ledger(item: "d/alpha").isEmpty)
+        #expect(engine.ledgerCounts[.fired] == nil)
+        #expect(engine.peekNext()?.key == alphaPT2H && engine.nextFireAt() == instant("2030-01-01T10:00:00Z"))
+        #expect(journal.entries.isEmpty)
+
+        clock.set(instant("2030-01-01T10:00:00Z"))
+        #expect(engine.processDue().fired.map(\.key) == [alphaPT2H])
+        #expect(journal.reminderKeys == [alphaPT2H])
+        #expect(journal.entries.first?["ACCORD_CATCHUP"] == "0")
+        let ledger = try engine.store.ledger(item: "d/alpha")
+        #expect(ledger.map(\.key) == [alphaPT2H] && ledger.first?.outcome == .fired)
+        #expect(engine.ledgerCounts[.fired] == 1)
+        #expect(try engine.store.pendingKeys() == [alphaPT1H])  // the batch after it, armed in turn
+        #expect(engine.processDue().fired.isEmpty)  // the same second again: nothing twice
+        #expect(journal.reminderKeys == [alphaPT2H])
+    }
+
+    @Test func aChangeThatDropsTheArmedReminderReleasesItsClaim() throws {
+        let fixture = try Fixture(portfolio: twoDeadlines)
+        let clock = ManualClock(instant("2030-01-01T10:00:00Z"))
+        let journal = CollectingJournal()
+        let engine = try fixture.engine(clock: clock, journal: journal)
+        engine.processDue()
+        #expect(try engine.store.pendingKeys().contains(alphaPT1H))
+        _ = try engine.record(id: "alpha", event: "completed", on: nil, note: nil, term: nil, actor: Actor(uid: 0, user: "root"))
+        let pending = try engine.store.pendingKeys()
+        #expect(!pending.contains(alphaPT1H))
+        #expect(pending == ["d/beta:sign-by:2030-01-01T16:00:00Z:PT2H"])  // what is next now
+        clock.set(instant("2030-01-01T12:30:00Z"))
+        engine.processDue()
+        #expect(!journal.reminderKeys.contains { $0.hasPrefix("d/alpha:") && $0 != alphaPT2H })
+    }
+
+    @Test func anArmedBatchThatComesDueLateFollowsTheCatchUpRules() throws {
+        let fixture = try Fixture(portfolio: twoDeadlines)
+        let clock = ManualClock(instant("2030-01-01T09:00:00Z"))
+        let journal = CollectingJournal()
+        let engine = try fixture.engine(clock: clock, journal: journal)
+        engine.processDue()
+        #expect(try engine.store.pendingKeys() == [alphaPT2H])
+        clock.set(instant("2030-01-01T10:30:00Z"))  // a suspended machine wakes half an hour late
+        let round = engine.processDue()
+        #expect(round.fired.isEmpty && round.catchUp.map(\.key) == [alphaPT2H])
+        #expect(journal.entries.map { $0["ACCORD_CATCHUP"] } == ["1"])
+        #expect(try engine.store.ledger(item: "d/alpha").first?.catchUp == true)
+        #expect(try engine.store.pendingKeys() == [alphaPT1H])
+    }
+
+    @Test func aCleanStopReleasesTheClaimAndACrashLeavesItToTheNextStart() throws {
+        let fixture = try Fixture(portfolio: twoDeadlines)
+        let clock = ManualClock(instant("2030-01-01T09:00:00Z"))
+        do {
+            let engine = try fixture.engine(clock: clock, journal: CollectingJournal())
+            engine.processDue()
+            #expect(try engine.store.pendingKeys() == [alphaPT2H])
+            engine.shutdown()
+            #expect(try engine.store.pendingKeys().isEmpty)
+            try engine.store.close()
+        }
+        do {
+            let engine = try fixture.engine(clock: clock, journal: CollectingJournal())
+            engine.processDue()  // armed again, and then the process "dies" without a stop
+            #expect(try engine.store.pendingKeys() == [alphaPT2H])
+            try engine.store.close()
+        }
+        let journal = CollectingJournal()
+        let engine = try fixture.engine(clock: clock, journal: journal, lookup: FixedLookup(present: []))
+        #expect(try engine.store.pendingKeys().isEmpty)  // not in the journal: released at start
+        clock.set(instant("2030-01-01T10:00:00Z"))
+        #expect(engine.processDue().fired.map(\.key) == [alphaPT2H])
+        #expect(journal.reminderKeys == [alphaPT2H])
+    }
+}
