@@ -327,7 +327,13 @@ def main():
         except Exception as error:  # a broken row is reported, the others still run
             row(bench.__name__, f"failed: {error!r}", "-", "-", "ERROR")
     if not QUICK and not only:
-        with open(os.path.join(REPO, "BENCHMARKS.md"), "w") as f:
+        # The table is rewritten; the notes under it (from the first "## " heading) are kept.
+        path = os.path.join(REPO, "BENCHMARKS.md")
+        notes = ""
+        if os.path.exists(path):
+            text = open(path).read()
+            notes = text[text.index("\n## ") + 1:] if "\n## " in text else ""
+        with open(path, "w") as f:
             f.write("# accord benchmarks\n\n")
             f.write(f"Command: `make bench` (scripts/bench.sh: release build with --static-swift-stdlib, RUNS={RUNS}).\n\n")
             f.write(f"Machine: {machine()}. Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n\n")
@@ -335,6 +341,8 @@ def main():
             f.write("| measure | accord | anchor (same run) | target | verdict |\n|---|---|---|---|---|\n")
             for r in rows:
                 f.write("| " + " | ".join(r) + " |\n")
+            if notes:
+                f.write("\n" + notes)
     shutil.rmtree(WORK, ignore_errors=True)
     return 1 if any(r[4] == "ERROR" for r in rows) else 0
 
