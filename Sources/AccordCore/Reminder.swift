@@ -15,6 +15,8 @@ public struct Reminder: Sendable, Hashable {
     public let fireAt: Instant
     public let daysLeft: Int
     public let message: String
+    /// Where the firing stands against the deadline; the MESSAGE_ID follows it.
+    public let tone: Tone
     /// The zone the item's dates are read in, for showing local times.
     public let zone: Zone
     /// Which occurrence and which of its firings this is, so the plan can re-time it.
@@ -32,11 +34,6 @@ public struct Reminder: Sendable, Hashable {
     }
 
     public enum Tone: Sendable { case approaching, reached, overdue }
-
-    public var tone: Tone {
-        if isOverdue { return .overdue }
-        return lead == "P0D" ? .reached : .approaching
-    }
 
     /// The MESSAGE_ID of DESIGN §6 for this reminder.
     public var messageID: String {
@@ -73,9 +70,18 @@ enum ReminderText {
         return seconds == 1 ? "in 1 second" : "in \(seconds) seconds"
     }
 
+    /// "5 days" for dates; for instants "3 hours" or "20 minutes" below a day.
+    static func behind(days: Int, seconds: Int64?) -> String {
+        guard let seconds, -seconds < 86_400 else { return ReminderText.days(max(1, -days)) }
+        let late = max(1, -seconds)
+        if late >= 3600 { let h = late / 3600; return h == 1 ? "1 hour" : "\(h) hours" }
+        if late >= 60 { let m = late / 60; return m == 1 ? "1 minute" : "\(m) minutes" }
+        return late == 1 ? "1 second" : "\(late) seconds"
+    }
+
     static func message(item: String, kind: DeadlineKind, when: String, tone: Reminder.Tone,
                         days: Int, secondsLeft: Int64?) -> String {
-        let overdueBy = "overdue by \(ReminderText.days(max(1, -days)))"
+        let overdueBy = "overdue by \(behind(days: days, seconds: secondsLeft))"
         let text: String
         switch (kind, tone) {
         case (.due, .approaching): text = "due \(ahead(days: days, seconds: secondsLeft)) (\(when))"

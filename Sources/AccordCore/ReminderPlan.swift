@@ -242,13 +242,24 @@ public final class ReminderPlan: Sendable {
             daysLeft = Int(secondsLeft! / 86_400)
             when = instant.rfc3339
         }
-        let tone: Reminder.Tone = overdue ? .overdue : (label == "P0D" ? .reached : .approaching)
+        // The tone follows where the firing stands, not the lead's name: a lead that fires late
+        // (catch-up, the end of a snooze) after its deadline reads as reached or overdue.
+        let ahead = secondsLeft.map { $0 > 0 } ?? (daysLeft > 0)
+        let onTheDeadline = secondsLeft.map { $0 == 0 } ?? (daysLeft == 0)
+        let tone: Reminder.Tone
+        if ahead && !overdue {
+            tone = .approaching
+        } else if (onTheDeadline && !overdue) || occurrence.kind == .expiry {
+            tone = .reached  // DESIGN §6: "a deadline is reached today / a term expired"
+        } else {
+            tone = .overdue
+        }
         return Reminder(key: occurrence.keyPrefix + ":" + label, itemID: item.fullID, dialogueID: item.dialogueID,
                         deadline: occurrence.kind, deadlineTime: occurrence.time, deadlineAt: occurrence.passesAt,
                         lead: label, isOverdue: overdue, fireAt: fireAt, daysLeft: daysLeft,
                         message: ReminderText.message(item: item.fullID, kind: occurrence.kind, when: when, tone: tone,
                                                       days: daysLeft, secondsLeft: secondsLeft),
-                        zone: item.settings.zone, occurrence: index, step: Int32(step))
+                        tone: tone, zone: item.settings.zone, occurrence: index, step: Int32(step))
     }
 
     /// The same reminder (same key) as it reads when it fires late, e.g. on catch-up.

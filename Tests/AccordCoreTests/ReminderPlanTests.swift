@@ -537,3 +537,65 @@ struct ReminderPlanTests {
         #expect(!reminders.contains { $0.itemID == "ca-cn-nsrl/extradition-treaty" })
     }
 }
+
+/// A reminder's words and MESSAGE_ID follow where its firing stands against the deadline, so
+/// that a lead fired late (catch-up, the end of a snooze) does not announce a passed deadline as
+/// still ahead.
+@Suite struct LateReminderWordingTests {
+    static let portfolio = """
+        [dialogue]
+        id = "d"
+        title = "Wording"
+        time-zone = "UTC"
+        reminders = ["P7D", "PT2H", "P0D"]
+
+        [[objective]]
+        id = "dated"
+        title = "A date"
+        due = 2030-03-31
+
+        [[objective]]
+        id = "timed"
+        title = "An instant"
+        due = 2030-03-31T17:00:00Z
+
+        [[instrument]]
+        id = "mou"
+        kind = "mou"
+        title = "A term"
+        in-force = 2029-04-01
+        term = "P1Y"
+        """
+
+    @Test func onTimeRemindersReadAsBefore() throws {
+        let reminders = try plan(Self.portfolio).all(from: "2030-03-20T00:00:00Z", until: "2030-04-02T00:00:00Z")
+        let words = Dictionary(reminders.map { ($0.key, ($0.message, $0.messageID)) }, uniquingKeysWith: { a, _ in a })
+        #expect(words["d/dated:due:2030-03-31:P7D"]! == ("d/dated: due in 7 days (2030-03-31)", MessageID.approaching))
+        #expect(words["d/dated:due:2030-03-31:P0D"]! == ("d/dated: due today (2030-03-31)", MessageID.reached))
+        #expect(words["d/timed:due:2030-03-31T17:00:00Z:PT2H"]! == ("d/timed: due in 2 hours (2030-03-31T17:00:00Z)", MessageID.approaching))
+        #expect(words["d/timed:due:2030-03-31T17:00:00Z:P0D"]! == ("d/timed: due today (2030-03-31T17:00:00Z)", MessageID.reached))
+        // A sub-day lead on a date deadline fires on the day itself: "today", not "now".
+        #expect(words["d/dated:due:2030-03-31:PT2H"]! == ("d/dated: due today (2030-03-31)", MessageID.reached))
+    }
+
+    @Test func leadsFiredAfterTheirDeadlineSayItPassed() throws {
+        let plan = try plan(Self.portfolio)
+        let reminders = plan.all(from: "2030-03-20T00:00:00Z", until: "2030-04-02T00:00:00Z")
+        func late(_ key: String, _ at: String) -> Reminder {
+            plan.retimed(reminders.first { $0.key == key }!, firingAt: instant(at))
+        }
+        let dated = late("d/dated:due:2030-03-31:P7D", "2030-04-03T09:00:00Z")
+        #expect(dated.message == "d/dated: overdue by 3 days (due 2030-03-31)")
+        #expect(dated.messageID == MessageID.overdue && dated.daysLeft == -3 && dated.priority == 3)
+        let timed = late("d/timed:due:2030-03-31T17:00:00Z:PT2H", "2030-03-31T17:20:00Z")
+        #expect(timed.message == "d/timed: overdue by 20 minutes (due 2030-03-31T17:00:00Z)")
+        #expect(timed.messageID == MessageID.overdue)
+        let timedLater = late("d/timed:due:2030-03-31T17:00:00Z:P0D", "2030-04-02T18:00:00Z")
+        #expect(timedLater.message == "d/timed: overdue by 2 days (due 2030-03-31T17:00:00Z)")
+        let expiry = late("d/mou:expiry:2030-04-01:P7D", "2030-04-05T09:00:00Z")
+        #expect(expiry.message == "d/mou: term has expired (2030-04-01)" && expiry.messageID == MessageID.reached)
+        // Still before its deadline, a late lead keeps counting down.
+        let early = late("d/dated:due:2030-03-31:P7D", "2030-03-29T09:00:00Z")
+        #expect(early.message == "d/dated: due in 2 days (2030-03-31)" && early.messageID == MessageID.approaching)
+    }
+}
