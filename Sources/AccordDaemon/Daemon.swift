@@ -201,7 +201,7 @@ public final class Daemon: @unchecked Sendable {
         service.stopping()
         journal.send(JournalEntry(message: "accordd stopping (\(reason))", priority: 5, messageID: MessageID.stopping))
         control?.close()
-        engine.shutdown()
+        engine.releaseArmedBatch()
         try? engine.store.close()
         exit(0)
     }

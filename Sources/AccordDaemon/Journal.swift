@@ -17,8 +17,10 @@ public struct JournalEntry: Sendable {
     /// Upper-cases and replaces anything outside `[A-Z0-9_]`, so no field is silently lost.
     public static func sanitize(_ name: String) -> String {
         // Every reminder field is already valid: checking bytes is cheap, rebuilding is not.
-        if let first = name.utf8.first, first >= UInt8(ascii: "A"), first <= UInt8(ascii: "Z"),
-           name.utf8.allSatisfy({ ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "_") }) {
+        func isUpper(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") }
+        func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        if let first = name.utf8.first, isUpper(first),
+           name.utf8.allSatisfy({ isUpper($0) || isDigit($0) || $0 == UInt8(ascii: "_") }) {
             return name
         }
         var result = ""

@@ -292,8 +292,9 @@ public final class ReminderEngine: @unchecked Sendable {
         return claimed
     }
 
-    /// Releases the armed batch, so that a clean stop leaves no pending claim behind.
-    public func shutdown() {
+    /// Releases the armed batch: before a re-plan, and at a clean stop so that no pending
+    /// claim is left behind.
+    public func releaseArmedBatch() {
         if let batch = armed {
             armed = nil
             disarm(batch)
@@ -305,7 +306,7 @@ public final class ReminderEngine: @unchecked Sendable {
         let now = clock.now()
         processDue()
         // The new plan may drop or change what was armed: start again from it.
-        shutdown()
+        releaseArmedBatch()
         carried = []
         plan = ReminderPlan(catalog: configuration.catalog, history: try store.history())
         let processed = (try? store.processedThrough()) ?? nil

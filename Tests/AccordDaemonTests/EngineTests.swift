@@ -347,7 +347,7 @@ func recordingError(_ engine: ReminderEngine, id: String, event: String, actor: 
             let engine = try fixture.engine(clock: clock, journal: CollectingJournal())
             engine.processDue()
             #expect(try engine.store.pendingKeys() == [alphaPT2H])
-            engine.shutdown()
+            engine.releaseArmedBatch()
             #expect(try engine.store.pendingKeys().isEmpty)
             try engine.store.close()
         }
