@@ -50,17 +50,20 @@ let package = Package(
         ),
         // Plain-text presentation shared by the two command-line tools.
         .target(name: "AccordText"),
+        // The release string, printed by both programs and reported by the daemon.
+        .target(name: "AccordVersion"),
+        // The executables only parse arguments and wire the modules together.
         .executableTarget(
             name: "accordd",
             dependencies: [
-                "AccordCore", "AccordDaemon", "AccordProtocol", "AccordText",
+                "AccordCore", "AccordDaemon", "AccordProtocol", "AccordText", "AccordVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "accordctl",
             dependencies: [
-                "AccordProtocol", "AccordText", "CAccordShim",
+                "AccordProtocol", "AccordText", "AccordVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -14,7 +14,7 @@ public final class Daemon: @unchecked Sendable {
     let configFile: String
     let journal: SystemJournal
     let logger: Logger
-    let service = ServiceManager()
+    let systemd = ServiceManager()
     let clock: any WallClock
     var engine: ReminderEngine!
     var paths: DaemonPaths!
@@ -28,9 +28,14 @@ public final class Daemon: @unchecked Sendable {
     /// Wall and monotonic readings taken together, to tell how far a clock change moved.
     private var lastReading: (wall: Double, monotonic: Double) = (0, 0)
     public let startedAt: Instant
+    /// The release, as GetInfo and Status report it.
+    let version: String
+    /// Where GetInfo points a client for documentation.
+    static let documentationURL = "man:accordd(8)"
 
-    public init(configFile: String, clock: any WallClock = SystemClock()) {
+    public init(configFile: String, version: String, clock: any WallClock = SystemClock()) {
         self.configFile = configFile
+        self.version = version
         self.clock = clock
         journal = SystemJournal(echoToStderr: isatty(2) != 0)
         let sink = journal
@@ -85,7 +90,9 @@ public final class Daemon: @unchecked Sendable {
         engine.onFired = { [unowned self] reminder, catchUp in self.fired(reminder, catchUp: catchUp) }
 
         do {
-            control = try ControlServer(daemon: self, inherited: service.inheritedListener(), path: paths.socket)
+            let tracker = TrackerService(backend: self, version: version, url: Daemon.documentationURL)
+            control = try ControlServer(service: tracker, queue: queue, logger: logger, inherited: systemd.inheritedListener(),
+                                        path: paths.socket)
         } catch {
             fail("cannot listen on the control socket: \(error)", exitCode: 71)
         }
@@ -102,7 +109,7 @@ public final class Daemon: @unchecked Sendable {
                 + nextReminderText() + "; state \(paths.stateFile), socket \(control?.path ?? paths.socket)",
             priority: 5, messageID: MessageID.started,
             fields: [("ACCORD_CONFIG", configFile), ("ACCORD_STATE", paths.stateFile), ("ACCORD_SOCKET", control?.path ?? paths.socket)]))
-        service.ready(status: statusText())
+        systemd.ready(status: statusText())
     }
 
     func nextReminderText() -> String {
@@ -132,7 +139,7 @@ public final class Daemon: @unchecked Sendable {
         } else {
             timer!.schedule(wallDeadline: .distantFuture, leeway: .nanoseconds(0))
         }
-        service.status(statusText())
+        systemd.status(statusText())
     }
 
     private func timerFired() {
@@ -160,8 +167,8 @@ public final class Daemon: @unchecked Sendable {
 
     /// Re-reads everything. Any error leaves the running plan untouched. Returns the problems.
     func reload() -> [ConfigProblem] {
-        service.reloading()
-        defer { service.ready(status: statusText()) }
+        systemd.reloading()
+        defer { systemd.ready(status: statusText()) }
         Zone.forgetReadZones()
         switch ConfigurationLoader.load(configFile: configFile) {
         case let .failure(problems):
@@ -198,7 +205,7 @@ public final class Daemon: @unchecked Sendable {
     }
 
     private func stop(_ reason: String) {
-        service.stopping()
+        systemd.stopping()
         journal.send(JournalEntry(message: "accordd stopping (\(reason))", priority: 5, messageID: MessageID.stopping))
         control?.close()
         engine.releaseArmedBatch()
@@ -246,13 +253,13 @@ public final class Daemon: @unchecked Sendable {
     }
 
     private func installWatchdog() {
-        guard let usec = service.watchdogInterval else { return }
+        guard let usec = systemd.watchdogInterval else { return }
         let source = DispatchSource.makeTimerSource(queue: queue)
         let interval = DispatchTimeInterval.microseconds(Int(usec / 2))
         source.schedule(deadline: .now() + interval, repeating: interval)
-        source.setEventHandler { [service] in service.watchdogPing() }
+        source.setEventHandler { [systemd] in systemd.watchdogPing() }
         source.resume()
-        service.watchdogPing()
+        systemd.watchdogPing()
         watchdog = source
     }
 }

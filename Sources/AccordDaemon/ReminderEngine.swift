@@ -1,4 +1,5 @@
 import AccordCore
+import AccordProtocol
 import AccordStore
 import Logging
 
@@ -6,7 +7,8 @@ import Logging
 public enum EngineError: Error, Sendable, CustomStringConvertible {
     case noSuchItem(String)
     case ambiguousItem(String, candidates: [String])
-    case invalidEvent(id: String, event: String, state: String, allowed: [String], reason: String)
+    /// The refusal as the client gets it, with the one sentence that explains it.
+    case invalidEvent(Tracker.InvalidEvent)
     case invalidParameter(name: String, reason: String)
     case storage(StoreError)
 
@@ -14,8 +16,7 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
         switch self {
         case let .noSuchItem(id): return "no item \"\(id)\""
         case let .ambiguousItem(id, candidates): return "\"\(id)\" is ambiguous: \(candidates.joined(separator: ", "))"
-        case let .invalidEvent(id, event, state, allowed, reason):
-            return "\(id): cannot record \(event): \(reason) (state \(state); allowed: \(allowed.isEmpty ? "none" : allowed.joined(separator: ", ")))"
+        case let .invalidEvent(refusal): return refusal.description
         case let .invalidParameter(name, reason): return "\(name): \(reason)"
         case let .storage(error): return error.description
         }
@@ -342,15 +343,15 @@ public final class ReminderEngine: @unchecked Sendable {
         let today = item.settings.zone.local(at: now).date
         let allowed = Lifecycle.allowedEvents(item: item, timeline: plan.timelines[index])
         guard let type = EventType(rawValue: eventName) else {
-            throw .invalidEvent(id: item.fullID, event: eventName, state: plan.timelines[index].latestState.rawValue,
-                                allowed: allowed.map(\.rawValue),
-                                reason: "unknown event; events are \(EventType.forKind(item.kind).map(\.rawValue).joined(separator: ", "))")
+            throw .invalidEvent(Tracker.InvalidEvent(
+                id: item.fullID, event: eventName, state: plan.timelines[index].latestState.rawValue, allowed: allowed.map(\.rawValue),
+                reason: "unknown event; events are \(EventType.forKind(item.kind).map(\.rawValue).joined(separator: ", "))"))
         }
         do {
             _ = try Lifecycle.validate(type, item: item, timeline: plan.timelines[index], term: term)
         } catch {
-            throw .invalidEvent(id: item.fullID, event: eventName, state: error.state.rawValue,
-                                allowed: error.allowed.map(\.rawValue), reason: error.reason)
+            throw .invalidEvent(Tracker.InvalidEvent(id: item.fullID, event: eventName, state: error.state.rawValue,
+                                                     allowed: error.allowed.map(\.rawValue), reason: error.reason))
         }
         if let note, note.utf8.count > 4096 { throw .invalidParameter(name: "note", reason: "is longer than 4096 bytes") }
         let stored: StoredEvent
@@ -379,8 +380,8 @@ public final class ReminderEngine: @unchecked Sendable {
         }
         let candidates = plan.deadlines(ofItem: index, at: now).filter { !$0.acknowledged && (kind == nil || $0.kind == kind) }
         guard let target = candidates.first(where: \.passed) ?? candidates.first else {
-            throw .invalidEvent(id: item.fullID, event: "acknowledge", state: plan.state(ofItem: index, at: now).rawValue,
-                                allowed: [], reason: "no \(kind?.rawValue ?? "") deadline is pending to acknowledge")
+            throw .invalidEvent(Tracker.InvalidEvent(id: item.fullID, event: "acknowledge", state: plan.state(ofItem: index, at: now).rawValue,
+                                                     allowed: [], reason: "no \(kind?.rawValue ?? "") deadline is pending to acknowledge"))
         }
         do {
             processDue()

@@ -1,397 +1,298 @@
+// The io.accord.Tracker interface and org.varlink.service: one handler per method, a table of
+// who may call each, and typed errors from the engine to the reply. A call is decoded and its
+// parameters checked first (a bad call costs nothing more), then authorized, then run.
 import AccordCore
 import AccordProtocol
 import AccordStore
-import Dispatch
-import Glibc
 
-/// The `io.accord.Tracker` interface and `org.varlink.service`: decodes each call, checks
-/// who may make it, runs it against the engine and encodes the reply (DESIGN §7).
-final class TrackerService: @unchecked Sendable {
-    unowned let daemon: Daemon
-    var queue: DispatchQueue { daemon.queue }
-    var engine: ReminderEngine { daemon.engine }
-    static let interfaceName = "io.accord.Tracker"
-    static let writeMethods: Set<String> = ["Record", "Acknowledge", "Snooze", "Reload"]
-    static let version = accordVersion
+/// What a handler gives back to the connection.
+enum CallOutcome {
+    case reply(VarlinkReply)
+    /// Watch: the connection joins the watchers and gets one reply per firing.
+    case subscribe
+}
 
-    init(daemon: Daemon) { self.daemon = daemon }
+/// Who may call a method: anyone who can open the socket, or root and the admin group.
+enum Permission: Sendable {
+    case read
+    case admin
+}
 
-    func handle(_ message: [UInt8], from connection: Connection) {
+final class TrackerService {
+    /// The daemon owns the control server, which owns this service: unowned, no cycle.
+    unowned let backend: any TrackerBackend
+    let version: String
+    let url: String
+
+    init(backend: any TrackerBackend, version: String, url: String) {
+        self.backend = backend
+        self.version = version
+        self.url = url
+    }
+
+    /// One method: who may call it and what runs.
+    struct Handler: Sendable {
+        var permission: Permission
+        var run: @Sendable (TrackerService, VarlinkCall, Peer) throws(VarlinkError) -> CallOutcome
+    }
+
+    /// The permissions table (DESIGN: reads for group accord, writes for the admin group).
+    static let handlers: [String: Handler] = [
+        Tracker.Status.name: handler(Tracker.Status.self, .read) { service, _, _ in service.handleStatus() },
+        Tracker.List.name: handler(Tracker.List.self, .read) { service, parameters, _ throws(VarlinkError) in try service.handleList(parameters) },
+        Tracker.Show.name: handler(Tracker.Show.self, .read) { service, parameters, _ throws(VarlinkError) in try service.handleShow(parameters) },
+        Tracker.Upcoming.name: handler(Tracker.Upcoming.self, .read) { service, parameters, _ throws(VarlinkError) in
+            try service.handleUpcoming(parameters)
+        },
+        Tracker.History.name: handler(Tracker.History.self, .read) { service, parameters, _ throws(VarlinkError) in
+            try service.handleHistory(parameters)
+        },
+        Tracker.Record.name: handler(Tracker.Record.self, .admin) { service, parameters, peer throws(VarlinkError) in
+            try service.handleRecord(parameters, peer: peer)
+        },
+        Tracker.Acknowledge.name: handler(Tracker.Acknowledge.self, .admin) { service, parameters, peer throws(VarlinkError) in
+            try service.handleAcknowledge(parameters, peer: peer)
+        },
+        Tracker.Snooze.name: handler(Tracker.Snooze.self, .admin) { service, parameters, peer throws(VarlinkError) in
+            try service.handleSnooze(parameters, peer: peer)
+        },
+        Tracker.Reload.name: handler(Tracker.Reload.self, .admin) { service, _, peer throws(VarlinkError) in try service.handleReload(peer: peer) },
+        Tracker.Watch.name: Handler(permission: .read) { _, call, _ throws(VarlinkError) in
+            _ = try NoParameters.decode(call.parameters)
+            guard call.more else { throw .expectedMore }
+            return .subscribe
+        },
+    ]
+
+    /// A handler that decodes the method's parameters, checks the caller, runs `body` and
+    /// encodes its reply.
+    private static func handler<Method: TrackerMethod>(
+        _ method: Method.Type, _ permission: Permission,
+        _ body: @escaping @Sendable (TrackerService, Method.Parameters, Peer) throws(VarlinkError) -> Method.Reply
+    ) -> Handler {
+        Handler(permission: permission) { service, call, peer throws(VarlinkError) in
+            let parameters = try Method.Parameters.decode(call.parameters)
+            if permission == .admin { try service.authorize(Method.name, call: call, peer: peer) }
+            return .reply(VarlinkReply(parameters: try body(service, parameters, peer).wireObject()))
+        }
+    }
+
+    /// The outcome of one message; nil for a oneway call, which gets no reply.
+    func handle(_ message: [UInt8], from peer: Peer) -> CallOutcome? {
         let call: VarlinkCall
         do {
             call = try VarlinkCall.decode(message)
         } catch {
-            connection.send(VarlinkReply(error).encode())
-            return
+            return .reply(VarlinkReply(error))
         }
-        let reply: VarlinkReply?
+        let outcome: CallOutcome
         do {
-            reply = try dispatch(call, connection: connection)
-        } catch let error as VarlinkError {
-            reply = VarlinkReply(error)
+            outcome = try dispatch(call, peer: peer)
         } catch {
-            reply = VarlinkReply(error: "org.varlink.service.InvalidParameter", parameters: ["parameter": .string("\(error)")])
+            outcome = .reply(VarlinkReply(error))
         }
-        if let reply, !call.oneway { connection.send(reply.encode()) }
+        if call.oneway, case .reply = outcome { return nil }
+        return outcome
     }
 
-    private func dispatch(_ call: VarlinkCall, connection: Connection) throws -> VarlinkReply? {
-        if call.upgrade { throw VarlinkError.invalidParameter("upgrade") }
+    private func dispatch(_ call: VarlinkCall, peer: Peer) throws(VarlinkError) -> CallOutcome {
+        if call.upgrade { throw .invalidParameter("upgrade") }
         let (interface, method) = call.splitMethod
-        if interface == "org.varlink.service" {
-            switch method {
-            case "GetInfo":
-                try call.parameters.rejectUnknown(allowed: [])
-                return VarlinkReply(parameters: [
-                    "vendor": "accord", "product": "accordd", "version": .string(TrackerService.version),
-                    "url": "https://github.com/accord/accord",
-                    "interfaces": .array([.string("org.varlink.service"), .string(TrackerService.interfaceName)]),
-                ])
-            case "GetInterfaceDescription":
-                try call.parameters.rejectUnknown(allowed: ["interface"])
-                let name = try call.parameters.string("interface")
-                switch name {
-                case TrackerService.interfaceName: return VarlinkReply(parameters: ["description": .string(TrackerInterface.description)])
-                case "org.varlink.service": return VarlinkReply(parameters: ["description": .string(VarlinkServiceInterface.description)])
-                default: throw VarlinkError("org.varlink.service.InterfaceNotFound", ["interface": .string(name)])
-                }
-            default:
-                throw VarlinkError("org.varlink.service.MethodNotFound", ["method": .string(call.method)])
-            }
-        }
-        guard interface == TrackerService.interfaceName else {
-            throw VarlinkError("org.varlink.service.InterfaceNotFound", ["interface": .string(interface)])
-        }
-        if TrackerService.writeMethods.contains(method) {
-            try authorize(method, call: call, connection: connection)
-        }
-        let p = call.parameters
-        switch method {
-        case "Status":
-            try p.rejectUnknown(allowed: [])
-            return VarlinkReply(parameters: status())
-        case "List":
-            try p.rejectUnknown(allowed: ["kind", "state", "dialogue", "dueWithin"])
-            return VarlinkReply(parameters: try list(kind: p.optionalString("kind"), state: p.optionalString("state"),
-                                                     dialogue: p.optionalString("dialogue"),
-                                                     dueWithin: try duration(p.optionalString("dueWithin"), "dueWithin")))
-        case "Show":
-            try p.rejectUnknown(allowed: ["id"])
-            return VarlinkReply(parameters: try show(p.string("id")))
-        case "Upcoming":
-            try p.rejectUnknown(allowed: ["within"])
-            return VarlinkReply(parameters: upcoming(try duration(p.optionalString("within"), "within") ?? ISODuration(days: 30)))
-        case "History":
-            try p.rejectUnknown(allowed: ["id", "since"])
-            return VarlinkReply(parameters: try history(id: p.optionalString("id"), since: date(p.optionalString("since"), "since")))
-        case "Record":
-            try p.rejectUnknown(allowed: ["id", "event", "on", "note", "term"])
-            return VarlinkReply(parameters: try record(id: p.string("id"), event: p.string("event"), on: date(p.optionalString("on"), "on"),
-                                                       note: p.optionalString("note"), term: duration(p.optionalString("term"), "term"),
-                                                       connection: connection))
-        case "Acknowledge":
-            try p.rejectUnknown(allowed: ["id", "deadline"])
-            return VarlinkReply(parameters: try acknowledge(id: p.string("id"), deadline: p.optionalString("deadline"), connection: connection))
-        case "Snooze":
-            try p.rejectUnknown(allowed: ["id", "for"])
-            guard let length = try duration(p.string("for"), "for") else { throw VarlinkError.invalidParameter("for") }
-            return VarlinkReply(parameters: try snooze(id: p.string("id"), for: length, connection: connection))
-        case "Reload":
-            try p.rejectUnknown(allowed: [])
-            return try reload(connection: connection)
-        case "Watch":
-            try p.rejectUnknown(allowed: [])
-            guard call.more else { throw VarlinkError("org.varlink.service.ExpectedMore") }
-            connection.watching = true
-            daemon.control?.subscribe(connection)
-            return nil
+        switch interface {
+        case VarlinkService.interfaceName:
+            return .reply(VarlinkReply(parameters: try handleService(method, call)))
+        case Tracker.interfaceName:
+            guard let handler = TrackerService.handlers[method] else { throw .methodNotFound(call.method) }
+            return try handler.run(self, call, peer)
         default:
-            throw VarlinkError("org.varlink.service.MethodNotFound", ["method": .string(call.method)])
+            throw .interfaceNotFound(interface)
         }
     }
 
-    // MARK: parameters
+    // MARK: org.varlink.service
 
-    private func duration(_ text: String?, _ name: String) throws -> ISODuration? {
-        guard let text else { return nil }
-        do { return try ISODuration(parsing: text) } catch { throw VarlinkError.invalidParameter(name) }
+    private func handleService(_ method: String, _ call: VarlinkCall) throws(VarlinkError) -> JSONObject {
+        switch method {
+        case VarlinkService.GetInfo.name:
+            _ = try NoParameters.decode(call.parameters)
+            return VarlinkService.GetInfo.Reply(vendor: "accord", product: "accordd", version: version, url: url,
+                                                interfaces: [VarlinkService.interfaceName, Tracker.interfaceName]).wireObject()
+        case VarlinkService.GetInterfaceDescription.name:
+            let name = try VarlinkService.GetInterfaceDescription.Parameters.decode(call.parameters).interface
+            switch name {
+            case Tracker.interfaceName: return VarlinkService.GetInterfaceDescription.Reply(description: TrackerInterface.description).wireObject()
+            case VarlinkService.interfaceName:
+                return VarlinkService.GetInterfaceDescription.Reply(description: VarlinkServiceInterface.description).wireObject()
+            default: throw .interfaceNotFound(name)
+            }
+        default:
+            throw .methodNotFound(call.method)
+        }
     }
 
-    private func date(_ text: String?, _ name: String) throws -> CivilDate? {
-        guard let text else { return nil }
-        do { return try CivilDate(parsing: text) } catch { throw VarlinkError.invalidParameter(name) }
-    }
+    // MARK: authorization
 
-    // MARK: authorization and audit
-
-    private func authorize(_ method: String, call: VarlinkCall, connection: Connection) throws {
-        let group = engine.configuration.config.adminGroup
-        let peer = connection.peer
+    private func authorize(_ method: String, call: VarlinkCall, peer: Peer) throws(VarlinkError) {
+        let group = backend.configuration.config.adminGroup
         guard !peer.belongs(to: group) else { return }
         // The audit trail names items by full id, refused or not, whenever the id resolves.
         let typed = call.parameters.stringValue("id")
         let item = typed.map { id -> String in
-            if case let .found(index) = engine.plan.catalog.lookup(id) { return engine.plan.catalog.items[index].fullID }
-            return id
+            guard let index = try? backend.resolve(id) else { return id }
+            return backend.plan.catalog.items[index].fullID
         }
-        audit(action: method.lowercased(), item: item, detail: "refused: uid \(peer.uid) (\(peer.user)) is not root nor in \(group)",
-              allowed: false, peer: peer)
-        throw VarlinkError("io.accord.Tracker.PermissionDenied", [
-            "method": .string(method), "uid": .integer(Int64(peer.uid)), "user": .string(peer.user), "requiredGroup": .string(group),
-        ])
+        backend.audit(AuditLine(action: method.lowercased(), item: item,
+                                detail: "refused: uid \(peer.uid) (\(peer.user)) is not root nor in \(group)", allowed: false, peer: peer))
+        throw Tracker.PermissionDenied(method: method, uid: Int(peer.uid), user: peer.user, requiredGroup: group).varlinkError
     }
 
-    /// Every write and every refused write: a line in the database and an entry in the journal.
-    private func audit(action: String, item: String?, detail: String, allowed: Bool, peer: Peer, storeToo: Bool = true) {
-        let now = engine.now
-        if storeToo {
-            do {
-                try engine.store.audit(at: now, actor: Actor(uid: peer.uid, user: peer.user), action: action, item: item,
-                                       detail: detail, allowed: allowed)
-            } catch {
-                daemon.logger.error("cannot write the audit trail", metadata: ["ERROR": "\(error)"])
-            }
-        }
-        var fields: [(String, String)] = [("ACCORD_ACTION", action), ("ACCORD_UID", String(peer.uid)), ("ACCORD_USER", peer.user),
-                                          ("ACCORD_PID", String(peer.pid)), ("ACCORD_ALLOWED", allowed ? "1" : "0"),
-                                          ("ACCORD_AT", now.rfc3339)]
-        if let item { fields.append(("ACCORD_ITEM", item)) }
-        daemon.journal.send(JournalEntry(message: "\(peer.user) (uid \(peer.uid)) \(allowed ? "" : "was refused: ")\(action)\(item.map { " \($0)" } ?? ""): \(detail)",
-                                         priority: allowed ? 5 : 4, messageID: MessageID.eventRecorded, fields: fields))
+    // MARK: parameters
+
+    private func duration(_ text: String?, _ name: String) throws(VarlinkError) -> ISODuration? {
+        guard let text else { return nil }
+        do { return try ISODuration(parsing: text) } catch { throw .invalidParameter(name) }
+    }
+
+    private func date(_ text: String?, _ name: String) throws(VarlinkError) -> CivilDate? {
+        guard let text else { return nil }
+        do { return try CivilDate(parsing: text) } catch { throw .invalidParameter(name) }
+    }
+
+    private func resolve(_ id: String) throws(VarlinkError) -> Int {
+        do { return try backend.resolve(id) } catch { throw error.varlinkError }
     }
 
     // MARK: reads
 
-    private func status() -> JSONObject {
-        let catalog = engine.configuration.catalog
-        let counts = engine.ledgerCounts
-        var reply: JSONObject = [
-            "version": .string(TrackerService.version),
-            "startedAt": .string(daemon.startedAt.rfc3339),
-            "now": .string(engine.now.rfc3339),
-            "configFile": .string(engine.configuration.configFile),
-            "stateFile": .string(engine.store.path),
-            "portfolios": .integer(Int64(catalog.portfolios.count)),
-            "objectives": .integer(Int64(catalog.objectiveCount)),
-            "instruments": .integer(Int64(catalog.instrumentCount)),
-            "fired": .integer(Int64(counts[.fired] ?? 0)),
-            "skipped": .integer(Int64(counts[.skipped] ?? 0)),
-            "missed": .integer(Int64(counts[.missed] ?? 0)),
-        ]
-        if let next = engine.peekNext() { reply["nextReminder"] = .object(TrackerService.reminderJSON(next, catchUp: nil)) }
-        return reply
+    private func handleStatus() -> Tracker.Status.Reply {
+        let catalog = backend.configuration.catalog
+        let counts = backend.ledgerCounts
+        return Tracker.Status.Reply(
+            version: version, startedAt: backend.startedAt.rfc3339, now: backend.now.rfc3339,
+            configFile: backend.configuration.configFile, stateFile: backend.stateFile, portfolios: catalog.portfolios.count,
+            objectives: catalog.objectiveCount, instruments: catalog.instrumentCount, fired: counts[.fired] ?? 0,
+            skipped: counts[.skipped] ?? 0, missed: counts[.missed] ?? 0, nextReminder: backend.peekNext().map { Tracker.Reminder($0) })
     }
 
-    private func itemJSON(_ index: Int, now: Instant) -> JSONObject {
-        let item = engine.plan.catalog.items[index]
-        var object: JSONObject = [
-            "id": .string(item.fullID), "dialogue": .string(item.dialogueID), "kind": .string(item.kind.rawValue),
-            "title": .string(item.title), "state": .string(engine.plan.state(ofItem: index, at: now).rawValue),
-        ]
-        if let deadline = engine.plan.mostPressingDeadline(ofItem: index, at: now) {
-            object["nextDeadline"] = .object(TrackerService.deadlineJSON(deadline))
-        }
-        if let until = engine.plan.snoozedUntil(ofItem: index, at: now) { object["snoozedUntil"] = .string(until.rfc3339) }
-        return object
+    private func summary(ofItem index: Int, at now: Instant) -> Tracker.Item {
+        let plan = backend.plan
+        let item = plan.catalog.items[index]
+        return Tracker.Item(id: item.fullID, dialogue: item.dialogueID, kind: item.kind.rawValue, title: item.title,
+                            state: plan.state(ofItem: index, at: now).rawValue,
+                            nextDeadline: plan.mostPressingDeadline(ofItem: index, at: now).map(Tracker.Deadline.init),
+                            snoozedUntil: plan.snoozedUntil(ofItem: index, at: now)?.rfc3339)
     }
 
-    private func list(kind: String?, state: String?, dialogue: String?, dueWithin: ISODuration?) throws -> JSONObject {
-        if let kind, kind != "instrument", ItemKind(rawValue: kind) == nil { throw VarlinkError.invalidParameter("kind") }
-        if let state, ItemState(rawValue: state) == nil { throw VarlinkError.invalidParameter("state") }
-        let now = engine.now
+    private func handleList(_ parameters: Tracker.List.Parameters) throws(VarlinkError) -> Tracker.List.Reply {
+        let kind = parameters.kind, state = parameters.state, dialogue = parameters.dialogue
+        if let kind, kind != "instrument", ItemKind(rawValue: kind) == nil { throw .invalidParameter("kind") }
+        if let state, ItemState(rawValue: state) == nil { throw .invalidParameter("state") }
+        let dueWithin = try duration(parameters.dueWithin, "dueWithin")
+        let now = backend.now
+        let plan = backend.plan
         let horizon = dueWithin.map { Zone.utc.adding($0, to: now) }
-        var items: [JSONValue] = []
-        for (index, item) in engine.plan.catalog.items.enumerated() {
+        var items: [Tracker.Item] = []
+        for (index, item) in plan.catalog.items.enumerated() {
             if let kind, kind == "instrument" ? !item.kind.isInstrument : item.kind.rawValue != kind { continue }
             if let dialogue, item.dialogueID != dialogue { continue }
-            if let state, engine.plan.state(ofItem: index, at: now).rawValue != state { continue }
+            if let state, plan.state(ofItem: index, at: now).rawValue != state { continue }
             if let horizon {
-                guard let deadline = engine.plan.mostPressingDeadline(ofItem: index, at: now),
+                guard let deadline = plan.mostPressingDeadline(ofItem: index, at: now),
                       deadline.passed || deadline.at <= horizon else { continue }
             }
-            items.append(.object(itemJSON(index, now: now)))
+            items.append(summary(ofItem: index, at: now))
         }
-        return ["items": .array(items)]
+        return Tracker.List.Reply(items: items)
     }
 
-    private func resolve(_ id: String) throws -> Int {
-        do {
-            return try engine.resolve(id)
-        } catch {
-            throw TrackerService.callError(error)
-        }
+    private func handleShow(_ parameters: Tracker.Show.Parameters) throws(VarlinkError) -> Tracker.Show.Reply {
+        let index = try resolve(parameters.id)
+        let now = backend.now
+        let plan = backend.plan
+        let item = plan.catalog.items[index]
+        let upcoming = plan.reminders(ofItem: index, from: now, until: Zone.utc.adding(ISODuration(years: 2), to: now), limit: 50)
+        // Show still answers from the plan when the database cannot be read.
+        let ledger = (try? backend.ledger(item: item.fullID)) ?? []
+        let events = (try? backend.events(item: item.fullID)) ?? []
+        return Tracker.Show.Reply(item: summary(ofItem: index, at: now), definition: Tracker.Definition(item),
+                                  deadlines: plan.deadlines(ofItem: index, at: now).map(Tracker.Deadline.init),
+                                  upcoming: upcoming.map { Tracker.Reminder($0) }, ledger: ledger.map(Tracker.LedgerEntry.init),
+                                  events: events.map(Tracker.Event.init))
     }
 
-    private func show(_ id: String) throws -> JSONObject {
-        let index = try resolve(id)
-        let now = engine.now
-        let item = engine.plan.catalog.items[index]
-        let settings = item.settings
-        var definition: JSONObject = [
-            "file": .string(item.source.description), "title": .string(item.title), "kind": .string(item.kind.rawValue),
-            "parties": .array(item.parties.map { .string($0) }), "timeZone": .string(settings.zone.identifier),
-            "remindAt": .string(settings.remindAt.description), "reminders": .array(settings.leads.map { .string($0.description) }),
-        ]
-        if let every = settings.overdueEvery { definition["overdueEvery"] = .string(every.description) }
-        if let due = item.due { definition["due"] = .string(due.description) }
-        if let status = item.status { definition["status"] = .string(status.rawValue) }
-        if let signBy = item.signBy { definition["signBy"] = .string(signBy.description) }
-        if let term = item.term { definition["term"] = .string(term.description) }
-        if let inForce = item.inForce { definition["inForce"] = .string(inForce.description) }
-        if let notice = item.notice { definition["notice"] = .string(notice.description) }
-        let upcoming = engine.plan.reminders(ofItem: index, from: now, until: Zone.utc.adding(ISODuration(years: 2), to: now), limit: 50)
-        let ledger = (try? engine.store.ledger(item: item.fullID)) ?? []
-        let events = (try? engine.store.events(item: item.fullID)) ?? []
-        return [
-            "item": .object(itemJSON(index, now: now)),
-            "definition": .object(definition),
-            "deadlines": .array(engine.plan.deadlines(ofItem: index, at: now).map { .object(TrackerService.deadlineJSON($0)) }),
-            "upcoming": .array(upcoming.map { .object(TrackerService.reminderJSON($0, catchUp: nil)) }),
-            "ledger": .array(ledger.map { entry in
-                .object(["key": .string(entry.key), "outcome": .string(entry.outcome.rawValue), "at": .string(entry.at.rfc3339),
-                         "catchUp": .bool(entry.catchUp)])
-            }),
-            "events": .array(events.map { .object(TrackerService.eventJSON($0)) }),
-        ]
-    }
+    /// At most this many reminders in one Upcoming reply.
+    static let upcomingLimit = 10_000
 
-    private func upcoming(_ within: ISODuration) -> JSONObject {
-        let now = engine.now
+    private func handleUpcoming(_ parameters: Tracker.Upcoming.Parameters) throws(VarlinkError) -> Tracker.Upcoming.Reply {
+        let within = try duration(parameters.within, "within") ?? ISODuration(days: 30)
+        let now = backend.now
         let until = Zone.utc.adding(within, to: now)
-        var cursor = engine.plan.cursor(from: now.adding(seconds: 1))
-        var reminders: [JSONValue] = []
-        while reminders.count < 10_000, let next = cursor.peekFireAt(), next < until, let reminder = cursor.next() {
-            reminders.append(.object(TrackerService.reminderJSON(reminder, catchUp: nil)))
+        var cursor = backend.plan.cursor(from: now.adding(seconds: 1))
+        var reminders: [Tracker.Reminder] = []
+        while reminders.count < TrackerService.upcomingLimit, let next = cursor.peekFireAt(), next < until, let reminder = cursor.next() {
+            reminders.append(Tracker.Reminder(reminder))
         }
-        return ["reminders": .array(reminders)]
+        return Tracker.Upcoming.Reply(reminders: reminders)
     }
 
-    private func history(id: String?, since: CivilDate?) throws -> JSONObject {
-        let itemID = try id.map { engine.plan.catalog.items[try resolve($0)].fullID }
-        let records: [AuditRecord]
+    private func handleHistory(_ parameters: Tracker.History.Parameters) throws(VarlinkError) -> Tracker.History.Reply {
+        let since = try date(parameters.since, "since")
+        var itemID: String?
+        if let id = parameters.id { itemID = backend.plan.catalog.items[try resolve(id)].fullID }
         do {
-            records = try engine.store.auditTrail(item: itemID, since: since.map { Zone.utc.startOfDay($0) })
+            let records = try backend.auditTrail(item: itemID, since: since.map { Zone.utc.startOfDay($0) })
+            return Tracker.History.Reply(entries: records.map(Tracker.AuditEntry.init))
         } catch {
-            throw TrackerService.callError(EngineError.storage(error))
+            throw error.varlinkError
         }
-        return ["entries": .array(records.map { record in
-            var object: JSONObject = ["at": .string(record.at.rfc3339), "uid": .integer(Int64(record.uid)), "user": .string(record.user),
-                                      "action": .string(record.action), "detail": .string(record.detail), "allowed": .bool(record.allowed)]
-            if let item = record.item { object["item"] = .string(item) }
-            return .object(object)
-        })]
     }
 
     // MARK: writes
 
-    private func record(id: String, event: String, on: CivilDate?, note: String?, term: ISODuration?,
-                        connection: Connection) throws -> JSONObject {
-        let peer = connection.peer
+    private func handleRecord(_ parameters: Tracker.Record.Parameters, peer: Peer) throws(VarlinkError) -> Tracker.Record.Reply {
+        let on = try date(parameters.on, "on")
+        let term = try duration(parameters.term, "term")
         do {
-            let (stored, state) = try engine.record(id: id, event: event, on: on, note: note, term: term,
-                                                     actor: Actor(uid: peer.uid, user: peer.user))
-            audit(action: "record", item: stored.itemID, detail: "\(event) on \(stored.on)" + (term.map { " term \($0)" } ?? ""),
-                  allowed: true, peer: peer, storeToo: false)
-            daemon.armTimer()
-            return ["event": .object(TrackerService.eventJSON(stored)), "state": .string(state.rawValue)]
+            let (stored, state) = try backend.record(id: parameters.id, event: parameters.event, on: on, note: parameters.note, term: term,
+                                                      actor: Actor(uid: peer.uid, user: peer.user))
+            backend.audit(AuditLine(action: "record", item: stored.itemID, detail: "\(parameters.event) on \(stored.on)" + (term.map { " term \($0)" } ?? ""),
+                                    allowed: true, peer: peer, storeToo: false))
+            return Tracker.Record.Reply(event: Tracker.Event(stored), state: state.rawValue)
         } catch {
-            throw TrackerService.callError(error)
+            throw error.varlinkError
         }
     }
 
-    private func acknowledge(id: String, deadline: String?, connection: Connection) throws -> JSONObject {
-        let peer = connection.peer
+    private func handleAcknowledge(_ parameters: Tracker.Acknowledge.Parameters, peer: Peer) throws(VarlinkError) -> Tracker.Acknowledge.Reply {
         do {
-            let (item, status) = try engine.acknowledge(id: id, deadline: deadline, actor: Actor(uid: peer.uid, user: peer.user))
-            audit(action: "acknowledge", item: item.fullID, detail: "\(status.kind.rawValue) \(status.time)", allowed: true,
-                  peer: peer, storeToo: false)
-            daemon.armTimer()
-            return ["item": .string(item.fullID), "deadline": .string(status.kind.rawValue), "deadlineAt": .string(status.at.rfc3339)]
+            let (item, status) = try backend.acknowledge(id: parameters.id, deadline: parameters.deadline, actor: Actor(uid: peer.uid, user: peer.user))
+            backend.audit(AuditLine(action: "acknowledge", item: item.fullID, detail: "\(status.kind.rawValue) \(status.time)", allowed: true,
+                                    peer: peer, storeToo: false))
+            return Tracker.Acknowledge.Reply(item: item.fullID, deadline: status.kind.rawValue, deadlineAt: status.at.rfc3339)
         } catch {
-            throw TrackerService.callError(error)
+            throw error.varlinkError
         }
     }
 
-    private func snooze(id: String, for length: ISODuration, connection: Connection) throws -> JSONObject {
-        let peer = connection.peer
+    private func handleSnooze(_ parameters: Tracker.Snooze.Parameters, peer: Peer) throws(VarlinkError) -> Tracker.Snooze.Reply {
+        guard let length = try duration(parameters.for, "for") else { throw .invalidParameter("for") }
         do {
-            let (item, until) = try engine.snooze(id: id, for: length, actor: Actor(uid: peer.uid, user: peer.user))
-            audit(action: "snooze", item: item.fullID, detail: "for \(length) until \(until.rfc3339)", allowed: true,
-                  peer: peer, storeToo: false)
-            daemon.armTimer()
-            return ["item": .string(item.fullID), "until": .string(until.rfc3339)]
+            let (item, until) = try backend.snooze(id: parameters.id, for: length, actor: Actor(uid: peer.uid, user: peer.user))
+            backend.audit(AuditLine(action: "snooze", item: item.fullID, detail: "for \(length) until \(until.rfc3339)", allowed: true,
+                                    peer: peer, storeToo: false))
+            return Tracker.Snooze.Reply(item: item.fullID, until: until.rfc3339)
         } catch {
-            throw TrackerService.callError(error)
+            throw error.varlinkError
         }
     }
 
-    private func reload(connection: Connection) throws -> VarlinkReply {
-        let problems = daemon.reload()
-        audit(action: "reload", item: nil, detail: problems.isEmpty ? "accepted" : "rejected: \(problems.count) problem(s)",
-              allowed: true, peer: connection.peer)
-        guard problems.isEmpty else {
-            throw VarlinkError("io.accord.Tracker.InvalidConfig", ["problems": .array(problems.map { problem in
-                var object: JSONObject = ["file": .string(problem.file), "key": .string(problem.keyPath), "message": .string(problem.message)]
-                if let line = problem.line { object["line"] = .integer(Int64(line)) }
-                return .object(object)
-            })])
-        }
-        let catalog = engine.configuration.catalog
-        return VarlinkReply(parameters: ["portfolios": .integer(Int64(catalog.portfolios.count)),
-                                         "objectives": .integer(Int64(catalog.objectiveCount)),
-                                         "instruments": .integer(Int64(catalog.instrumentCount))])
-    }
-
-    // MARK: encoding
-
-    static func callError(_ error: EngineError) -> VarlinkError {
-        switch error {
-        case let .noSuchItem(id):
-            return VarlinkError("io.accord.Tracker.NoSuchItem", ["id": .string(id)])
-        case let .ambiguousItem(id, candidates):
-            return VarlinkError("io.accord.Tracker.AmbiguousItem",
-                                ["id": .string(id), "candidates": .array(candidates.map { .string($0) })])
-        case let .invalidEvent(id, event, state, allowed, reason):
-            return VarlinkError("io.accord.Tracker.InvalidEvent", [
-                "id": .string(id), "event": .string(event), "state": .string(state),
-                "allowed": .array(allowed.map { .string($0) }), "reason": .string(reason),
-            ])
-        case let .invalidParameter(name, _):
-            return .invalidParameter(name)
-        case let .storage(store):
-            return VarlinkError("io.accord.Tracker.StateUnavailable", ["reason": .string(store.description)])
-        }
-    }
-
-    static func reminderJSON(_ reminder: Reminder, catchUp: Bool?) -> JSONObject {
-        var object: JSONObject = [
-            "key": .string(reminder.key), "item": .string(reminder.itemID), "dialogue": .string(reminder.dialogueID),
-            "deadline": .string(reminder.deadline.rawValue), "deadlineAt": .string(reminder.deadlineAt.rfc3339),
-            "lead": .string(reminder.lead), "fireAt": .string(reminder.fireAt.rfc3339),
-            "daysLeft": .integer(Int64(reminder.daysLeft)), "priority": .integer(Int64(reminder.priority)),
-            "message": .string(reminder.message),
-        ]
-        if let catchUp { object["catchUp"] = .bool(catchUp) }
-        return object
-    }
-
-    static func deadlineJSON(_ deadline: DeadlineStatus) -> JSONObject {
-        var object: JSONObject = [
-            "kind": .string(deadline.kind.rawValue), "at": .string(deadline.at.rfc3339), "daysLeft": .integer(Int64(deadline.daysLeft)),
-            "passed": .bool(deadline.passed), "acknowledged": .bool(deadline.acknowledged),
-        ]
-        if case let .date(date) = deadline.time { object["date"] = .string(date.description) }
-        return object
-    }
-
-    static func eventJSON(_ event: StoredEvent) -> JSONObject {
-        var object: JSONObject = [
-            "id": .integer(event.id), "item": .string(event.itemID), "event": .string(event.type.rawValue),
-            "on": .string(event.on.description), "recordedAt": .string(event.recordedAt.rfc3339),
-            "uid": .integer(Int64(event.uid)), "user": .string(event.user),
-        ]
-        if let note = event.note { object["note"] = .string(note) }
-        if let term = event.term { object["term"] = .string(term.description) }
-        return object
+    private func handleReload(peer: Peer) throws(VarlinkError) -> Tracker.Reload.Reply {
+        let problems = backend.reload()
+        backend.audit(AuditLine(action: "reload", item: nil, detail: problems.isEmpty ? "accepted" : "rejected: \(problems.count) problem(s)",
+                                allowed: true, peer: peer))
+        guard problems.isEmpty else { throw Tracker.InvalidConfig(problems: problems.map(Tracker.ConfigProblem.init)).varlinkError }
+        let catalog = backend.configuration.catalog
+        return Tracker.Reload.Reply(portfolios: catalog.portfolios.count, objectives: catalog.objectiveCount,
+                                    instruments: catalog.instrumentCount)
     }
 }

@@ -57,23 +57,14 @@ public final class VarlinkConnection {
 
     public init(path: String, timeout: Int? = nil) throws(VarlinkClientError) {
         self.path = path
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let pathBytes = Array(path.utf8)
-        // An empty path would bind nothing or an abstract name; a NUL would cut the path short.
-        guard !pathBytes.isEmpty, !pathBytes.contains(0) else { throw .unreachable(path: path, errno: EINVAL) }
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard pathBytes.count < capacity else { throw .unreachable(path: path, errno: ENAMETOOLONG) }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: pathBytes)
-            raw[pathBytes.count] = 0
+        let address: sockaddr_un, length: socklen_t
+        switch UnixSocketAddress.make(path) {
+        case let .success(made): (address, length) = made
+        case let .failure(error): throw .unreachable(path: path, errno: error.code)
         }
-        let length = socklen_t(MemoryLayout<sockaddr_un>.offset(of: \.sun_path)! + pathBytes.count + 1)
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .unreachable(path: path, errno: errno) }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
-        }
+        let result = UnixSocketAddress.with(address, length: length) { connect(fd, $0, $1) }
         if result != 0 {
             let code = errno
             close(fd)
@@ -112,6 +103,28 @@ public final class VarlinkConnection {
         return oneway ? nil : try nextReply()
     }
 
+    /// Calls a method of io.accord.Tracker and reads its reply into the shared struct: the
+    /// daemon's error comes back as `.daemon`, everything else as `.transport`.
+    public func call<Method: TrackerMethod>(_ method: Method.Type, _ parameters: Method.Parameters) throws(CallFailure) -> Method.Reply {
+        let reply: VarlinkReply
+        do {
+            reply = try call(Method.qualifiedName, parameters.wireObject())!
+        } catch {
+            throw .transport(error)
+        }
+        return try Self.decodeReply(Method.self, reply)
+    }
+
+    /// A reply of `Method` as its struct, or the error it carries.
+    public static func decodeReply<Method: TrackerMethod>(_ method: Method.Type, _ reply: VarlinkReply) throws(CallFailure) -> Method.Reply {
+        if let name = reply.error { throw .daemon(VarlinkError(name, reply.parameters)) }
+        do {
+            return try Method.Reply(wire: reply.parameters)
+        } catch {
+            throw .transport(.broken("the reply to \(Method.name) has no valid \"\(error.parameters.stringValue("parameter") ?? "?")\""))
+        }
+    }
+
     /// The next reply of a `more` call (or of a pipelined one); blocks until it arrives.
     public func nextReply() throws(VarlinkClientError) -> VarlinkReply {
         while true {
@@ -145,6 +158,12 @@ public final class VarlinkConnection {
             offset += n
         }
     }
+}
+
+/// Why a typed call failed: the daemon answered with an error, or it could not be asked.
+public enum CallFailure: Error, Sendable {
+    case transport(VarlinkClientError)
+    case daemon(VarlinkError)
 }
 
 /// A connection holds a read buffer and a file descriptor used by one thread at a time.

@@ -468,9 +468,16 @@ extension JSONValue {
 
     public var jsonText: String { String(decoding: serialized(), as: UTF8.self) }
 
-    /// Appends the compact JSON text, so a reply can be built in one buffer.
+    /// How the text is laid out: `compact` for the wire, `spaced` for one readable line per
+    /// value (`{"key": "value", "n": 1}`), as `accordd plan --json` prints each reminder.
+    public enum Style: Sendable {
+        case compact
+        case spaced
+    }
+
+    /// Appends the JSON text, so a reply can be built in one buffer.
     /// Non-finite doubles, which JSON cannot express, are written as `null`.
-    public func write(to out: inout [UInt8]) {
+    public func write(to out: inout [UInt8], style: Style = .compact) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case let .bool(value): out.append(contentsOf: (value ? "true" : "false").utf8)
@@ -481,23 +488,29 @@ extension JSONValue {
             out.append(ASCII.openBracket)
             var first = true
             for value in values {
-                if !first { out.append(ASCII.comma) }
+                if !first { JSONValue.writeSeparator(style, to: &out) }
                 first = false
-                value.write(to: &out)
+                value.write(to: &out, style: style)
             }
             out.append(ASCII.closeBracket)
         case let .object(object):
             out.append(ASCII.openBrace)
             var first = true
             for member in object.members {
-                if !first { out.append(ASCII.comma) }
+                if !first { JSONValue.writeSeparator(style, to: &out) }
                 first = false
                 JSONValue.writeString(member.key, to: &out)
                 out.append(ASCII.colon)
-                member.value.write(to: &out)
+                if style == .spaced { out.append(UInt8(ascii: " ")) }
+                member.value.write(to: &out, style: style)
             }
             out.append(ASCII.closeBrace)
         }
+    }
+
+    private static func writeSeparator(_ style: Style, to out: inout [UInt8]) {
+        out.append(ASCII.comma)
+        if style == .spaced { out.append(UInt8(ascii: " ")) }
     }
 
     static func writeInteger(_ value: Int64, to out: inout [UInt8]) {

@@ -28,11 +28,10 @@ public struct TextTable {
             var parts: [String] = []
             for (index, cell) in cells.enumerated() {
                 let isLast = index == cells.count - 1
-                let padding = String(repeating: " ", count: max(0, widths[index] - cell.count))
                 if rightAligned.contains(index) {
-                    parts.append(padding + cell)
+                    parts.append(String(repeating: " ", count: max(0, widths[index] - cell.count)) + cell)
                 } else {
-                    parts.append(isLast ? cell : cell + padding)
+                    parts.append(isLast ? cell : cell.padded(to: widths[index]))
                 }
             }
             return parts.joined(separator: "  ")
@@ -40,5 +39,13 @@ public struct TextTable {
         var output = style(line(headers)) + "\n"
         for row in rows { output += line(row) + "\n" }
         return output
+    }
+}
+
+extension String {
+    /// Padded with spaces to `width` characters; a longer text is left as it is.
+    public func padded(to width: Int) -> String {
+        let length = count
+        return length >= width ? self : self + String(repeating: " ", count: width - length)
     }
 }

@@ -1,4 +1,5 @@
 import AccordProtocol
+import AccordVersion
 import ArgumentParser
 import Glibc
 
@@ -90,22 +91,33 @@ struct GlobalOptions: ParsableArguments {
     }
 }
 
-/// One request to the daemon, with DESIGN §8's exit codes for everything that can go wrong.
-func request(_ options: GlobalOptions, _ method: String, _ parameters: JSONObject = [:]) throws -> JSONObject {
+/// One call to the daemon, its reply read into the shared struct, with the exit codes of
+/// accordctl(1) for everything that can go wrong.
+func request<Method: TrackerMethod>(_ options: GlobalOptions, _ method: Method.Type, _ parameters: Method.Parameters) -> Method.Reply {
     let connection: VarlinkConnection
     do {
         connection = try VarlinkConnection(path: options.socketPath, timeout: options.timeout)
     } catch {
         fail(error.description, exitCode: isPermission(error) ? 77 : 69)
     }
-    let reply: VarlinkReply
     do {
-        reply = try connection.call("io.accord.Tracker." + method, parameters)!
+        return try connection.call(method, parameters)
     } catch {
-        fail(error.description, exitCode: 69)
+        failed(error, json: options.json)
     }
-    if let name = reply.error { failWithDaemonError(name, reply.parameters, json: options.json) }
-    return reply.parameters
+}
+
+func request<Method: TrackerMethod>(_ options: GlobalOptions, _ method: Method.Type) -> Method.Reply
+where Method.Parameters == NoParameters {
+    request(options, method, NoParameters())
+}
+
+/// Exits as the failure of a call says.
+func failed(_ failure: CallFailure, json: Bool) -> Never {
+    switch failure {
+    case let .transport(error): fail(error.description, exitCode: 69)
+    case let .daemon(error): failWithDaemonError(error, json: json)
+    }
 }
 
 func isPermission(_ error: VarlinkClientError) -> Bool {
@@ -114,8 +126,8 @@ func isPermission(_ error: VarlinkClientError) -> Bool {
 }
 
 /// Prints a reply's parameters, exactly, for --json.
-func printJSON(_ object: JSONObject) {
-    print(Pretty.json(.object(object)))
+func printJSON(_ reply: some Encodable) {
+    print(Pretty.json(reply.wireValue()))
 }
 
 func fail(_ message: String, exitCode: Int32) -> Never {
@@ -128,34 +140,23 @@ func writeError(_ text: String) {
     _ = bytes.withUnsafeBytes { write(2, $0.baseAddress!, $0.count) }
 }
 
-func failWithDaemonError(_ name: String, _ p: JSONObject, json: Bool) -> Never {
-    if json { writeError(Pretty.json(.object(["error": .string(name), "parameters": .object(p)])) + "\n") }
-    let s = { (key: String) in p[key]?.stringValue ?? "?" }
-    switch name {
-    case "io.accord.Tracker.NoSuchItem":
-        fail("no item \"\(s("id"))\" (see accordctl list)", exitCode: 1)
-    case "io.accord.Tracker.AmbiguousItem":
-        let candidates = p["candidates"]?.arrayValue?.compactMap(\.stringValue).joined(separator: ", ") ?? ""
-        fail("\"\(s("id"))\" is ambiguous; use one of: \(candidates)", exitCode: 1)
-    case "io.accord.Tracker.InvalidEvent":
-        let allowed = p["allowed"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        fail("\(s("id")): cannot record \(s("event")): \(s("reason")) (state \(s("state")); allowed: \(allowed.isEmpty ? "none" : allowed.joined(separator: ", ")))",
-             exitCode: 1)
-    case "io.accord.Tracker.PermissionDenied":
-        fail("permission denied: \(s("method")) needs root or membership of \(s("requiredGroup")) (you are \(s("user")))", exitCode: 77)
-    case "io.accord.Tracker.InvalidConfig":
-        for problem in p["problems"]?.arrayValue ?? [] {
-            let o = problem.objectValue ?? [:]
-            let line = o["line"]?.integerValue.map { ":\($0)" } ?? ""
-            let key = o["key"]?.stringValue ?? ""
-            writeError("accordctl: \(o["file"]?.stringValue ?? "?")\(line): \(key.isEmpty ? "" : key + ": ")\(o["message"]?.stringValue ?? "")\n")
-        }
+func failWithDaemonError(_ error: VarlinkError, json: Bool) -> Never {
+    if json { writeError(Pretty.json(.object(["error": .string(error.name), "parameters": .object(error.parameters)])) + "\n") }
+    if let e = Tracker.NoSuchItem(error) {
+        fail("no item \"\(e.id)\" (see accordctl list)", exitCode: 1)
+    } else if let e = Tracker.AmbiguousItem(error) {
+        fail("\"\(e.id)\" is ambiguous; use one of: \(e.candidates.joined(separator: ", "))", exitCode: 1)
+    } else if let e = Tracker.InvalidEvent(error) {
+        fail(e.description, exitCode: 1)
+    } else if let e = Tracker.PermissionDenied(error) {
+        fail("permission denied: \(e.method) needs root or membership of \(e.requiredGroup) (you are \(e.user))", exitCode: 77)
+    } else if let e = Tracker.InvalidConfig(error) {
+        for problem in e.problems { writeError("accordctl: \(problem.description)\n") }
         fail("the daemon rejected the configuration; it keeps running the previous one", exitCode: 78)
-    case "org.varlink.service.InvalidParameter":
-        fail("invalid value for \(s("parameter"))", exitCode: 65)
-    case "io.accord.Tracker.StateUnavailable":
-        fail("the daemon could not record it: \(s("reason"))", exitCode: 1)
-    default:
-        fail("\(name)\(p.isEmpty ? "" : " " + JSONValue.object(p).jsonText)", exitCode: 1)
+    } else if error.name == VarlinkError.invalidParameter("").name {
+        fail("invalid value for \(error.parameters.stringValue("parameter") ?? "?")", exitCode: 65)
+    } else if let e = Tracker.StateUnavailable(error) {
+        fail("the daemon could not record it: \(e.reason)", exitCode: 1)
     }
+    fail(error.description, exitCode: 1)
 }

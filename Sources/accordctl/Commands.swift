@@ -10,17 +10,17 @@ struct Status: ParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        let r = try request(options, "Status")
+        let r = request(options, Tracker.Status.self)
         if options.json { return printJSON(r) }
-        let now = Pretty.epoch(r.text("now")) ?? Pretty.now()
-        print("accordd \(r.text("version")), running since \(Pretty.shortTime(r.text("startedAt"))) (\(Pretty.relative(r.text("startedAt"), from: now)))")
-        print("config      \(r.text("configFile"))")
-        print("state       \(r.text("stateFile"))")
-        print("watching    \(r.int("objectives")) objectives and \(r.int("instruments")) instruments in \(Pretty.plural(r.int("portfolios"), "portfolio"))")
-        print("reminders   \(r.int("fired")) fired, \(r.int("skipped")) skipped, \(r.int("missed")) missed")
-        if let next = r.object("nextReminder") {
-            print("next        \(Pretty.relative(next.text("fireAt"), from: now)) (\(Pretty.shortTime(next.text("fireAt")))): "
-                  + Pretty.urgency(next.text("message"), daysLeft: next.int("daysLeft")))
+        let now = Pretty.epoch(r.now) ?? Pretty.now()
+        print("accordd \(r.version), running since \(Pretty.shortTime(r.startedAt)) (\(Pretty.relative(r.startedAt, from: now)))")
+        print("config      \(r.configFile)")
+        print("state       \(r.stateFile)")
+        print("watching    \(r.objectives) objectives and \(r.instruments) instruments in \(Pretty.plural(r.portfolios, "portfolio"))")
+        print("reminders   \(r.fired) fired, \(r.skipped) skipped, \(r.missed) missed")
+        if let next = r.nextReminder {
+            print("next        \(Pretty.relative(next.fireAt, from: now)) (\(Pretty.shortTime(next.fireAt))): "
+                  + Pretty.urgency(next.message, daysLeft: next.daysLeft))
         } else {
             print("next        no reminder ahead")
         }
@@ -37,22 +37,18 @@ struct List: ParsableCommand {
     var dueWithin: String?
 
     func run() throws {
-        var p: JSONObject = [:]
-        if let kind { p["kind"] = .string(kind) }
-        if let state { p["state"] = .string(state) }
-        if let dialogue { p["dialogue"] = .string(dialogue) }
-        if let dueWithin { p["dueWithin"] = .string(dueWithin) }
-        let r = try request(options, "List", p)
+        let r = request(options, Tracker.List.self,
+                        Tracker.List.Parameters(kind: kind, state: state, dialogue: dialogue, dueWithin: dueWithin))
         if options.json { return printJSON(r) }
         var table = TextTable(headers: ["ITEM", "KIND", "STATE", "NEXT DEADLINE", "WHEN", "TITLE"])
-        for item in r.objects("items") {
-            let deadline = item.object("nextDeadline")
-            let when = deadline.map { Pretty.deadline(daysLeft: $0.int("daysLeft"), passed: $0.flag("passed")) } ?? "-"
-            let what = deadline.map { "\($0.text("kind")) \($0["date"]?.stringValue ?? $0.text("at"))" } ?? "-"
-            table.append([item.text("id"), item.text("kind"), item.text("state"), what, when, item.text("title")])
+        for item in r.items {
+            let deadline = item.nextDeadline
+            let when = deadline.map { Pretty.deadline(daysLeft: $0.daysLeft, passed: $0.passed) } ?? "-"
+            let what = deadline.map { "\($0.kind) \($0.shown)" } ?? "-"
+            table.append([item.id, item.kind, item.state, what, when, item.title])
         }
         print(table.render(style: Pretty.bold), terminator: "")
-        print("\(Pretty.plural(Int64(table.rows.count), "item"))")
+        print("\(Pretty.plural(table.rows.count, "item"))")
     }
 }
 
@@ -62,43 +58,39 @@ struct Show: ParsableCommand {
     @Argument(help: "A full (DIALOGUE/ITEM) or bare item id.") var item: String
 
     func run() throws {
-        let r = try request(options, "Show", ["id": .string(item)])
+        let r = request(options, Tracker.Show.self, Tracker.Show.Parameters(id: item))
         if options.json { return printJSON(r) }
-        let summary = r.object("item") ?? [:]
-        let definition = r.object("definition") ?? [:]
-        print(Pretty.bold(summary.text("id")) + "  " + summary.text("title"))
-        var facts: [(String, String)] = [("kind", summary.text("kind")), ("state", summary.text("state"))]
-        if let until = summary["snoozedUntil"]?.stringValue { facts.append(("snoozed", "until \(Pretty.shortTime(until))")) }
-        let parties = definition["parties"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        if !parties.isEmpty { facts.append(("parties", parties.joined(separator: "; "))) }
-        for (key, label) in [("due", "due"), ("status", "status in file"), ("signBy", "sign by"), ("inForce", "in force"),
-                             ("term", "term"), ("notice", "notice")] {
-            if let value = definition[key]?.stringValue { facts.append((label, value)) }
+        let summary = r.item
+        let definition = r.definition
+        print(Pretty.bold(summary.id) + "  " + summary.title)
+        var facts: [(String, String)] = [("kind", summary.kind), ("state", summary.state)]
+        if let until = summary.snoozedUntil { facts.append(("snoozed", "until \(Pretty.shortTime(until))")) }
+        if !definition.parties.isEmpty { facts.append(("parties", definition.parties.joined(separator: "; "))) }
+        for (label, value) in [("due", definition.due), ("status in file", definition.status), ("sign by", definition.signBy),
+                               ("in force", definition.inForce), ("term", definition.term), ("notice", definition.notice)] {
+            if let value { facts.append((label, value)) }
         }
-        let leads = definition["reminders"]?.arrayValue?.compactMap(\.stringValue).joined(separator: ", ") ?? ""
-        facts.append(("reminders", "\(leads) at \(definition.text("remindAt")) \(definition.text("timeZone"))"
-                      + (definition["overdueEvery"]?.stringValue.map { ", then every \($0) while overdue" } ?? "")))
-        facts.append(("defined in", definition.text("file")))
-        for (key, value) in facts { print("  " + key.padding(10) + "  " + value) }
+        facts.append(("reminders", "\(definition.reminders.joined(separator: ", ")) at \(definition.remindAt) \(definition.timeZone)"
+                      + (definition.overdueEvery.map { ", then every \($0) while overdue" } ?? "")))
+        facts.append(("defined in", definition.file))
+        for (key, value) in facts { print("  " + key.padded(to: 10) + "  " + value) }
 
-        section("Deadlines", r.objects("deadlines"), headers: ["DEADLINE", "DATE", "WHEN", "ACKNOWLEDGED"]) { d in
-            [d.text("kind"), d["date"]?.stringValue ?? d.text("at"),
-             Pretty.urgency(Pretty.deadline(daysLeft: d.int("daysLeft"), passed: d.flag("passed")), daysLeft: d.int("daysLeft"), passed: d.flag("passed")),
-             d.flag("acknowledged") ? "yes" : "no"]
+        section("Deadlines", r.deadlines, headers: ["DEADLINE", "DATE", "WHEN", "ACKNOWLEDGED"]) { d in
+            [d.kind, d.shown, Pretty.urgency(Pretty.deadline(daysLeft: d.daysLeft, passed: d.passed), daysLeft: d.daysLeft, passed: d.passed),
+             d.acknowledged ? "yes" : "no"]
         }
-        section("Upcoming reminders", r.objects("upcoming"), headers: ["WHEN", "FIRES", "DEADLINE", "LEAD", "MESSAGE"]) { u in
-            [Pretty.relative(u.text("fireAt")), Pretty.shortTime(u.text("fireAt")), u.text("deadline"), u.text("lead"), u.text("message")]
+        section("Upcoming reminders", r.upcoming, headers: ["WHEN", "FIRES", "DEADLINE", "LEAD", "MESSAGE"]) { u in
+            [Pretty.relative(u.fireAt), Pretty.shortTime(u.fireAt), u.deadline, u.lead, u.message]
         }
-        section("Ledger", r.objects("ledger"), headers: ["AT", "OUTCOME", "CATCH-UP", "REMINDER"]) { l in
-            [Pretty.shortTime(l.text("at")), l.text("outcome"), l.flag("catchUp") ? "yes" : "", l.text("key")]
+        section("Ledger", r.ledger, headers: ["AT", "OUTCOME", "CATCH-UP", "REMINDER"]) { l in
+            [Pretty.shortTime(l.at), l.outcome, l.catchUp ? "yes" : "", l.key]
         }
-        section("Events", r.objects("events"), headers: ["ON", "EVENT", "BY", "RECORDED", "NOTE"]) { e in
-            [e.text("on"), e.text("event") + (e["term"]?.stringValue.map { " (\($0))" } ?? ""), e.text("user"),
-             Pretty.shortTime(e.text("recordedAt")), e.text("note")]
+        section("Events", r.events, headers: ["ON", "EVENT", "BY", "RECORDED", "NOTE"]) { e in
+            [e.on, e.event + (e.term.map { " (\($0))" } ?? ""), e.user, Pretty.shortTime(e.recordedAt), e.note ?? ""]
         }
     }
 
-    private func section(_ title: String, _ rows: [JSONObject], headers: [String], row: (JSONObject) -> [String]) {
+    private func section<Row>(_ title: String, _ rows: [Row], headers: [String], row: (Row) -> [String]) {
         print("\n" + Pretty.bold(title) + (rows.isEmpty ? ": none" : ""))
         guard !rows.isEmpty else { return }
         var table = TextTable(headers: headers)
@@ -115,19 +107,18 @@ struct Upcoming: ParsableCommand {
     @Option(help: ArgumentHelp("An ISO 8601 duration (default P30D).", valueName: "duration")) var within: String?
 
     func run() throws {
-        let r = try request(options, "Upcoming", within.map { ["within": .string($0)] } ?? [:])
+        let r = request(options, Tracker.Upcoming.self, Tracker.Upcoming.Parameters(within: within))
         if options.json { return printJSON(r) }
-        let reminders = r.objects("reminders")
-        printReminders(reminders)
-        print("\(Pretty.plural(Int64(reminders.count), "reminder")) within \(within ?? "P30D")")
+        printReminders(r.reminders)
+        print("\(Pretty.plural(r.reminders.count, "reminder")) within \(within ?? "P30D")")
     }
 }
 
-func printReminders(_ reminders: [JSONObject]) {
+func printReminders(_ reminders: [Tracker.Reminder]) {
     var table = TextTable(headers: ["WHEN", "FIRES", "ITEM", "DEADLINE", "LEAD", "MESSAGE"])
     for u in reminders {
-        table.append([Pretty.relative(u.text("fireAt")), Pretty.shortTime(u.text("fireAt")), u.text("item"), u.text("deadline"),
-                      u.text("lead"), Pretty.urgency(u.text("message"), daysLeft: u.int("daysLeft"))])
+        table.append([Pretty.relative(u.fireAt), Pretty.shortTime(u.fireAt), u.item, u.deadline, u.lead,
+                      Pretty.urgency(u.message, daysLeft: u.daysLeft)])
     }
     print(table.render(style: Pretty.bold), terminator: "")
 }
@@ -141,15 +132,12 @@ struct History: ParsableCommand {
     @Option(help: ArgumentHelp("Only entries from this date on (YYYY-MM-DD).", valueName: "date")) var since: String?
 
     func run() throws {
-        var p: JSONObject = [:]
-        if let item { p["id"] = .string(item) }
-        if let since { p["since"] = .string(since) }
-        let r = try request(options, "History", p)
+        let r = request(options, Tracker.History.self, Tracker.History.Parameters(id: item, since: since))
         if options.json { return printJSON(r) }
         var table = TextTable(headers: ["AT", "USER", "UID", "ACTION", "ITEM", "RESULT", "DETAIL"])
-        for e in r.objects("entries") {
-            table.append([Pretty.shortTime(e.text("at")), e.text("user"), String(e.int("uid")), e.text("action"), e.text("item"),
-                          e.flag("allowed") ? "done" : Pretty.paint("refused", "31"), e.text("detail")])
+        for e in r.entries {
+            table.append([Pretty.shortTime(e.at), e.user, String(e.uid), e.action, e.item ?? "",
+                          e.allowed ? "done" : Pretty.paint("refused", "31"), e.detail])
         }
         print(table.render(style: Pretty.bold), terminator: "")
     }
@@ -171,14 +159,10 @@ struct Record: ParsableCommand {
     @Option(help: ArgumentHelp("The new term, for renewed or in-force (e.g. P1Y).", valueName: "duration")) var term: String?
 
     func run() throws {
-        var p: JSONObject = ["id": .string(item), "event": .string(event)]
-        if let on { p["on"] = .string(on) }
-        if let note { p["note"] = .string(note) }
-        if let term { p["term"] = .string(term) }
-        let r = try request(options, "Record", p)
+        let r = request(options, Tracker.Record.self, Tracker.Record.Parameters(id: item, event: event, on: on, note: note, term: term))
         if options.json { return printJSON(r) }
-        let e = r.object("event") ?? [:]
-        print("recorded \(e.text("event")) for \(e.text("item")) on \(e.text("on")) (event #\(e.int("id")) by \(e.text("user"))); state now \(r.text("state"))")
+        let e = r.event
+        print("recorded \(e.event) for \(e.item) on \(e.on) (event #\(e.id) by \(e.user)); state now \(r.state)")
     }
 }
 
@@ -191,11 +175,9 @@ struct Ack: ParsableCommand {
     @Option(help: "due, sign-by, expiry or renewal-notice (default: the most pressing).") var deadline: String?
 
     func run() throws {
-        var p: JSONObject = ["id": .string(item)]
-        if let deadline { p["deadline"] = .string(deadline) }
-        let r = try request(options, "Acknowledge", p)
+        let r = request(options, Tracker.Acknowledge.self, Tracker.Acknowledge.Parameters(id: item, deadline: deadline))
         if options.json { return printJSON(r) }
-        print("acknowledged \(r.text("deadline")) of \(r.text("item")) (\(Pretty.shortTime(r.text("deadlineAt"))))")
+        print("acknowledged \(r.deadline) of \(r.item) (\(Pretty.shortTime(r.deadlineAt)))")
     }
 }
 
@@ -208,9 +190,9 @@ struct SnoozeCommand: ParsableCommand {
     @Argument(help: "An ISO 8601 duration, e.g. P3D or PT4H.") var duration: String
 
     func run() throws {
-        let r = try request(options, "Snooze", ["id": .string(item), "for": .string(duration)])
+        let r = request(options, Tracker.Snooze.self, Tracker.Snooze.Parameters(id: item, for: duration))
         if options.json { return printJSON(r) }
-        print("snoozed \(r.text("item")) until \(Pretty.shortTime(r.text("until"))) (\(Pretty.relative(r.text("until"))))")
+        print("snoozed \(r.item) until \(Pretty.shortTime(r.until)) (\(Pretty.relative(r.until)))")
     }
 }
 
@@ -221,9 +203,9 @@ struct Reload: ParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        let r = try request(options, "Reload")
+        let r = request(options, Tracker.Reload.self)
         if options.json { return printJSON(r) }
-        print("reloaded: \(Pretty.plural(r.int("portfolios"), "portfolio")), \(r.int("objectives")) objectives, \(r.int("instruments")) instruments")
+        print("reloaded: \(Pretty.plural(r.portfolios, "portfolio")), \(r.objectives) objectives, \(r.instruments) instruments")
     }
 }
 
@@ -241,29 +223,26 @@ struct Watch: ParsableCommand {
         do {
             // Watch answers only when a reminder fires: a Status first shows, within --timeout,
             // that the daemon is there at all; then wait for reminders without limit.
-            if let name = try connection.call("io.accord.Tracker.Status")!.error {
-                failWithDaemonError(name, [:], json: options.json)
-            }
+            _ = try connection.call(Tracker.Status.self, NoParameters())
             connection.timeout = nil
-            try connection.send(VarlinkCall(method: "io.accord.Tracker.Watch", more: true).encode())
+            try connection.send(VarlinkCall(method: Tracker.Watch.qualifiedName, more: true).encode())
             while true {
                 let reply = try connection.nextReply()
-                if let name = reply.error { failWithDaemonError(name, reply.parameters, json: options.json) }
+                let watched = try VarlinkConnection.decodeReply(Tracker.Watch.self, reply)
                 if options.json {
                     print(JSONValue.object(reply.parameters).jsonText)
-                } else if let r = reply.parameters.object("reminder") {
-                    print("\(Pretty.shortTime(r.text("fireAt")))  \(r.flag("catchUp") ? "[catch-up] " : "")"
-                          + Pretty.urgency(r.text("message"), daysLeft: r.int("daysLeft")))
+                } else {
+                    let r = watched.reminder
+                    print("\(Pretty.shortTime(r.fireAt))  \(r.catchUp == true ? "[catch-up] " : "")" + Pretty.urgency(r.message, daysLeft: r.daysLeft))
                 }
                 fflush(nil)  // every stream: a pipe to another program sees each reminder at once
                 if !reply.continues { return }
             }
+        } catch let failure as CallFailure {
+            failed(failure, json: options.json)
         } catch {
-            fail(error.description, exitCode: 69)
+            fail("\(error)", exitCode: 69)
         }
     }
 }
 
-extension String {
-    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
-}

@@ -12,7 +12,7 @@ enum Pretty {
     static func bold(_ text: String) -> String { paint(text, "1") }
 
     /// Red once passed, yellow within a week.
-    static func urgency(_ text: String, daysLeft: Int64, passed: Bool = false) -> String {
+    static func urgency(_ text: String, daysLeft: Int, passed: Bool = false) -> String {
         if passed || daysLeft < 0 { return paint(text, "31") }
         if daysLeft <= 7 { return paint(text, "33") }
         return text
@@ -55,13 +55,13 @@ enum Pretty {
     }
 
     /// For deadlines: "in 7 days", "today", "3 days overdue".
-    static func deadline(daysLeft: Int64, passed: Bool) -> String {
+    static func deadline(daysLeft: Int, passed: Bool) -> String {
         if daysLeft > 0 { return "in " + plural(daysLeft, "day") }
         if daysLeft == 0 { return passed ? "overdue today" : "today" }
         return plural(-daysLeft, "day") + " overdue"
     }
 
-    static func plural(_ n: Int64, _ word: String) -> String { n == 1 ? "1 \(word)" : "\(n) \(word)s" }
+    static func plural(_ n: some BinaryInteger, _ word: String) -> String { n == 1 ? "1 \(word)" : "\(n) \(word)s" }
 
     /// `2017-10-01 13:00 UTC` from an RFC 3339 UTC instant.
     static func shortTime(_ instant: String) -> String {
@@ -85,12 +85,4 @@ enum Pretty {
             return value.jsonText
         }
     }
-}
-
-extension JSONObject {
-    func text(_ key: String) -> String { self[key]?.stringValue ?? "" }
-    func int(_ key: String) -> Int64 { self[key]?.integerValue ?? 0 }
-    func flag(_ key: String) -> Bool { self[key]?.boolValue ?? false }
-    func objects(_ key: String) -> [JSONObject] { self[key]?.arrayValue?.compactMap(\.objectValue) ?? [] }
-    func object(_ key: String) -> JSONObject? { self[key]?.objectValue }
 }

@@ -1,6 +1,7 @@
 import AccordCore
 import AccordDaemon
 import AccordProtocol
+import AccordVersion
 import ArgumentParser
 import Glibc
 

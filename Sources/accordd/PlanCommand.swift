@@ -1,5 +1,6 @@
 import AccordCore
 import AccordDaemon
+import AccordProtocol
 import AccordText
 import ArgumentParser
 import Glibc
@@ -100,25 +101,9 @@ struct PlanOutput {
 
     mutating func append(_ r: Reminder) {
         if json {
-            buffer += (count == 0 ? "\n" : ",\n").utf8
-            var object: [UInt8] = []
-            let fields: [(String, String?)] = [
-                ("key", r.key), ("item", r.itemID), ("dialogue", r.dialogueID), ("deadline", r.deadline.rawValue),
-                ("deadlineAt", r.deadlineAt.rfc3339), ("lead", r.lead), ("fireAt", r.fireAt.rfc3339),
-                ("daysLeft", nil), ("priority", nil), ("message", r.message),
-            ]
-            object += "  {".utf8
-            for (index, (name, value)) in fields.enumerated() {
-                if index > 0 { object += ", ".utf8 }
-                object += "\"\(name)\": ".utf8
-                switch name {
-                case "daysLeft": object += String(r.daysLeft).utf8
-                case "priority": object += String(r.priority).utf8
-                default: object += PlanOutput.quote(value ?? "").utf8
-                }
-            }
-            object += "}".utf8
-            buffer += object
+            // One reminder a line, in the fields and order of io.accord.Tracker's Reminder.
+            buffer += (count == 0 ? "\n  " : ",\n  ").utf8
+            Tracker.Reminder(r).wireValue().write(to: &buffer, style: .spaced)
         } else {
             let row = [pad(PlanOutput.localTime(r.fireAt, in: r.zone), 23), pad(r.itemID, itemWidth), pad(r.deadline.rawValue, 14),
                        pad(r.lead, leadWidth), r.message]
@@ -147,10 +132,7 @@ struct PlanOutput {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    private func pad(_ text: String, _ width: Int) -> String {
-        let length = text.count
-        return length >= width ? text : text + String(repeating: " ", count: width - length)
-    }
+    private func pad(_ text: String, _ width: Int) -> String { text.padded(to: width) }
 
     /// `2017-03-01 09:00 -05:00`: the wall time in the item's zone, with its offset.
     static func localTime(_ instant: Instant, in zone: Zone) -> String {
@@ -163,25 +145,4 @@ struct PlanOutput {
     }
 
     private static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
 }

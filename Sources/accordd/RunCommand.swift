@@ -1,4 +1,5 @@
 import AccordDaemon
+import AccordVersion
 import ArgumentParser
 
 struct RunCommand: ParsableCommand {
@@ -20,6 +21,6 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() throws {
-        Daemon(configFile: options.config).runForever()
+        Daemon(configFile: options.config, version: accordVersion).runForever()
     }
 }

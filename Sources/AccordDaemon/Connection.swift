@@ -1,0 +1,161 @@
+// One control client: its frames in, its replies out, in order, with the limits that keep a
+// slow or hostile client from hurting the others (message size, unfinished messages,
+// back-pressure on unread replies, a cap for Watch clients that stopped reading).
+import AccordProtocol
+import CAccordShim
+import Dispatch
+import Glibc
+
+/// One client: its frames in, its replies out, in order.
+final class Connection: @unchecked Sendable {
+    let fd: Int32
+    unowned let server: ControlServer
+    let peer: Peer
+    private var reader: VarlinkFrameReader
+    private var readSource: DispatchSourceRead?
+    private var writeSource: DispatchSourceWrite?
+    private var partialTimer: DispatchSourceTimer?
+    private var output: [UInt8] = []
+    private var outputStart = 0
+    private var readingSuspended = false
+    private var closeAfterFlush = false
+    private(set) var isClosed = false
+
+    init(fd: Int32, server: ControlServer) {
+        self.fd = fd
+        self.server = server
+        self.peer = Peer.of(fd)
+        self.reader = VarlinkFrameReader(maximumMessageSize: server.limits.maximumMessageSize)
+    }
+
+    func start() {
+        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: server.queue)
+        source.setEventHandler { [unowned self] in self.readAvailable() }
+        source.resume()
+        readSource = source
+    }
+
+    private func readAvailable() {
+        while !isClosed, !readingSuspended {
+            let n = server.readBuffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { break }
+                close()
+                return
+            }
+            if n == 0 {
+                // The client is gone; a Watch client or one mid-reply leaves nothing behind.
+                close()
+                return
+            }
+            server.readBuffer.withUnsafeBytes { reader.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            drainMessages()
+        }
+        updatePartialTimer()
+    }
+
+    private func drainMessages() {
+        while !isClosed, !readingSuspended, !closeAfterFlush {
+            let message: [UInt8]?
+            do {
+                message = try reader.next()
+            } catch {
+                send(VarlinkReply(Tracker.RequestTooLarge(limit: server.limits.maximumMessageSize).varlinkError).encode())
+                server.logger.notice("closing a client (uid \(peer.uid), pid \(peer.pid)) that sent a message over \(server.limits.maximumMessageSize) bytes")
+                closeAfterFlush = true
+                flush()
+                return
+            }
+            guard let message else { return }
+            switch server.service.handle(message, from: peer) {
+            case let .reply(reply)?: send(reply.encode())
+            case .subscribe?: server.subscribe(self)
+            case nil: break  // oneway: no reply
+            }
+            if output.count - outputStart > server.limits.outputHighWater {
+                readingSuspended = true  // back-pressure: answer no more until it reads
+            }
+        }
+    }
+
+    /// Closes a client that started a message and did not finish it in time.
+    private func updatePartialTimer() {
+        if reader.hasPartialMessage, partialTimer == nil, !isClosed {
+            let timer = DispatchSource.makeTimerSource(queue: server.queue)
+            timer.schedule(deadline: .now() + .seconds(server.limits.partialMessageTimeout))
+            timer.setEventHandler { [unowned self] in
+                self.server.logger.notice("closing a client (uid \(self.peer.uid), pid \(self.peer.pid)) that left a message unfinished for \(self.server.limits.partialMessageTimeout) s")
+                self.close()
+            }
+            timer.resume()
+            partialTimer = timer
+        } else if !reader.hasPartialMessage, let timer = partialTimer {
+            timer.cancel()
+            partialTimer = nil
+        }
+    }
+
+    func send(_ bytes: [UInt8]) {
+        guard !isClosed else { return }
+        output += bytes
+        flush()
+    }
+
+    func sendWatch(_ bytes: [UInt8]) {
+        if output.count - outputStart > server.limits.outputHardLimit {
+            server.logger.warning("dropping a Watch client (uid \(peer.uid), pid \(peer.pid)) that stopped reading")
+            close()
+            return
+        }
+        send(bytes)
+    }
+
+    private func flush() {
+        while outputStart < output.count {
+            let n = output.withUnsafeBytes { raw in
+                accord_send(fd, raw.baseAddress! + outputStart, raw.count - outputStart)
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { break }
+                close()  // EPIPE, ECONNRESET: the client vanished
+                return
+            }
+            outputStart += n
+        }
+        if outputStart == output.count {
+            output.removeAll(keepingCapacity: output.count < 65536)
+            outputStart = 0
+            writeSource?.cancel()
+            writeSource = nil
+            if closeAfterFlush { close(); return }
+            if readingSuspended {
+                readingSuspended = false
+                drainMessages()
+                server.queue.async { [weak self] in self?.readAvailable() }
+            }
+        } else if writeSource == nil {
+            let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: server.queue)
+            source.setEventHandler { [unowned self] in self.flush() }
+            source.resume()
+            writeSource = source
+        }
+    }
+
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        partialTimer?.cancel()
+        writeSource?.cancel()
+        // The descriptor is closed once the read source has let go of it.
+        let fd = self.fd
+        if let readSource {
+            readSource.setCancelHandler { Glibc.close(fd) }
+            readSource.cancel()
+        } else {
+            Glibc.close(fd)
+        }
+        server.closed(self)
+    }
+}

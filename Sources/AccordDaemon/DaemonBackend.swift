@@ -1,0 +1,62 @@
+// The daemon as the control channel sees it (TrackerBackend): reads go to the engine, writes go
+// to the engine and then re-arm the one timer, audits go to the store and the journal.
+import AccordCore
+import AccordStore
+
+extension Daemon: TrackerBackend {
+    var now: Instant { engine.now }
+    var configuration: LoadedConfiguration { engine.configuration }
+    var plan: ReminderPlan { engine.plan }
+    var stateFile: String { engine.store.path }
+    var ledgerCounts: [LedgerEntry.Outcome: Int] { engine.ledgerCounts }
+    func peekNext() -> Reminder? { engine.peekNext() }
+    func resolve(_ id: String) throws(EngineError) -> Int { try engine.resolve(id) }
+
+    func ledger(item: String) throws(EngineError) -> [LedgerEntry] {
+        do { return try engine.store.ledger(item: item) } catch { throw .storage(error) }
+    }
+
+    func events(item: String) throws(EngineError) -> [StoredEvent] {
+        do { return try engine.store.events(item: item) } catch { throw .storage(error) }
+    }
+
+    func auditTrail(item: String?, since: Instant?) throws(EngineError) -> [AuditRecord] {
+        do { return try engine.store.auditTrail(item: item, since: since) } catch { throw .storage(error) }
+    }
+
+    func record(id: String, event: String, on: CivilDate?, note: String?, term: ISODuration?,
+                actor: Actor) throws(EngineError) -> (event: StoredEvent, state: ItemState) {
+        defer { armTimer() }
+        return try engine.record(id: id, event: event, on: on, note: note, term: term, actor: actor)
+    }
+
+    func acknowledge(id: String, deadline: String?, actor: Actor) throws(EngineError) -> (item: Item, deadline: DeadlineStatus) {
+        defer { armTimer() }
+        return try engine.acknowledge(id: id, deadline: deadline, actor: actor)
+    }
+
+    func snooze(id: String, for duration: ISODuration, actor: Actor) throws(EngineError) -> (item: Item, until: Instant) {
+        defer { armTimer() }
+        return try engine.snooze(id: id, for: duration, actor: actor)
+    }
+
+    func audit(_ line: AuditLine) {
+        let now = engine.now
+        let peer = line.peer
+        if line.storeToo {
+            do {
+                try engine.store.audit(at: now, actor: Actor(uid: peer.uid, user: peer.user), action: line.action, item: line.item,
+                                       detail: line.detail, allowed: line.allowed)
+            } catch {
+                logger.error("cannot write the audit trail", metadata: ["ERROR": "\(error)"])
+            }
+        }
+        var fields: [(String, String)] = [("ACCORD_ACTION", line.action), ("ACCORD_UID", String(peer.uid)), ("ACCORD_USER", peer.user),
+                                          ("ACCORD_PID", String(peer.pid)), ("ACCORD_ALLOWED", line.allowed ? "1" : "0"),
+                                          ("ACCORD_AT", now.rfc3339)]
+        if let item = line.item { fields.append(("ACCORD_ITEM", item)) }
+        let subject = line.item.map { " \($0)" } ?? ""
+        journal.send(JournalEntry(message: "\(peer.user) (uid \(peer.uid)) \(line.allowed ? "" : "was refused: ")\(line.action)\(subject): \(line.detail)",
+                                  priority: line.allowed ? 5 : 4, messageID: MessageID.eventRecorded, fields: fields))
+    }
+}

@@ -1,0 +1,75 @@
+// From the model (AccordCore, AccordStore) to the wire types of io.accord.Tracker
+// (AccordProtocol): the one place that says which model value fills which field. The control
+// socket and `accordd plan --json` both use these, so the two never disagree.
+import AccordCore
+import AccordProtocol
+import AccordStore
+
+extension Tracker.Reminder {
+    /// `catchUp` is set for Watch (a firing) and left out for plans and previews.
+    public init(_ reminder: Reminder, catchUp: Bool? = nil) {
+        self.init(key: reminder.key, item: reminder.itemID, dialogue: reminder.dialogueID, deadline: reminder.deadline.rawValue,
+                  deadlineAt: reminder.deadlineAt.rfc3339, lead: reminder.lead, fireAt: reminder.fireAt.rfc3339,
+                  daysLeft: reminder.daysLeft, priority: reminder.priority, message: reminder.message, catchUp: catchUp)
+    }
+}
+
+extension Tracker.Deadline {
+    init(_ deadline: DeadlineStatus) {
+        var date: String?
+        if case let .date(day) = deadline.time { date = day.description }
+        self.init(kind: deadline.kind.rawValue, at: deadline.at.rfc3339, daysLeft: deadline.daysLeft, passed: deadline.passed,
+                  acknowledged: deadline.acknowledged, date: date)
+    }
+}
+
+extension Tracker.Definition {
+    init(_ item: Item) {
+        let settings = item.settings
+        self.init(file: item.source.description, title: item.title, kind: item.kind.rawValue, parties: item.parties,
+                  timeZone: settings.zone.identifier, remindAt: settings.remindAt.description,
+                  reminders: settings.leads.map(\.description), overdueEvery: settings.overdueEvery?.description,
+                  due: item.due?.description, status: item.status?.rawValue, signBy: item.signBy?.description,
+                  term: item.term?.description, inForce: item.inForce?.description, notice: item.notice?.description)
+    }
+}
+
+extension Tracker.LedgerEntry {
+    init(_ entry: LedgerEntry) {
+        self.init(key: entry.key, outcome: entry.outcome.rawValue, at: entry.at.rfc3339, catchUp: entry.catchUp)
+    }
+}
+
+extension Tracker.Event {
+    init(_ event: StoredEvent) {
+        self.init(id: event.id, item: event.itemID, event: event.type.rawValue, on: event.on.description,
+                  recordedAt: event.recordedAt.rfc3339, uid: Int(event.uid), user: event.user, note: event.note,
+                  term: event.term?.description)
+    }
+}
+
+extension Tracker.AuditEntry {
+    init(_ record: AuditRecord) {
+        self.init(at: record.at.rfc3339, uid: Int(record.uid), user: record.user, action: record.action, detail: record.detail,
+                  allowed: record.allowed, item: record.item)
+    }
+}
+
+extension Tracker.ConfigProblem {
+    init(_ problem: ConfigProblem) {
+        self.init(file: problem.file, key: problem.keyPath, message: problem.message, line: problem.line)
+    }
+}
+
+extension EngineError {
+    /// The Varlink error a client gets for this failure.
+    var varlinkError: VarlinkError {
+        switch self {
+        case let .noSuchItem(id): return Tracker.NoSuchItem(id: id).varlinkError
+        case let .ambiguousItem(id, candidates): return Tracker.AmbiguousItem(id: id, candidates: candidates).varlinkError
+        case let .invalidEvent(refusal): return refusal.varlinkError
+        case let .invalidParameter(name, _): return .invalidParameter(name)
+        case let .storage(store): return Tracker.StateUnavailable(reason: store.description).varlinkError
+        }
+    }
+}

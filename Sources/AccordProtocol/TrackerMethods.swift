@@ -1,0 +1,241 @@
+// The methods of io.accord.Tracker: each one's parameters and reply, defined once for the
+// daemon (which decodes the parameters and encodes the reply) and accordctl (the reverse).
+// A method is an enum used only as a name: `Tracker.Show.Parameters`, `Tracker.Show.Reply`.
+
+/// One method of the interface: its name and the shapes of its call and reply.
+public protocol TrackerMethod {
+    associatedtype Parameters: CallParameters
+    associatedtype Reply: WireCodable
+    /// The member name, as in the IDL: `Show`.
+    static var name: String { get }
+}
+
+extension TrackerMethod {
+    /// `io.accord.Tracker.Show`.
+    public static var qualifiedName: String { Tracker.interfaceName + "." + name }
+}
+
+extension Tracker {
+    /// The daemon at a glance.
+    public enum Status: TrackerMethod {
+        public static let name = "Status"
+        public typealias Parameters = NoParameters
+        public struct Reply: WireCodable {
+            public var version: String
+            public var startedAt: String
+            public var now: String
+            public var configFile: String
+            public var stateFile: String
+            public var portfolios: Int
+            public var objectives: Int
+            public var instruments: Int
+            public var fired: Int
+            public var skipped: Int
+            public var missed: Int
+            public var nextReminder: Reminder?
+
+            public init(version: String, startedAt: String, now: String, configFile: String, stateFile: String, portfolios: Int,
+                        objectives: Int, instruments: Int, fired: Int, skipped: Int, missed: Int, nextReminder: Reminder?) {
+                self.version = version; self.startedAt = startedAt; self.now = now; self.configFile = configFile
+                self.stateFile = stateFile; self.portfolios = portfolios; self.objectives = objectives
+                self.instruments = instruments; self.fired = fired; self.skipped = skipped; self.missed = missed
+                self.nextReminder = nextReminder
+            }
+        }
+    }
+
+    /// Items, optionally filtered; dueWithin keeps items with a deadline passed or within it.
+    public enum List: TrackerMethod {
+        public static let name = "List"
+        public struct Parameters: CallParameters {
+            public var kind: String?
+            public var state: String?
+            public var dialogue: String?
+            public var dueWithin: String?
+            public enum CodingKeys: String, CodingKey, CaseIterable { case kind, state, dialogue, dueWithin }
+            public typealias Keys = CodingKeys
+
+            public init(kind: String? = nil, state: String? = nil, dialogue: String? = nil, dueWithin: String? = nil) {
+                self.kind = kind; self.state = state; self.dialogue = dialogue; self.dueWithin = dueWithin
+            }
+        }
+        public struct Reply: WireCodable {
+            public var items: [Item]
+            public init(items: [Item]) { self.items = items }
+        }
+    }
+
+    /// Everything about one item.
+    public enum Show: TrackerMethod {
+        public static let name = "Show"
+        public struct Parameters: CallParameters {
+            /// A full or bare item id.
+            public var id: String
+            public enum CodingKeys: String, CodingKey, CaseIterable { case id }
+            public typealias Keys = CodingKeys
+            public init(id: String) { self.id = id }
+        }
+        public struct Reply: WireCodable {
+            public var item: Item
+            public var definition: Definition
+            public var deadlines: [Deadline]
+            public var upcoming: [Reminder]
+            public var ledger: [LedgerEntry]
+            public var events: [Event]
+
+            public init(item: Item, definition: Definition, deadlines: [Deadline], upcoming: [Reminder], ledger: [LedgerEntry],
+                        events: [Event]) {
+                self.item = item; self.definition = definition; self.deadlines = deadlines; self.upcoming = upcoming
+                self.ledger = ledger; self.events = events
+            }
+        }
+    }
+
+    /// Reminders that will fire within a duration (default P30D).
+    public enum Upcoming: TrackerMethod {
+        public static let name = "Upcoming"
+        public struct Parameters: CallParameters {
+            public var within: String?
+            public enum CodingKeys: String, CodingKey, CaseIterable { case within }
+            public typealias Keys = CodingKeys
+            public init(within: String? = nil) { self.within = within }
+        }
+        public struct Reply: WireCodable {
+            public var reminders: [Reminder]
+            public init(reminders: [Reminder]) { self.reminders = reminders }
+        }
+    }
+
+    /// The audit trail, optionally for one item and since a date.
+    public enum History: TrackerMethod {
+        public static let name = "History"
+        public struct Parameters: CallParameters {
+            public var id: String?
+            public var since: String?
+            public enum CodingKeys: String, CodingKey, CaseIterable { case id, since }
+            public typealias Keys = CodingKeys
+            public init(id: String? = nil, since: String? = nil) { self.id = id; self.since = since }
+        }
+        public struct Reply: WireCodable {
+            public var entries: [AuditEntry]
+            public init(entries: [AuditEntry]) { self.entries = entries }
+        }
+    }
+
+    /// Records an event; `on` defaults to today in the item's zone.
+    public enum Record: TrackerMethod {
+        public static let name = "Record"
+        public struct Parameters: CallParameters {
+            public var id: String
+            public var event: String
+            public var on: String?
+            public var note: String?
+            public var term: String?
+            public enum CodingKeys: String, CodingKey, CaseIterable { case id, event, on, note, term }
+            public typealias Keys = CodingKeys
+
+            public init(id: String, event: String, on: String? = nil, note: String? = nil, term: String? = nil) {
+                self.id = id; self.event = event; self.on = on; self.note = note; self.term = term
+            }
+        }
+        public struct Reply: WireCodable {
+            public var event: Event
+            public var state: String
+            public init(event: Event, state: String) { self.event = event; self.state = state }
+        }
+    }
+
+    /// Silences the remaining reminders of a deadline (default: the item's most pressing one).
+    public enum Acknowledge: TrackerMethod {
+        public static let name = "Acknowledge"
+        public struct Parameters: CallParameters {
+            public var id: String
+            public var deadline: String?
+            public enum CodingKeys: String, CodingKey, CaseIterable { case id, deadline }
+            public typealias Keys = CodingKeys
+            public init(id: String, deadline: String? = nil) { self.id = id; self.deadline = deadline }
+        }
+        public struct Reply: WireCodable {
+            public var item: String
+            public var deadline: String
+            public var deadlineAt: String
+            public init(item: String, deadline: String, deadlineAt: String) {
+                self.item = item; self.deadline = deadline; self.deadlineAt = deadlineAt
+            }
+        }
+    }
+
+    /// Holds an item's reminders for a duration.
+    public enum Snooze: TrackerMethod {
+        public static let name = "Snooze"
+        public struct Parameters: CallParameters {
+            public var id: String
+            public var `for`: String
+            public enum CodingKeys: String, CodingKey, CaseIterable { case id, `for` }
+            public typealias Keys = CodingKeys
+            public init(id: String, for duration: String) { self.id = id; self.for = duration }
+        }
+        public struct Reply: WireCodable {
+            public var item: String
+            public var until: String
+            public init(item: String, until: String) { self.item = item; self.until = until }
+        }
+    }
+
+    /// Re-reads the configuration and portfolios; nothing changes on an error.
+    public enum Reload: TrackerMethod {
+        public static let name = "Reload"
+        public typealias Parameters = NoParameters
+        public struct Reply: WireCodable {
+            public var portfolios: Int
+            public var objectives: Int
+            public var instruments: Int
+            public init(portfolios: Int, objectives: Int, instruments: Int) {
+                self.portfolios = portfolios; self.objectives = objectives; self.instruments = instruments
+            }
+        }
+    }
+
+    /// With `more`: one reply per reminder as it fires.
+    public enum Watch: TrackerMethod {
+        public static let name = "Watch"
+        public typealias Parameters = NoParameters
+        public struct Reply: WireCodable {
+            public var reminder: Reminder
+            public init(reminder: Reminder) { self.reminder = reminder }
+        }
+    }
+}
+
+/// org.varlink.service, which every Varlink service implements.
+public enum VarlinkService {
+    public static let interfaceName = "org.varlink.service"
+
+    public enum GetInfo {
+        public static let name = "GetInfo"
+        public struct Reply: WireCodable {
+            public var vendor: String
+            public var product: String
+            public var version: String
+            public var url: String
+            public var interfaces: [String]
+            public init(vendor: String, product: String, version: String, url: String, interfaces: [String]) {
+                self.vendor = vendor; self.product = product; self.version = version; self.url = url; self.interfaces = interfaces
+            }
+        }
+    }
+
+    public enum GetInterfaceDescription {
+        public static let name = "GetInterfaceDescription"
+        public struct Parameters: CallParameters {
+            public var interface: String
+            public enum CodingKeys: String, CodingKey, CaseIterable { case interface }
+            public typealias Keys = CodingKeys
+            public init(interface: String) { self.interface = interface }
+        }
+        public struct Reply: WireCodable {
+            public var description: String
+            public init(description: String) { self.description = description }
+        }
+    }
+}

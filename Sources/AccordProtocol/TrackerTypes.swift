@@ -1,0 +1,163 @@
+// The types of io.accord.Tracker (io.accord.Tracker.varlink beside this file is the contract),
+// one struct each, used by both sides: the daemon encodes its replies from them, `accordd plan
+// --json` prints `Tracker.Reminder`, accordctl decodes every reply into them.
+//
+// Instants are RFC 3339 UTC strings, dates YYYY-MM-DD and durations ISO 8601, as the IDL says:
+// the structs keep the wire's text, and each side parses it with AccordCalendar where it needs
+// the value. Stored properties are declared in the order the replies have always carried them
+// (an optional field the daemon added last comes last), so that replies stay byte for byte the
+// same; InterfaceTests checks the field names against the IDL and that every type round-trips.
+
+/// The io.accord.Tracker interface: its types, method parameters, replies and errors.
+public enum Tracker {
+    public static let interfaceName = "io.accord.Tracker"
+
+    /// One firing of a reminder, `lead` before a deadline.
+    public struct Reminder: WireCodable {
+        public var key: String
+        public var item: String
+        public var dialogue: String
+        public var deadline: String
+        public var deadlineAt: String
+        public var lead: String
+        public var fireAt: String
+        public var daysLeft: Int
+        public var priority: Int
+        public var message: String
+        public var catchUp: Bool?
+
+        public init(key: String, item: String, dialogue: String, deadline: String, deadlineAt: String, lead: String,
+                    fireAt: String, daysLeft: Int, priority: Int, message: String, catchUp: Bool? = nil) {
+            self.key = key; self.item = item; self.dialogue = dialogue; self.deadline = deadline
+            self.deadlineAt = deadlineAt; self.lead = lead; self.fireAt = fireAt; self.daysLeft = daysLeft
+            self.priority = priority; self.message = message; self.catchUp = catchUp
+        }
+    }
+
+    /// A deadline of an item as it stands now.
+    public struct Deadline: WireCodable {
+        public var kind: String
+        public var at: String
+        public var daysLeft: Int
+        public var passed: Bool
+        public var acknowledged: Bool
+        /// The calendar date when the deadline is a date, nil for an instant.
+        public var date: String?
+
+        public init(kind: String, at: String, daysLeft: Int, passed: Bool, acknowledged: Bool, date: String? = nil) {
+            self.kind = kind; self.at = at; self.daysLeft = daysLeft; self.passed = passed
+            self.acknowledged = acknowledged; self.date = date
+        }
+
+        /// What a person reads: the date for date deadlines, else the instant.
+        public var shown: String { date ?? at }
+    }
+
+    /// An objective or an instrument, in summary.
+    public struct Item: WireCodable {
+        public var id: String
+        public var dialogue: String
+        public var kind: String
+        public var title: String
+        public var state: String
+        public var nextDeadline: Deadline?
+        public var snoozedUntil: String?
+
+        public init(id: String, dialogue: String, kind: String, title: String, state: String, nextDeadline: Deadline? = nil,
+                    snoozedUntil: String? = nil) {
+            self.id = id; self.dialogue = dialogue; self.kind = kind; self.title = title; self.state = state
+            self.nextDeadline = nextDeadline; self.snoozedUntil = snoozedUntil
+        }
+    }
+
+    /// What the portfolio file says about an item.
+    public struct Definition: WireCodable {
+        public var file: String
+        public var title: String
+        public var kind: String
+        public var parties: [String]
+        public var timeZone: String
+        public var remindAt: String
+        public var reminders: [String]
+        public var overdueEvery: String?
+        public var due: String?
+        public var status: String?
+        public var signBy: String?
+        public var term: String?
+        public var inForce: String?
+        public var notice: String?
+
+        public init(file: String, title: String, kind: String, parties: [String], timeZone: String, remindAt: String,
+                    reminders: [String], overdueEvery: String? = nil, due: String? = nil, status: String? = nil,
+                    signBy: String? = nil, term: String? = nil, inForce: String? = nil, notice: String? = nil) {
+            self.file = file; self.title = title; self.kind = kind; self.parties = parties; self.timeZone = timeZone
+            self.remindAt = remindAt; self.reminders = reminders; self.overdueEvery = overdueEvery; self.due = due
+            self.status = status; self.signBy = signBy; self.term = term; self.inForce = inForce; self.notice = notice
+        }
+    }
+
+    /// One line of the reminder ledger: what happened to a reminder.
+    public struct LedgerEntry: WireCodable {
+        public var key: String
+        /// fired, skipped or missed
+        public var outcome: String
+        public var at: String
+        public var catchUp: Bool
+
+        public init(key: String, outcome: String, at: String, catchUp: Bool) {
+            self.key = key; self.outcome = outcome; self.at = at; self.catchUp = catchUp
+        }
+    }
+
+    /// Something that happened to an item, recorded through Record.
+    public struct Event: WireCodable {
+        public var id: Int64
+        public var item: String
+        public var event: String
+        public var on: String
+        public var recordedAt: String
+        public var uid: Int
+        public var user: String
+        public var note: String?
+        public var term: String?
+
+        public init(id: Int64, item: String, event: String, on: String, recordedAt: String, uid: Int, user: String,
+                    note: String? = nil, term: String? = nil) {
+            self.id = id; self.item = item; self.event = event; self.on = on; self.recordedAt = recordedAt
+            self.uid = uid; self.user = user; self.note = note; self.term = term
+        }
+    }
+
+    /// One audited write or refused write.
+    public struct AuditEntry: WireCodable {
+        public var at: String
+        public var uid: Int
+        public var user: String
+        public var action: String
+        public var detail: String
+        public var allowed: Bool
+        public var item: String?
+
+        public init(at: String, uid: Int, user: String, action: String, detail: String, allowed: Bool, item: String? = nil) {
+            self.at = at; self.uid = uid; self.user = user; self.action = action; self.detail = detail
+            self.allowed = allowed; self.item = item
+        }
+    }
+
+    /// One problem in a configuration or portfolio file.
+    public struct ConfigProblem: WireCodable {
+        public var file: String
+        public var key: String
+        public var message: String
+        public var line: Int?
+
+        public init(file: String, key: String, message: String, line: Int? = nil) {
+            self.file = file; self.key = key; self.message = message; self.line = line
+        }
+
+        /// `file:line: key: message`, as every other configuration error reads.
+        public var description: String {
+            "\(file)\(line.map { ":\($0)" } ?? ""): \(key.isEmpty ? "" : key + ": ")\(message)"
+        }
+    }
+}

@@ -1,2 +1,0 @@
-/// The release of accord: served by GetInfo and Status, printed by `--version` of both programs.
-public let accordVersion = "0.1.0"
