@@ -76,7 +76,7 @@ let package = Package(
         ),
         .testTarget(name: "AccordStoreTests", dependencies: ["AccordStore"]),
         .testTarget(name: "AccordProtocolTests", dependencies: ["AccordProtocol"]),
-        .testTarget(name: "AccordDaemonTests", dependencies: ["AccordDaemon"]),
+        .testTarget(name: "AccordDaemonTests", dependencies: ["AccordDaemon", "AccordProtocol"]),
     ],
     swiftLanguageModes: [.v6]
 )
