@@ -34,18 +34,15 @@ public struct ItemEvent: Sendable, Hashable {
     }
 }
 
-/// Why an event cannot be recorded, naming the state and what is allowed from it.
-public struct LifecycleError: Error, Sendable, Equatable, CustomStringConvertible {
+/// Why an event cannot be recorded, naming the state and what is allowed from it. The daemon
+/// hands it to the client as io.accord.Tracker.InvalidEvent, whose description is the one
+/// sentence both the log and accordctl print.
+public struct LifecycleError: Error, Sendable, Equatable {
     public var itemID: String
     public var event: String
     public var state: ItemState
     public var allowed: [EventType]
     public var reason: String
-
-    public var description: String {
-        let allowedText = allowed.isEmpty ? "none" : allowed.map(\.rawValue).joined(separator: ", ")
-        return "\(itemID): cannot record \(event): \(reason) (state \(state.rawValue); allowed: \(allowedText))"
-    }
 }
 
 /// The lifecycle rules of objectives and instruments.
@@ -143,7 +140,6 @@ public struct ItemTimeline: Sendable {
     /// State changes in effect order; the first at `distantPast`.
     public private(set) var states: [(at: Instant, state: ItemState)]
     public private(set) var terms: [Term]
-    public private(set) var terminatedAt: Instant?
     /// The instrument's in-force date comes from its file, and no event has confirmed it.
     public private(set) var inForceOnlyFromFile = false
 
@@ -152,7 +148,6 @@ public struct ItemTimeline: Sendable {
         let ordered = events.sorted { ($0.on, $0.id) < ($1.on, $1.id) }
         var states: [(at: Instant, state: ItemState)] = []
         var terms: [Term] = []
-        var terminatedAt: Instant?
         var state: ItemState = item.kind == .objective ? Lifecycle.initialState(of: item) : .planned
         states.append((Instant.distantPast, state))
         if item.kind.isInstrument, let inForce = item.inForce, let length = item.term {
@@ -185,7 +180,6 @@ public struct ItemTimeline: Sendable {
                     terms.append(Term(start: last.expiry, length: length, knownFrom: effective, endedAt: .distantFuture))
                 }
             case .terminated:
-                terminatedAt = effective
                 for index in terms.indices where terms[index].endedAt > effective { terms[index].endedAt = effective }
             default:
                 break
@@ -197,7 +191,6 @@ public struct ItemTimeline: Sendable {
         }
         self.states = states
         self.terms = terms
-        self.terminatedAt = terminatedAt
     }
 
     /// The lifecycle state in effect at an instant (`expired` once the last term ran out).

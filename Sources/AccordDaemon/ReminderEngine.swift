@@ -43,10 +43,15 @@ public final class ReminderEngine: @unchecked Sendable {
     let clock: any WallClock
     let journal: any JournalSink
     let logger: Logger
-    /// Ledger lines that could not be written yet (a full disk): retried on every round.
-    private var unrecorded: [LedgerEntry] = []
-    /// Keys fired in this run whose ledger line is not committed: never fired twice meanwhile.
-    private var firedUnrecorded: Set<String> = []
+    /// What the ledger could not take yet (a full disk), retried on every round; nil while the
+    /// ledger is healthy.
+    private var backlog: LedgerBacklog?
+    private struct LedgerBacklog {
+        /// Ledger lines not written yet.
+        var entries: [LedgerEntry]
+        /// Keys fired in this run whose ledger line is not committed: never fired twice meanwhile.
+        var firedKeys: Set<String>
+    }
     /// A reminder this late fires as catch-up rather than on time (a suspended machine).
     public var lateness: Int64 = 60
     /// Anything due before this came due while the daemon was down: catch-up, however recent.
@@ -65,10 +70,26 @@ public final class ReminderEngine: @unchecked Sendable {
         var reminders: [Reminder]
         var entries: [JournalEntry]
     }
-    private var armed: ArmedBatch?
-    /// Reminders taken off the cursor but not armed (their claim failed, or their batch came
-    /// due late): they go through the ordinary path, ahead of the cursor.
-    private var carried: [Reminder] = []
+    /// What has been taken off the cursor and not fired yet: nothing, the armed batch, or
+    /// reminders carried to the ordinary path (their claim failed, or their batch came due
+    /// late), which go ahead of the cursor. A batch is armed only when nothing is carried and
+    /// the ledger has no backlog, so the two never coexist.
+    private enum Ahead {
+        case nothing
+        case armed(ArmedBatch)
+        case carried([Reminder])
+    }
+    private var ahead: Ahead = .nothing
+
+    private var armed: ArmedBatch? {
+        if case let .armed(batch) = ahead { return batch }
+        return nil
+    }
+
+    private var carried: [Reminder] {
+        if case let .carried(reminders) = ahead { return reminders }
+        return []
+    }
 
     public struct Round: Sendable {
         public var fired: [Reminder] = []
@@ -128,7 +149,7 @@ public final class ReminderEngine: @unchecked Sendable {
         let now = clock.now()
         var round = Round()
         if let batch = armed, batch.fireAt <= now {
-            armed = nil
+            ahead = .nothing
             if now.seconds - batch.fireAt.seconds <= lateness {
                 // The usual case: claimed and built already, so the journal gets them at once.
                 for entry in batch.entries { journal.send(entry) }
@@ -182,7 +203,7 @@ public final class ReminderEngine: @unchecked Sendable {
                                        scheduledAt: reminder.fireAt, at: now, catchUp: isCatchUp))
         }
         let armedKeys = round.fired.map(\.key)
-        if entries.isEmpty && unrecorded.isEmpty {
+        if entries.isEmpty && backlog == nil {
             settle(armedKeys, now)
             notify(round)
             arm(after: now)
@@ -191,16 +212,17 @@ public final class ReminderEngine: @unchecked Sendable {
 
         var claimed: Set<String>
         do {
-            let batch = unrecorded + entries
+            let batch = (backlog?.entries ?? []) + entries
             claimed = try claim(batch)
             for entry in batch where claimed.contains(entry.key) { ledgerCounts[entry.outcome, default: 0] += 1 }
-            for entry in unrecorded { firedUnrecorded.remove(entry.key) }
-            unrecorded = []
+            backlog = nil
         } catch {
             // The ledger cannot be written: the journal still gets every reminder, once.
             logger.error("cannot record reminders in the ledger; firing them anyway", metadata: ["ERROR": "\(error)"])
-            claimed = Set(entries.filter { $0.outcome == .fired && !firedUnrecorded.contains($0.key) }.map(\.key))
-            unrecorded += entries.filter { !firedUnrecorded.contains($0.key) }
+            var pending = backlog ?? LedgerBacklog(entries: [], firedKeys: [])
+            claimed = Set(entries.filter { $0.outcome == .fired && !pending.firedKeys.contains($0.key) }.map(\.key))
+            pending.entries += entries.filter { !pending.firedKeys.contains($0.key) }
+            backlog = pending
         }
         var firedKeys = armedKeys
         for (reminder, isCatchUp) in toFire where claimed.contains(reminder.key) {
@@ -209,8 +231,8 @@ public final class ReminderEngine: @unchecked Sendable {
             if isCatchUp { round.catchUp.append(reminder) } else { round.fired.append(reminder) }
         }
         notify(round)
-        if !unrecorded.isEmpty {
-            firedUnrecorded.formUnion(firedKeys)
+        if backlog != nil {
+            backlog!.firedKeys.formUnion(firedKeys)
             return round
         }
         settle(firedKeys, now)
@@ -220,9 +242,11 @@ public final class ReminderEngine: @unchecked Sendable {
 
     /// The next reminder due at `now`: carried ones first (they are never later than the cursor's).
     private func nextDue(at now: Instant) -> Reminder? {
-        if let first = carried.first {
+        if case var .carried(reminders) = ahead, let first = reminders.first {
             guard first.fireAt <= now else { return nil }
-            return carried.removeFirst()
+            reminders.removeFirst()
+            ahead = reminders.isEmpty ? .nothing : .carried(reminders)
+            return first
         }
         guard let next = cursor.peekFireAt(), next <= now else { return nil }
         cachedNext = nil
@@ -250,7 +274,7 @@ public final class ReminderEngine: @unchecked Sendable {
     /// Takes the next batch off the cursor and claims it, unless something is due already or
     /// the ledger is in trouble (then everything stays on the ordinary path).
     private func arm(after now: Instant) {
-        while armed == nil, carried.isEmpty, unrecorded.isEmpty, let fireAt = cursor.peekFireAt(), fireAt > now {
+        while case .nothing = ahead, backlog == nil, let fireAt = cursor.peekFireAt(), fireAt > now {
             var reminders: [Reminder] = []
             while cursor.peekFireAt() == fireAt, let reminder = cursor.next() { reminders.append(reminder) }
             cachedNext = nil
@@ -263,11 +287,11 @@ public final class ReminderEngine: @unchecked Sendable {
                 let claimed = try claim(claims)
                 let kept = reminders.filter { claimed.contains($0.key) }
                 if !kept.isEmpty {
-                    armed = ArmedBatch(fireAt: fireAt, reminders: kept,
-                                       entries: kept.map { JournalEntry.reminder($0, catchUp: false) })
+                    ahead = .armed(ArmedBatch(fireAt: fireAt, reminders: kept,
+                                              entries: kept.map { JournalEntry.reminder($0, catchUp: false) }))
                 }
             } catch {
-                carried = reminders
+                ahead = .carried(reminders)
             }
         }
     }
@@ -281,7 +305,7 @@ public final class ReminderEngine: @unchecked Sendable {
             logger.warning("cannot release claimed reminders", metadata: ["ERROR": "\(error)"])
             heldClaims.formUnion(keys)
         }
-        carried = batch.reminders + carried
+        ahead = .carried(batch.reminders + carried)
     }
     /// Pending claims of this run that could not be released: ours to fire when due.
     private var heldClaims: Set<String> = []
@@ -297,7 +321,7 @@ public final class ReminderEngine: @unchecked Sendable {
     /// claim is left behind.
     public func releaseArmedBatch() {
         if let batch = armed {
-            armed = nil
+            ahead = .nothing
             disarm(batch)
         }
     }
@@ -308,7 +332,7 @@ public final class ReminderEngine: @unchecked Sendable {
         processDue()
         // The new plan may drop or change what was armed: start again from it.
         releaseArmedBatch()
-        carried = []
+        ahead = .nothing
         plan = ReminderPlan(catalog: configuration.catalog, history: try store.history())
         let processed = (try? store.processedThrough()) ?? nil
         cursor = plan.cursor(from: max(processed ?? now, now).adding(seconds: 1))

@@ -24,21 +24,13 @@ public struct VarlinkError: Error, Equatable, Sendable, CustomStringConvertible 
         VarlinkError("org.varlink.service.MethodNotFound", ["method": .string(method)])
     }
 
-    public static func methodNotImplemented(_ method: String) -> VarlinkError {
-        VarlinkError("org.varlink.service.MethodNotImplemented", ["method": .string(method)])
-    }
-
     /// The method streams its replies and was called without `more`.
     public static let expectedMore = VarlinkError("org.varlink.service.ExpectedMore")
-
-    /// The generic refusal of `org.varlink.service`; io.accord.Tracker has its own
-    /// PermissionDenied that says which group is needed.
-    public static let permissionDenied = VarlinkError("org.varlink.service.PermissionDenied")
 
     /// A message that is not a Varlink call at all (io.accord.Tracker.InvalidRequest): the
     /// standard interface has no error for it, and the client deserves a reason.
     public static func invalidRequest(_ reason: String) -> VarlinkError {
-        VarlinkError("io.accord.Tracker.InvalidRequest", ["reason": .string(reason)])
+        Tracker.InvalidRequest(reason: reason).varlinkError
     }
 
     public var description: String {
