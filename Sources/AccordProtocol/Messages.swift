@@ -199,50 +199,11 @@ public struct VarlinkReply: Sendable, Equatable {
     }
 }
 
-/// Typed access to call parameters. Each accessor throws InvalidParameter naming the field,
-/// so a server method reads its parameters in one line each and every bad value gets the
-/// standard error. `null` counts as absent, as Varlink's optional fields allow.
+/// Checks on call parameters beyond what the wire types' decoding does.
 extension JSONObject {
     /// Refuses parameters the method does not take: a typo must not be silently ignored.
     public func rejectUnknown(allowed: Set<String>) throws(VarlinkError) {
         for key in keys where !allowed.contains(key) { throw .invalidParameter(key) }
-    }
-
-    public func string(_ name: String) throws(VarlinkError) -> String {
-        guard let value = self[name], case let .string(text) = value else { throw .invalidParameter(name) }
-        return text
-    }
-
-    public func optionalString(_ name: String) throws(VarlinkError) -> String? {
-        switch self[name] {
-        case nil, .null?: return nil
-        case let .string(text)?: return text
-        default: throw .invalidParameter(name)
-        }
-    }
-
-    /// An exact integer; 5.0 and "5" are refused.
-    public func optionalInteger(_ name: String) throws(VarlinkError) -> Int64? {
-        switch self[name] {
-        case nil, .null?: return nil
-        case let .integer(value)?: return value
-        default: throw .invalidParameter(name)
-        }
-    }
-
-    /// As `optionalInteger`, for callers that count in Int.
-    public func optionalInt(_ name: String) throws(VarlinkError) -> Int? {
-        guard let value = try optionalInteger(name) else { return nil }
-        guard let int = Int(exactly: value) else { throw .invalidParameter(name) }
-        return int
-    }
-
-    public func optionalBool(_ name: String) throws(VarlinkError) -> Bool? {
-        switch self[name] {
-        case nil, .null?: return nil
-        case let .bool(value)?: return value
-        default: throw .invalidParameter(name)
-        }
     }
 
     /// A string parameter if present and a string, for audit lines about refused calls.

@@ -160,28 +160,30 @@ private let invalidParameter = "org.varlink.service.InvalidParameter"
 @Suite struct ParameterAccessTests {
     let parameters: JSONObject = ["id": "alpha", "count": 5, "ratio": .double(5), "flag": true, "none": nil, "text": "5"]
 
+    /// One field of each kind the wire types use, read through the shared decoder.
+    struct Required: Codable, Equatable { var value: String }
+    struct Optionals: Codable, Equatable { var text: String?; var number: Int?; var exact: Int64?; var flag: Bool? }
+
     @Test func requiredStringsMustBeStrings() throws {
-        #expect(try parameters.string("id") == "alpha")
-        #expect(throws: VarlinkError.invalidParameter("count")) { try parameters.string("count") }
-        #expect(throws: VarlinkError.invalidParameter("none")) { try parameters.string("none") }
-        #expect(throws: VarlinkError.invalidParameter("absent")) { try parameters.string("absent") }
+        #expect(try Required(wire: ["value": parameters["id"]!]) == Required(value: "alpha"))
+        #expect(throws: VarlinkError.invalidParameter("value")) { try Required(wire: ["value": parameters["count"]!]) }
+        #expect(throws: VarlinkError.invalidParameter("value")) { try Required(wire: ["value": .null]) }
+        #expect(throws: VarlinkError.invalidParameter("value")) { try Required(wire: [:]) }
     }
 
     @Test func optionalValuesAreNilWhenAbsentOrNullAndRefusedWhenMistyped() throws {
-        #expect(try parameters.optionalString("id") == "alpha")
-        #expect(try parameters.optionalString("none") == nil)
-        #expect(try parameters.optionalString("absent") == nil)
-        #expect(throws: VarlinkError.invalidParameter("flag")) { try parameters.optionalString("flag") }
+        #expect(try Optionals(wire: ["text": "alpha"]).text == "alpha")
+        #expect(try Optionals(wire: ["text": .null]) == Optionals())
+        #expect(try Optionals(wire: [:]) == Optionals())
+        #expect(throws: VarlinkError.invalidParameter("text")) { try Optionals(wire: ["text": true]) }
 
-        #expect(try parameters.optionalInteger("count") == 5)
-        #expect(try parameters.optionalInt("count") == 5)
-        #expect(try parameters.optionalInt("none") == nil)
-        #expect(throws: VarlinkError.invalidParameter("ratio")) { try parameters.optionalInteger("ratio") }
-        #expect(throws: VarlinkError.invalidParameter("text")) { try parameters.optionalInt("text") }
+        #expect(try Optionals(wire: ["exact": 5]).exact == 5)
+        #expect(try Optionals(wire: ["number": 5]).number == 5)
+        #expect(throws: VarlinkError.invalidParameter("exact")) { try Optionals(wire: ["exact": .double(5)]) }
+        #expect(throws: VarlinkError.invalidParameter("number")) { try Optionals(wire: ["number": "5"]) }
 
-        #expect(try parameters.optionalBool("flag") == true)
-        #expect(try parameters.optionalBool("absent") == nil)
-        #expect(throws: VarlinkError.invalidParameter("count")) { try parameters.optionalBool("count") }
+        #expect(try Optionals(wire: ["flag": true]).flag == true)
+        #expect(throws: VarlinkError.invalidParameter("flag")) { try Optionals(wire: ["flag": 5]) }
 
         #expect(parameters.stringValue("id") == "alpha" && parameters.stringValue("count") == nil)
     }
