@@ -34,8 +34,9 @@ struct FixedLookup: JournalLookup {
 
 func instant(_ text: String) -> Instant { try! Instant(parsingRFC3339: text) }
 
-/// A scratch directory with a config and one portfolio whose deadlines are instants.
-struct Fixture {
+/// A scratch directory with a config and one portfolio whose deadlines are instants, removed
+/// when the test lets go of it.
+final class Fixture {
     let directory: String
     var configFile: String { directory + "/accordd.toml" }
     var stateFile: String { directory + "/state.sqlite" }
@@ -46,6 +47,8 @@ struct Fixture {
         try "portfolios = [\"portfolios\"]\ncatch-up = \"\(catchUp)\"\n".write(toFile: configFile, atomically: true, encoding: .utf8)
         try portfolio.write(toFile: directory + "/portfolios/test.toml", atomically: true, encoding: .utf8)
     }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     func load() throws -> LoadedConfiguration {
         try ConfigurationLoader.load(configFile: configFile).get()
