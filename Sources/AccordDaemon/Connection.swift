@@ -20,6 +20,10 @@ final class Connection: @unchecked Sendable {
     private var readingSuspended = false
     private var closeAfterFlush = false
     private(set) var isClosed = false
+    /// Messages this connection may still handle before it gives the queue back (this turn).
+    private var turnBudget = 0
+    /// Waiting for its next turn: the timer, the watchdog and other clients go first.
+    private var yielding = false
 
     init(fd: Int32, server: ControlServer) {
         self.fd = fd
@@ -35,8 +39,13 @@ final class Connection: @unchecked Sendable {
         readSource = source
     }
 
+    /// Reads and handles what the client sent, at most `messagesPerTurn` messages, oneway calls
+    /// included: a client that never stops writing must not keep the queue from the timer.
     private func readAvailable() {
-        while !isClosed, !readingSuspended {
+        guard !yielding else { return }
+        turnBudget = server.limits.messagesPerTurn
+        drainMessages()  // what an earlier turn read but did not handle
+        while !isClosed, !readingSuspended, !yielding {
             let n = server.readBuffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
@@ -56,7 +65,11 @@ final class Connection: @unchecked Sendable {
     }
 
     private func drainMessages() {
-        while !isClosed, !readingSuspended, !closeAfterFlush {
+        while !isClosed, !readingSuspended, !closeAfterFlush, !yielding {
+            if turnBudget <= 0 {
+                yieldTurn()
+                return
+            }
             let message: [UInt8]?
             do {
                 message = try reader.next()
@@ -68,6 +81,7 @@ final class Connection: @unchecked Sendable {
                 return
             }
             guard let message else { return }
+            turnBudget -= 1
             switch server.service.handle(message, from: peer) {
             case let .reply(reply)?: send(reply.encode())
             case .subscribe?: server.subscribe(self)
@@ -76,6 +90,17 @@ final class Connection: @unchecked Sendable {
             if output.count - outputStart > server.limits.outputHighWater {
                 readingSuspended = true  // back-pressure: answer no more until it reads
             }
+        }
+    }
+
+    /// Queues the rest of this client's work behind whatever is waiting on the queue now: a due
+    /// timer, the watchdog, other clients.
+    private func yieldTurn() {
+        yielding = true
+        server.queue.async { [weak self] in
+            guard let self, !self.isClosed else { return }
+            self.yielding = false
+            self.readAvailable()
         }
     }
 
@@ -132,8 +157,7 @@ final class Connection: @unchecked Sendable {
             if closeAfterFlush { close(); return }
             if readingSuspended {
                 readingSuspended = false
-                drainMessages()
-                server.queue.async { [weak self] in self?.readAvailable() }
+                server.queue.async { [weak self] in self?.readAvailable() }  // handles what is buffered first
             }
         } else if writeSource == nil {
             let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: server.queue)

@@ -19,6 +19,10 @@ final class ControlServer: @unchecked Sendable {
         var outputHighWater = 1 << 20
         /// A Watch client this far behind is dropped rather than buffered without end.
         var outputHardLimit = 8 << 20
+        /// Messages one connection may have handled before the queue runs something else. A
+        /// Status call takes about 20 µs, so a turn is under a millisecond: the timer waits at
+        /// most that long behind a client that streams oneway calls.
+        var messagesPerTurn = 32
     }
 
     let path: String
