@@ -86,7 +86,13 @@ final class ControlServer: @unchecked Sendable {
             Glibc.close(fd)
             throw .init(path: path, message: "bind: \(reason)")
         }
-        if let group = getgrnam("accord") { _ = chown(path, uid_t.max, group.pointee.gr_gid) }
+        // A socket that cannot get its group would shut out every reader, or be loosened by hand.
+        if let group = Peer.groupID(TrackerService.socketGroup), chown(path, uid_t.max, group) != 0 {
+            let reason = String(cString: strerror(errno))
+            Glibc.close(fd)
+            unlink(path)
+            throw .init(path: path, message: "cannot give the socket to group \(TrackerService.socketGroup): \(reason)")
+        }
         chmod(path, 0o660)
         guard listen(fd, 512) == 0 else {
             let reason = String(cString: strerror(errno))

@@ -57,8 +57,9 @@ final class TrackerService {
             try service.handleSnooze(parameters, peer: peer)
         },
         Tracker.Reload.name: handler(Tracker.Reload.self, .admin) { service, _, peer throws(VarlinkError) in try service.handleReload(peer: peer) },
-        Tracker.Watch.name: Handler(permission: .read) { _, call, _ throws(VarlinkError) in
+        Tracker.Watch.name: Handler(permission: .read) { service, call, peer throws(VarlinkError) in
             _ = try NoParameters.decode(call.parameters)
+            try service.authorize(.read, Tracker.Watch.name, call: call, peer: peer)
             guard call.more else { throw .expectedMore }
             return .subscribe
         },
@@ -72,7 +73,7 @@ final class TrackerService {
     ) -> Handler {
         Handler(permission: permission) { service, call, peer throws(VarlinkError) in
             let parameters = try Method.Parameters.decode(call.parameters)
-            if permission == .admin { try service.authorize(Method.name, call: call, peer: peer) }
+            try service.authorize(permission, Method.name, call: call, peer: peer)
             return .reply(VarlinkReply(parameters: try body(service, parameters, peer).wireObject()))
         }
     }
@@ -132,8 +133,22 @@ final class TrackerService {
 
     // MARK: authorization
 
-    private func authorize(_ method: String, call: VarlinkCall, peer: Peer) throws(VarlinkError) {
-        let group = backend.configuration.config.adminGroup
+    /// The group that may open the socket and read (systemd/accordd.socket's SocketGroup=).
+    static let socketGroup = "accord"
+
+    private func authorize(_ permission: Permission, _ method: String, call: VarlinkCall, peer: Peer) throws(VarlinkError) {
+        let adminGroup = backend.configuration.config.adminGroup
+        switch permission {
+        case .read:
+            guard !peer.mayRead(socketGroup: TrackerService.socketGroup, adminGroup: adminGroup) else { return }
+            throw Tracker.PermissionDenied(method: method, uid: Int(peer.uid), user: peer.user, requiredGroup: TrackerService.socketGroup)
+                .varlinkError
+        case .admin:
+            try authorizeWrite(method, call: call, peer: peer, group: adminGroup)
+        }
+    }
+
+    private func authorizeWrite(_ method: String, call: VarlinkCall, peer: Peer, group: String) throws(VarlinkError) {
         guard !peer.belongs(to: group) else { return }
         // The audit trail names items by full id, refused or not, whenever the id resolves.
         let typed = call.parameters.stringValue("id")

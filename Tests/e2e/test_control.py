@@ -310,3 +310,31 @@ def test_accordctl_watch_streams(daemon):
     watcher.terminate()
     watcher.wait()
     assert [l["reminder"]["lead"] for l in lines] == ["PT2S", "P0D"]
+
+
+def test_groups_are_the_callers_not_the_user_databases(daemon):
+    """SO_PEERGROUPS: a process of an admin user that dropped accord-admin from its groups is
+    not an admin (issue 16, defect 6)."""
+    admin = ensure_user("accord-e2e-admin", groups=("accord", "accord-admin"))
+    socket_arg = ["--socket", daemon.socket_path]
+    dropped = ["setpriv", "--reuid", admin, "--regid", "accord", "--groups", "accord", "--"]
+    rc, out, err = run([*dropped, binary("accordctl"), *socket_arg, "status"])
+    assert rc == 0, err
+    rc, out, err = run([*dropped, binary("accordctl"), *socket_arg, "record", "treaty", "negotiation-started"])
+    assert rc == 77 and "accord-admin" in err, (rc, out, err)
+    rc, out, err = accordctl(*socket_arg, "record", "treaty", "negotiation-started", user=admin)
+    assert rc == 0, err
+
+
+def test_the_daemon_checks_read_access_itself(make_daemon):
+    """A socket whose mode was loosened (here: one passed by LISTEN_FDS with mode 0666) still
+    lets only root, the socket's group and the admin group read."""
+    ensure_user("accord-e2e-reader", groups=("accord",))
+    outsider = ensure_user("accord-e2e-outsider")
+    daemon = make_daemon(portfolio([objective("talks", "2031-01-31")], dialogue="readers"), listen=True).start()
+    os.chmod(daemon.socket_path, 0o666)
+    os.chmod(os.path.dirname(daemon.socket_path), 0o755)
+    rc, out, err = accordctl("--socket", daemon.socket_path, "status", user=outsider)
+    assert rc == 77 and "permission denied" in err, (rc, out, err)
+    rc, out, err = accordctl("--socket", daemon.socket_path, "status", user="accord-e2e-reader")
+    assert rc == 0, err

@@ -6,6 +6,11 @@
 /// Peer credentials of a connected Unix socket (SO_PEERCRED). Returns 0 or -errno.
 int accord_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
 
+/// The supplementary groups of a connected Unix socket's peer as the kernel recorded them at
+/// connect time (SO_PEERGROUPS, Linux 4.13). Returns how many were written; when `capacity` is
+/// too small, -(needed + 1); INT_MIN when the kernel cannot tell.
+int accord_peer_groups(int fd, gid_t *groups, int capacity);
+
 /// accept4 with SOCK_NONBLOCK|SOCK_CLOEXEC. Returns the fd or -1 with errno set.
 int accord_accept_nonblocking(int listen_fd);
 
