@@ -44,8 +44,8 @@ final class Fixture {
     init(portfolio: String, catchUp: String = "P7D") throws {
         directory = NSTemporaryDirectory() + "accord-engine-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory + "/portfolios", withIntermediateDirectories: true)
-        try "portfolios = [\"portfolios\"]\ncatch-up = \"\(catchUp)\"\n".write(toFile: configFile, atomically: true, encoding: .utf8)
-        try portfolio.write(toFile: directory + "/portfolios/test.toml", atomically: true, encoding: .utf8)
+        try "portfolios = [\"portfolios\"]\ncatch-up = \"\(catchUp)\"\n".write(toFile: configFile, atomically: false, encoding: .utf8)
+        try portfolio.write(toFile: directory + "/portfolios/test.toml", atomically: false, encoding: .utf8)
     }
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }
@@ -194,7 +194,7 @@ func recordingError(_ engine: ReminderEngine, id: String, event: String, actor: 
             title = "Gamma"
             due = 2030-01-01T14:00:00Z
             """
-        try extended.write(toFile: fixture.directory + "/portfolios/test.toml", atomically: true, encoding: .utf8)
+        try extended.write(toFile: fixture.directory + "/portfolios/test.toml", atomically: false, encoding: .utf8)
         clock.set(instant("2030-01-01T12:59:30Z"))
         try engine.reload(try fixture.load())
         clock.set(instant("2030-01-01T13:00:00Z"))

@@ -23,7 +23,7 @@ private final class RunningDaemon {
             portfolios = ["portfolios"]
             state-directory = "\(directory)/state"
             socket = "\(socket)"
-            """.write(toFile: directory + "/accordd.toml", atomically: true, encoding: .utf8)
+            """.write(toFile: directory + "/accordd.toml", atomically: false, encoding: .utf8)
         let due = ISO8601DateFormatter().string(from: Date().addingTimeInterval(Double(seconds)))
         try """
             [dialogue]
@@ -43,7 +43,7 @@ private final class RunningDaemon {
             title = "A pact"
             sign-by = 2999-12-31
             term = "P1Y"
-            """.write(toFile: directory + "/portfolios/s.toml", atomically: true, encoding: .utf8)
+            """.write(toFile: directory + "/portfolios/s.toml", atomically: false, encoding: .utf8)
         process.executableURL = URL(fileURLWithPath: accorddBinary())
         process.arguments = ["run", "--config", directory + "/accordd.toml"]
         var environment = ProcessInfo.processInfo.environment
