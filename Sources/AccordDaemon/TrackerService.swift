@@ -23,6 +23,7 @@ final class TrackerService {
     unowned let backend: any TrackerBackend
     let version: String
     let url: String
+    private var refusals = RefusalLimiter()
 
     init(backend: any TrackerBackend, version: String, url: String) {
         self.backend = backend
@@ -148,17 +149,26 @@ final class TrackerService {
         }
     }
 
+    /// Longest id a refused call may leave in the audit trail (the real ones are a few dozen bytes).
+    static let refusedIDLimit = 128
+
     private func authorizeWrite(_ method: String, call: VarlinkCall, peer: Peer, group: String) throws(VarlinkError) {
         guard !peer.belongs(to: group) else { return }
-        // The audit trail names items by full id, refused or not, whenever the id resolves.
-        let typed = call.parameters.stringValue("id")
-        let item = typed.map { id -> String in
-            guard let index = try? backend.resolve(id) else { return id }
+        let refusal = Tracker.PermissionDenied(method: method, uid: Int(peer.uid), user: peer.user, requiredGroup: group).varlinkError
+        let (audited, unlisted) = refusals.admit(uid: peer.uid, at: backend.now)
+        guard audited else { throw refusal }
+        // The audit trail names items by full id whenever the id resolves; anything else the
+        // client typed is stored bounded and with its control characters visible.
+        let item = call.parameters.stringValue("id").map { id -> String in
+            guard let index = try? backend.resolve(id) else {
+                return id.escapingControlCharacters.truncated(toBytes: TrackerService.refusedIDLimit)
+            }
             return backend.plan.catalog.items[index].fullID
         }
+        let more = unlisted > 0 ? "; \(unlisted) more refusal(s) of this user were not listed one by one" : ""
         backend.audit(AuditLine(action: method.lowercased(), item: item,
-                                detail: "refused: uid \(peer.uid) (\(peer.user)) is not root nor in \(group)", allowed: false, peer: peer))
-        throw Tracker.PermissionDenied(method: method, uid: Int(peer.uid), user: peer.user, requiredGroup: group).varlinkError
+                                detail: "refused: uid \(peer.uid) (\(peer.user)) is not root nor in \(group)" + more, allowed: false, peer: peer))
+        throw refusal
     }
 
     // MARK: parameters

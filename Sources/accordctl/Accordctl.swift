@@ -1,4 +1,5 @@
 import AccordProtocol
+import AccordText
 import AccordVersion
 import ArgumentParser
 import Glibc
@@ -101,9 +102,36 @@ func request<Method: TrackerMethod>(_ options: GlobalOptions, _ method: Method.T
         fail(error.description, exitCode: isPermission(error) ? 77 : 69)
     }
     do {
-        return try connection.call(method, parameters)
+        let reply = try connection.call(Method.qualifiedName, parameters.wireObject())!
+        return try VarlinkConnection.decodeReply(method, options.json ? reply : reply.forTerminals)
+    } catch let error as VarlinkClientError {
+        fail(error.description, exitCode: 69)
+    } catch let failure as CallFailure {
+        failed(failure, json: options.json)
     } catch {
-        failed(error, json: options.json)
+        fail("\(error)", exitCode: 69)
+    }
+}
+
+extension VarlinkReply {
+    /// The reply with control characters in every string escaped, for human output: --json
+    /// prints the reply exactly, everything else is read on a terminal.
+    var forTerminals: VarlinkReply {
+        var copy = self
+        copy.parameters = VarlinkReply.escaping(.object(parameters)).objectValue ?? [:]
+        return copy
+    }
+
+    private static func escaping(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case let .string(text): return .string(text.escapingControlCharacters)
+        case let .array(values): return .array(values.map(escaping))
+        case let .object(object):
+            var out = JSONObject()
+            for (key, value) in object { out[key] = escaping(value) }
+            return .object(out)
+        default: return value
+        }
     }
 }
 
@@ -131,7 +159,7 @@ func printJSON(_ reply: some Encodable) {
 }
 
 func fail(_ message: String, exitCode: Int32) -> Never {
-    writeError("accordctl: \(message)\n")
+    writeError("accordctl: \(message.escapingControlCharacters)\n")
     exit(exitCode)
 }
 
@@ -151,7 +179,7 @@ func failWithDaemonError(_ error: VarlinkError, json: Bool) -> Never {
     } else if let e = Tracker.PermissionDenied(error) {
         fail("permission denied: \(e.method) needs root or membership of \(e.requiredGroup) (you are \(e.user))", exitCode: 77)
     } else if let e = Tracker.InvalidConfig(error) {
-        for problem in e.problems { writeError("accordctl: \(problem.description)\n") }
+        for problem in e.problems { writeError("accordctl: \(problem.description.escapingControlCharacters)\n") }
         fail("the daemon rejected the configuration; it keeps running the previous one", exitCode: 78)
     } else if error.name == VarlinkError.invalidParameter("").name {
         fail("invalid value for \(error.parameters.stringValue("parameter") ?? "?")", exitCode: 65)

@@ -228,7 +228,7 @@ struct Watch: ParsableCommand {
             try connection.send(VarlinkCall(method: Tracker.Watch.qualifiedName, more: true).encode())
             while true {
                 let reply = try connection.nextReply()
-                let watched = try VarlinkConnection.decodeReply(Tracker.Watch.self, reply)
+                let watched = try VarlinkConnection.decodeReply(Tracker.Watch.self, options.json ? reply : reply.forTerminals)
                 if options.json {
                     print(JSONValue.object(reply.parameters).jsonText)
                 } else {

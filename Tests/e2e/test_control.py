@@ -338,3 +338,32 @@ def test_the_daemon_checks_read_access_itself(make_daemon):
     assert rc == 77 and "permission denied" in err, (rc, out, err)
     rc, out, err = accordctl("--socket", daemon.socket_path, "status", user="accord-e2e-reader")
     assert rc == 0, err
+
+
+def test_refused_writes_are_cheap_bounded_and_escaped(daemon):
+    """Issue 16, defect 4: a reader looping on Record gets ten audited refusals a minute, each
+    storing a bounded id with its control characters visible; the rest are refused uncounted in
+    the database, and accordctl never prints a raw control character."""
+    reader = ensure_user("accord-e2e-reader", groups=("accord",))
+    hostile_id = "\x1b]0;owned\x07" + "x" * 60_000
+    call = json.dumps({"method": "io.accord.Tracker.Record", "parameters": {"id": hostile_id, "event": "signed"}})
+    script = ("import socket,sys\n"
+              "s=socket.socket(socket.AF_UNIX);s.connect(sys.argv[1])\n"
+              f"m={call!r}.encode()+b'\\0'\n"
+              "for _ in range(200): s.sendall(m)\n"
+              "n=0;buf=b''\n"
+              "while n<200:\n"
+              "    buf+=s.recv(65536);n=buf.count(b'\\0')\n"
+              "print(buf.count(b'PermissionDenied'))\n")
+    rc, out, err = run(["python3", "-c", script, daemon.socket_path], user=reader, timeout=60)
+    assert rc == 0 and out.strip() == "200", (rc, out, err)
+    with sqlite3.connect(daemon.database) as db:
+        rows = db.execute("SELECT item, detail FROM audit WHERE user = ? AND allowed = 0", (reader,)).fetchall()
+    assert len(rows) == 10, f"{len(rows)} refusals audited"
+    for item, detail in rows:
+        assert len(item.encode()) <= 128 and not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in item), item[:80]
+        assert item.startswith("\\u{1B}]0;owned\\u{7}")
+    refused = [e for e in journal_entries(f"MESSAGE_ID={AUDIT}", f"_PID={daemon.pid}") if e.get("ACCORD_USER") == reader]
+    assert len(refused) == 10, f"{len(refused)} refusals in the journal"
+    rc, out, err = accordctl("--socket", daemon.socket_path, "history")
+    assert rc == 0 and "\x1b" not in out and "\x07" not in out and "\\u{1B}]0;owned" in out, err
