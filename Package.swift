@@ -25,10 +25,14 @@ let package = Package(
         ),
         // GNU-only socket and timer calls that Glibc's module hides (struct ucred, accept4, timerfd).
         .target(name: "CAccordShim"),
-        // Pure model: portfolio format, calendar rules, lifecycle, reminder plan. No I/O.
+        // Civil dates, instants, ISO durations, IANA zones from the system's TZif files, and the
+        // wording of relative times. No dependencies; reading zone files is its only I/O.
+        .target(name: "AccordCalendar"),
+        // Pure model: portfolio format, lifecycle, reminder plan. No I/O.
         .target(
             name: "AccordCore",
             dependencies: [
+                "AccordCalendar",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
@@ -36,7 +40,7 @@ let package = Package(
         // SQLite state through GRDB: items, events, reminder ledger, acknowledgements, audit.
         .target(
             name: "AccordStore",
-            dependencies: ["AccordCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["AccordCalendar", "AccordCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // Varlink framing, JSON values and the io.accord.Tracker types, shared by both sides.
         .target(name: "AccordProtocol", exclude: ["io.accord.Tracker.varlink"]),
@@ -44,7 +48,7 @@ let package = Package(
         .target(
             name: "AccordDaemon",
             dependencies: [
-                "AccordCore", "AccordStore", "AccordProtocol", "CSystemd", "CAccordShim",
+                "AccordCalendar", "AccordCore", "AccordStore", "AccordProtocol", "CSystemd", "CAccordShim",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -56,27 +60,34 @@ let package = Package(
         .executableTarget(
             name: "accordd",
             dependencies: [
-                "AccordCore", "AccordDaemon", "AccordProtocol", "AccordText", "AccordVersion",
+                "AccordCalendar", "AccordCore", "AccordDaemon", "AccordProtocol", "AccordText", "AccordVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "accordctl",
             dependencies: [
-                "AccordProtocol", "AccordText", "AccordVersion",
+                "AccordCalendar", "AccordProtocol", "AccordText", "AccordVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "AccordCalendarTests",
+            dependencies: [
+                "AccordCalendar",
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
         .testTarget(
             name: "AccordCoreTests",
             dependencies: [
-                "AccordCore",
+                "AccordCalendar", "AccordCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        .testTarget(name: "AccordStoreTests", dependencies: ["AccordStore"]),
+        .testTarget(name: "AccordStoreTests", dependencies: ["AccordCalendar", "AccordCore", "AccordStore"]),
         .testTarget(name: "AccordProtocolTests", dependencies: ["AccordProtocol"]),
-        .testTarget(name: "AccordDaemonTests", dependencies: ["AccordDaemon", "AccordProtocol"]),
+        .testTarget(name: "AccordDaemonTests", dependencies: ["AccordCalendar", "AccordCore", "AccordDaemon", "AccordProtocol", "AccordStore"]),
     ],
     swiftLanguageModes: [.v6]
 )
@@ -84,6 +95,6 @@ let package = Package(
 // Fuzzing harnesses (libFuzzer): only with ACCORD_FUZZ=1, since they have no main of their own.
 // scripts/fuzz.sh builds them with -sanitize=fuzzer.
 if Context.environment["ACCORD_FUZZ"] != nil {
-    package.targets.append(.executableTarget(name: "fuzz-portfolio", dependencies: ["AccordCore"], path: "Fuzz/FuzzPortfolio"))
+    package.targets.append(.executableTarget(name: "fuzz-portfolio", dependencies: ["AccordCalendar", "AccordCore"], path: "Fuzz/FuzzPortfolio"))
     package.products.append(.executable(name: "fuzz-portfolio", targets: ["fuzz-portfolio"]))
 }

@@ -1,6 +1,7 @@
 // libFuzzer harness: the portfolio parser and the plan built from whatever it accepts.
 // Every input must end in a portfolio or a list of problems — never a crash — and an
 // accepted portfolio must plan a sorted sequence of reminders.
+import AccordCalendar
 import AccordCore
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,3 +1,4 @@
+import AccordCalendar
 import TOMLKit
 
 /// The daemon's own file, `accordd.toml` (DESIGN §3).

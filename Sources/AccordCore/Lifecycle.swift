@@ -1,3 +1,4 @@
+import AccordCalendar
 /// Something that happened to an item (DESIGN §8 events). Events are append-only.
 public enum EventType: String, Sendable, CaseIterable {
     case started, completed, dropped, reopened

@@ -1,3 +1,4 @@
+import AccordCalendar
 /// A deadline given either as a calendar date in the item's zone or as an exact instant.
 public enum DeadlineTime: Hashable, Sendable, CustomStringConvertible {
     case date(CivilDate)

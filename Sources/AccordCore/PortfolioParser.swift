@@ -1,3 +1,4 @@
+import AccordCalendar
 import TOMLKit
 
 /// Reads one portfolio file (DESIGN §3) into a `Portfolio`, reporting every problem.

@@ -1,3 +1,4 @@
+import AccordCalendar
 /// One firing of a reminder, ready for the journal (DESIGN §5, §6).
 public struct Reminder: Sendable, Hashable {
     /// `FULL_ITEM_ID:DEADLINE:DEADLINE_DATE_OR_INSTANT:LEAD`; overdue leads are `+P7D`, `+P14D`, …
@@ -57,27 +58,10 @@ public enum MessageID {
     public static let eventRecorded = "eb00b45bd6bb476a92812f474dd38238"
 }
 
+/// The sentences of reminder entries; the relative wording is AccordCalendar's RelativeTime.
 enum ReminderText {
-    static func days(_ n: Int) -> String { n == 1 ? "1 day" : "\(n) days" }
-
-    /// "in 7 days", "tomorrow", or for instants less than a day ahead "in 5 hours".
-    static func ahead(days: Int, seconds: Int64?) -> String {
-        if days == 1 && seconds == nil { return "tomorrow" }
-        if days >= 1 { return "in \(ReminderText.days(days))" }
-        guard let seconds, seconds > 0 else { return "now" }
-        if seconds >= 3600 { let h = seconds / 3600; return h == 1 ? "in 1 hour" : "in \(h) hours" }
-        if seconds >= 60 { let m = seconds / 60; return m == 1 ? "in 1 minute" : "in \(m) minutes" }
-        return seconds == 1 ? "in 1 second" : "in \(seconds) seconds"
-    }
-
-    /// "5 days" for dates; for instants "3 hours" or "20 minutes" below a day.
-    static func behind(days: Int, seconds: Int64?) -> String {
-        guard let seconds, -seconds < 86_400 else { return ReminderText.days(max(1, -days)) }
-        let late = max(1, -seconds)
-        if late >= 3600 { let h = late / 3600; return h == 1 ? "1 hour" : "\(h) hours" }
-        if late >= 60 { let m = late / 60; return m == 1 ? "1 minute" : "\(m) minutes" }
-        return late == 1 ? "1 second" : "\(late) seconds"
-    }
+    static func ahead(days: Int, seconds: Int64?) -> String { RelativeTime.ahead(days: days, seconds: seconds) }
+    static func behind(days: Int, seconds: Int64?) -> String { RelativeTime.behind(days: days, seconds: seconds) }
 
     static func message(item: String, kind: DeadlineKind, when: String, tone: Reminder.Tone,
                         days: Int, secondsLeft: Int64?) -> String {

@@ -1,3 +1,4 @@
+import AccordCalendar
 import HeapModule
 
 /// An acknowledgement silences what remains of one deadline occurrence.
@@ -155,19 +156,10 @@ public final class ReminderPlan: Sendable {
     }
 
     static func shifted(_ time: DeadlineTime, by duration: ISODuration, sign: Int, settings: ReminderSettings) -> Instant {
-        let zone = settings.zone
-        let wall: LocalDateTime
         switch time {
-        case let .date(date):
-            wall = LocalDateTime(date: date.adding(duration, sign: sign), time: settings.remindAt)
-        case let .instant(instant):
-            if duration.years == 0, duration.months == 0, duration.dayCount == 0 {
-                return instant.adding(seconds: Int64(sign) * duration.timeSeconds)
-            }
-            let local = zone.local(at: instant)
-            wall = LocalDateTime(date: local.date.adding(duration, sign: sign), time: local.time)
+        case let .date(date): return settings.zone.adding(duration, to: date, at: settings.remindAt, sign: sign)
+        case let .instant(instant): return settings.zone.adding(duration, to: instant, sign: sign)
         }
-        return zone.instant(for: wall).adding(seconds: Int64(sign) * duration.timeSeconds)
     }
 
     // MARK: firings of one occurrence

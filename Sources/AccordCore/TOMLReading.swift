@@ -1,3 +1,4 @@
+import AccordCalendar
 import TOMLKit
 
 /// Parses TOML text, turning a syntax error into a problem with its line.

@@ -2,6 +2,7 @@
 // clients within the connection limit, and keeps the list of Watch clients to tell of each
 // firing. Each client is a `Connection`; each call goes to `TrackerService`. Runs on the
 // daemon's queue.
+import AccordCalendar
 import AccordCore
 import AccordProtocol
 import CAccordShim

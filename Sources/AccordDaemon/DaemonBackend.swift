@@ -1,5 +1,6 @@
 // The daemon as the control channel sees it (TrackerBackend): reads go to the engine, writes go
 // to the engine and then re-arm the one timer, audits go to the store and the journal.
+import AccordCalendar
 import AccordCore
 import AccordStore
 

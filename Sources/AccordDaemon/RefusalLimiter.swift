@@ -2,6 +2,7 @@
 // costs a FULL-sync database write and a journal entry, so a member of `accord` looping on
 // Record could otherwise fill the disk and the journal. Refusals past the budget are still
 // refused, only counted; the next audited one says how many went unlisted.
+import AccordCalendar
 import AccordCore
 
 struct RefusalLimiter {

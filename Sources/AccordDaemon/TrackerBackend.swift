@@ -2,6 +2,7 @@
 // ledger, make the three writes, reload, and write the audit trail. The daemon implements it;
 // TrackerService sees only this protocol, so the service cannot reach the timer, the store or
 // the socket behind the engine's back, and a test can stand in for the daemon.
+import AccordCalendar
 import AccordCore
 import AccordStore
 

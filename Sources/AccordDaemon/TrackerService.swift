@@ -1,6 +1,7 @@
 // The io.accord.Tracker interface and org.varlink.service: one handler per method, a table of
 // who may call each, and typed errors from the engine to the reply. A call is decoded and its
 // parameters checked first (a bad call costs nothing more), then authorized, then run.
+import AccordCalendar
 import AccordCore
 import AccordProtocol
 import AccordStore

@@ -1,6 +1,7 @@
 // From the model (AccordCore, AccordStore) to the wire types of io.accord.Tracker
 // (AccordProtocol): the one place that says which model value fills which field. The control
 // socket and `accordd plan --json` both use these, so the two never disagree.
+import AccordCalendar
 import AccordCore
 import AccordProtocol
 import AccordStore

@@ -12,7 +12,7 @@ struct Status: ParsableCommand {
     func run() throws {
         let r = request(options, Tracker.Status.self)
         if options.json { return printJSON(r) }
-        let now = Pretty.epoch(r.now) ?? Pretty.now()
+        let now = Pretty.instant(r.now) ?? Pretty.now()
         print("accordd \(r.version), running since \(Pretty.shortTime(r.startedAt)) (\(Pretty.relative(r.startedAt, from: now)))")
         print("config      \(r.configFile)")
         print("state       \(r.stateFile)")

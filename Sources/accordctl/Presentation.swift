@@ -1,3 +1,4 @@
+import AccordCalendar
 import AccordProtocol
 import Glibc
 
@@ -18,56 +19,27 @@ enum Pretty {
         return text
     }
 
-    static func now() -> Int64 { Int64(time(nil)) }
+    static func now() -> Instant { Instant(seconds: Int64(time(nil))) }
 
-    /// Seconds since the epoch of `YYYY-MM-DDTHH:MM:SSZ`; nil for anything else.
-    static func epoch(_ text: String) -> Int64? {
-        let b = Array(text.utf8)
-        guard b.count == 20, b[4] == 45, b[7] == 45, b[10] == 84, b[13] == 58, b[16] == 58, b[19] == 90 else { return nil }
-        func n(_ range: Range<Int>) -> Int64? {
-            var v: Int64 = 0
-            for i in range { guard b[i] >= 48, b[i] <= 57 else { return nil }; v = v * 10 + Int64(b[i] - 48) }
-            return v
-        }
-        guard let y = n(0..<4), let m = n(5..<7), let d = n(8..<10), let hh = n(11..<13), let mm = n(14..<16), let ss = n(17..<19) else { return nil }
-        let yy = m <= 2 ? y - 1 : y
-        let era = yy / 400
-        let yoe = yy - era * 400
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return (era * 146_097 + doe - 719_468) * 86_400 + hh * 3600 + mm * 60 + ss
-    }
+    /// An instant of a reply; nil for text that is not RFC 3339.
+    static func instant(_ text: String) -> Instant? { try? Instant(parsingRFC3339: text) }
 
     /// "in 7 days", "in 3 hours", "3 days ago".
-    static func relative(_ instant: String, from now: Int64 = now()) -> String {
-        guard let t = epoch(instant) else { return instant }
-        let delta = t - now
-        let magnitude = abs(delta)
-        let amount: String
-        switch magnitude {
-        case 0: return "now"
-        case ..<60: amount = plural(magnitude, "second")
-        case ..<3600: amount = plural(magnitude / 60, "minute")
-        case ..<86_400: amount = plural(magnitude / 3600, "hour")
-        default: amount = plural(magnitude / 86_400, "day")
-        }
-        return delta > 0 ? "in \(amount)" : "\(amount) ago"
+    static func relative(_ text: String, from now: Instant = now()) -> String {
+        guard let instant = instant(text) else { return text }
+        return RelativeTime.between(now, and: instant)
     }
 
     /// For deadlines: "in 7 days", "today", "3 days overdue".
-    static func deadline(daysLeft: Int, passed: Bool) -> String {
-        if daysLeft > 0 { return "in " + plural(daysLeft, "day") }
-        if daysLeft == 0 { return passed ? "overdue today" : "today" }
-        return plural(-daysLeft, "day") + " overdue"
-    }
+    static func deadline(daysLeft: Int, passed: Bool) -> String { RelativeTime.deadline(daysLeft: daysLeft, passed: passed) }
 
-    static func plural(_ n: some BinaryInteger, _ word: String) -> String { n == 1 ? "1 \(word)" : "\(n) \(word)s" }
+    static func plural(_ n: some BinaryInteger, _ word: String) -> String { RelativeTime.count(n, word) }
 
-    /// `2017-10-01 13:00 UTC` from an RFC 3339 UTC instant.
-    static func shortTime(_ instant: String) -> String {
-        let b = Array(instant.utf8)
-        guard b.count == 20 else { return instant }
-        return String(decoding: b[0..<10], as: UTF8.self) + " " + String(decoding: b[11..<16], as: UTF8.self) + " UTC"
+    /// `2017-10-01 13:00 UTC` from an RFC 3339 instant.
+    static func shortTime(_ text: String) -> String {
+        guard let instant = instant(text) else { return text }
+        let local = Zone.utc.local(at: instant)
+        return "\(local.date) \(local.time.description.prefix(5)) UTC"
     }
 
     /// Indented JSON with keys in the reply's order.

@@ -1,3 +1,4 @@
+import AccordCalendar
 import AccordCore
 import AccordDaemon
 import AccordProtocol
@@ -105,7 +106,7 @@ struct PlanOutput {
             buffer += (count == 0 ? "\n  " : ",\n  ").utf8
             Tracker.Reminder(r).wireValue().write(to: &buffer, style: .spaced)
         } else {
-            let row = [pad(PlanOutput.localTime(r.fireAt, in: r.zone), 23), pad(r.itemID, itemWidth), pad(r.deadline.rawValue, 14),
+            let row = [pad(r.zone.wallClockText(at: r.fireAt), 23), pad(r.itemID, itemWidth), pad(r.deadline.rawValue, 14),
                        pad(r.lead, leadWidth), r.message]
             buffer += (row.joined(separator: "  ") + "\n").utf8
         }
@@ -133,16 +134,4 @@ struct PlanOutput {
     }
 
     private func pad(_ text: String, _ width: Int) -> String { text.padded(to: width) }
-
-    /// `2017-03-01 09:00 -05:00`: the wall time in the item's zone, with its offset.
-    static func localTime(_ instant: Instant, in zone: Zone) -> String {
-        let local = zone.local(at: instant)
-        let offset = zone.offset(at: instant)
-        let sign = offset < 0 ? "-" : "+"
-        let minutes = abs(offset) / 60
-        let time = local.time
-        return "\(local.date) \(two(time.hour)):\(two(time.minute))\(time.second == 0 ? "" : ":" + two(time.second)) \(sign)\(two(minutes / 60)):\(two(minutes % 60))"
-    }
-
-    private static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
 }

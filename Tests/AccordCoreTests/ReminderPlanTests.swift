@@ -1,3 +1,4 @@
+import AccordCalendar
 import AccordCore
 import Foundation
 import Testing
@@ -596,5 +597,26 @@ struct ReminderPlanTests {
         // Still before its deadline, a late lead keeps counting down.
         let early = late("d/dated:due:2030-03-31:P7D", "2030-03-29T09:00:00Z")
         #expect(early.message == "d/dated: due in 2 days (2030-03-31)" && early.messageID == MessageID.approaching)
+    }
+}
+
+@Suite struct FarFutureTests {
+    @Test func aDeadlineIn9998InTorontoPlans() throws {
+        // Issue 16, defect 1: `accordd check` died with SIGILL on this portfolio.
+        let plan = try plan("""
+            [dialogue]
+            id = "far"
+            title = "Far"
+            time-zone = "America/Toronto"
+            reminders = ["P30D", "P0D"]
+
+            [[objective]]
+            id = "last"
+            title = "The last one"
+            due = 9998-12-30
+            """)
+        let reminders = plan.all(from: "9998-01-01T00:00:00Z", until: "9999-12-31T23:59:59Z")
+        #expect(reminders.map(\.lead) == ["P30D", "P0D"])
+        #expect(reminders.last?.fireAt == instant("9998-12-30T14:00:00Z"))
     }
 }

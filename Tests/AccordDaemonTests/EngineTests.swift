@@ -1,3 +1,4 @@
+import AccordCalendar
 import AccordCore
 import AccordStore
 import Foundation
@@ -248,6 +249,34 @@ func recordingError(_ engine: ReminderEngine, id: String, event: String, actor: 
         #expect(journal.reminderKeys.contains("d/beta:sign-by:2030-01-01T16:00:00Z:PT2H"))
     }
 
+    @Test func aFarTermOrAFarDateRecordedDoesNotBreakTheNextStart() throws {
+        // Issue 16, defect 1: an instrument in force from 9999-12-31 for a million years in
+        // Toronto crashed the re-plan, and every start after it, since the event was committed.
+        let fixture = try Fixture(portfolio: """
+            [dialogue]
+            id = "d"
+            title = "Far"
+            time-zone = "America/Toronto"
+            reminders = ["P30D", "P0D"]
+
+            [[instrument]]
+            id = "pact"
+            kind = "mou"
+            title = "Pact"
+            term = "P1Y"
+            """)
+        let clock = ManualClock(instant("2030-01-01T09:00:00Z"))
+        let journal = CollectingJournal()
+        let engine = try fixture.engine(clock: clock, journal: journal)
+        let root = Actor(uid: 0, user: "root")
+        _ = try engine.record(id: "pact", event: "in-force", on: day("9999-12-31"), note: nil, term: duration("P1000000Y"), actor: root)
+        _ = try engine.record(id: "pact", event: "renewed", on: day("9999-12-31"), note: nil, term: duration("P1000000Y"), actor: root)
+        let restarted = try fixture.engine(clock: clock, journal: journal)
+        let deadlines = restarted.plan.deadlines(ofItem: 0, at: clock.now())
+        #expect(deadlines.contains { $0.kind == .expiry && $0.at > instant("9999-12-31T00:00:00Z") })
+        #expect(restarted.nextFireAt().map { $0 > clock.now() } ?? true)
+    }
+
     @Test func recordValidatesTheLifecycle() throws {
         let fixture = try Fixture(portfolio: twoDeadlines)
         let clock = ManualClock(instant("2030-01-01T09:00:00Z"))
@@ -368,3 +397,6 @@ func recordingError(_ engine: ReminderEngine, id: String, event: String, actor: 
         #expect(journal.reminderKeys == [alphaPT2H])
     }
 }
+
+func day(_ text: String) -> CivilDate { try! CivilDate(parsing: text) }
+func duration(_ text: String) -> ISODuration { try! ISODuration(parsing: text) }

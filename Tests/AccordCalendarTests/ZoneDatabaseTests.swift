@@ -1,10 +1,10 @@
 import Foundation  // only as a second opinion: ICU's copy of the tz database
 import Testing
 
-@testable import AccordCore
+@testable import AccordCalendar
 
 /// A TZif file built by hand: version 2, with the given transitions, types and footer.
-private func tzif(transitions: [(Int64, UInt8)] = [], types: [Int32] = [0], footer: String?, leapSeconds: Int = 0,
+func tzif(transitions: [(Int64, UInt8)] = [], types: [Int32] = [0], footer: String?, leapSeconds: Int = 0,
                   version: UInt8 = UInt8(ascii: "2")) -> [UInt8] {
     func be32(_ value: Int32) -> [UInt8] { withUnsafeBytes(of: value.bigEndian, Array.init) }
     func be64(_ value: Int64) -> [UInt8] { withUnsafeBytes(of: value.bigEndian, Array.init) }

@@ -11,7 +11,10 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         self.year = year; self.month = month; self.day = day
     }
 
-    private init(unchecked year: Int, _ month: Int, _ day: Int) {
+    /// Any year, for arithmetic that passes beyond 9999 (a date plus a long term, a zone rule
+    /// evaluated for the year after the last): the calendar rules hold in every year, only the
+    /// formats stop at 9999. `month` and `day` must be valid for that year.
+    init(unchecked year: Int, _ month: Int, _ day: Int) {
         self.year = year; self.month = month; self.day = day
     }
 

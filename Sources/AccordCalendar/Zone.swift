@@ -146,9 +146,35 @@ public final class Zone: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension Zone {
-    /// `instant` + `duration`: date parts on this zone's calendar, time parts as elapsed time.
+    /// `instant` + `duration` (− with `sign` −1): years, months and days on this zone's
+    /// calendar, keeping the wall time (clamped to the month's end, moved by a DST gap as the
+    /// calendar rules say), then hours, minutes and seconds as elapsed time.
     public func adding(_ duration: ISODuration, to instant: Instant, sign: Int = 1) -> Instant {
-        ReminderPlan.shifted(.instant(instant), by: duration, sign: sign,
-                             settings: ReminderSettings(zone: self, leads: [], overdueEvery: nil))
+        if duration.years == 0, duration.months == 0, duration.dayCount == 0 {
+            return instant.adding(seconds: Int64(sign) * duration.timeSeconds)
+        }
+        let local = local(at: instant)
+        let wall = LocalDateTime(date: local.date.adding(duration, sign: sign), time: local.time)
+        return self.instant(for: wall).adding(seconds: Int64(sign) * duration.timeSeconds)
+    }
+
+    /// A date's wall time `time` + `duration`, as an instant: the date parts on the calendar,
+    /// the time parts as elapsed time (how a date deadline's reminders are timed).
+    public func adding(_ duration: ISODuration, to date: CivilDate, at time: LocalTime, sign: Int = 1) -> Instant {
+        let wall = LocalDateTime(date: date.adding(duration, sign: sign), time: time)
+        return instant(for: wall).adding(seconds: Int64(sign) * duration.timeSeconds)
+    }
+}
+
+extension Zone {
+    /// `2017-03-01 09:00 -05:00`: the wall time at an instant with the offset in effect (seconds
+    /// shown only when not zero), as `accordd plan` prints each firing.
+    public func wallClockText(at instant: Instant) -> String {
+        let local = local(at: instant)
+        let offset = offset(at: instant)
+        let minutes = abs(offset) / 60
+        let time = local.time
+        let clock = pad(time.hour, 2) + ":" + pad(time.minute, 2) + (time.second == 0 ? "" : ":" + pad(time.second, 2))
+        return "\(local.date) \(clock) \(offset < 0 ? "-" : "+")\(pad(minutes / 60, 2)):\(pad(minutes % 60, 2))"
     }
 }

@@ -170,20 +170,22 @@ struct PosixZoneRule: Equatable, Sendable {
         /// `Mm.w.d`: weekday d (0 Sunday) of week w (5: the last) of month m.
         case monthWeekDay(month: Int, week: Int, weekday: Int)
 
+        /// Total over every year, 9999 and beyond included (the rule is evaluated for the year
+        /// around an instant, so a deadline in 9999 asks for 10000).
         func date(in year: Int) -> CivilDate {
             switch self {
             case let .julianNoLeap(n):
                 let leapShift = CivilDate.isLeap(year) && n >= 60 ? 1 : 0
-                return CivilDate(year: year, month: 1, day: 1)!.adding(days: n - 1 + leapShift)
+                return CivilDate(unchecked: year, 1, 1).adding(days: n - 1 + leapShift)
             case let .zeroBased(n):
-                return CivilDate(year: year, month: 1, day: 1)!.adding(days: n)
+                return CivilDate(unchecked: year, 1, 1).adding(days: n)
             case let .monthWeekDay(month, week, weekday):
-                let first = CivilDate(year: year, month: month, day: 1)!
+                let first = CivilDate(unchecked: year, month, 1)
                 let firstWeekday = ((first.daysSinceEpoch + 4) % 7 + 7) % 7  // 1970-01-01 was a Thursday
                 var day = 1 + (weekday - firstWeekday + 7) % 7 + (week - 1) * 7
                 let length = CivilDate.daysIn(year: year, month: month)
                 while day > length { day -= 7 }
-                return CivilDate(year: year, month: month, day: day)!
+                return CivilDate(unchecked: year, month, day)
             }
         }
     }

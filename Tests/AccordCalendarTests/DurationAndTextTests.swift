@@ -1,4 +1,4 @@
-import AccordCore
+import AccordCalendar
 import Testing
 
 /// ISO 8601 durations, dates and RFC 3339 instants: parsing, printing, rejections.
