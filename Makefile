@@ -6,7 +6,11 @@
 #   make install PREFIX=/usr  units in /usr/lib/systemd/system, and so on
 #   make install DESTDIR=/tmp/stage   stage for a package; nothing runs on this machine
 #   make uninstall            remove what install put there (not /etc/accord, not /var/lib/accord)
-#   make test | run | bench | fuzz | chaos | lint-units | lint-man | e2e-systemd
+#   make check                debug build and unit tests only (swift test): the quick loop
+#   make test                 every test: scripts/test.sh (what .ci/run runs)
+#   make lint                 swift-format lint, unit files, man pages, shellcheck: all must be clean
+#   make format               swift format in place over Sources Tests Benchmarks Fuzz (.swift-format)
+#   make run | bench | fuzz | chaos | lint-units | lint-man | e2e-systemd
 #
 # Where things go (DESTDIR is prefixed to every path):
 #   $(PREFIX)/bin/accordd, accordctl
@@ -65,7 +69,8 @@ INSTALLED = $(addprefix $(bindir)/,$(BINARIES)) \
             $(mandir)/man1/accordctl.1 $(mandir)/man5/accord.toml.5 $(mandir)/man8/accordd.8 \
             $(bashcompdir)/accordctl $(zshcompdir)/_accordctl $(fishcompdir)/accordctl.fish
 
-.PHONY: all build release install uninstall test run bench fuzz chaos sanitizers lint-units lint-man e2e-systemd
+.PHONY: all build release install uninstall check test run bench fuzz chaos sanitizers \
+        format lint lint-swift lint-units lint-man lint-shell e2e-systemd
 
 all: build
 
@@ -130,6 +135,13 @@ uninstall:
 	    echo "Left alone: $(confdir) (configuration), /var/lib/accord (state), the user and groups accord."; \
 	fi
 
+# The quick loop while working: a debug build with the tests, then the unit tests; no journald,
+# no containers, no fuzzing. Measured warm on 2 cores: 10 s with nothing changed, 24 s after a
+# change to a public declaration of AccordCore (every module above it recompiles); 183 tests.
+check:
+	$(SWIFT) build $(SWIFTFLAGS) --build-tests
+	$(SWIFT) test $(SWIFTFLAGS) --skip-build
+
 test:
 	./scripts/test.sh
 
@@ -144,6 +156,39 @@ fuzz:
 
 chaos:
 	./scripts/chaos.sh
+
+# The Swift sources swift-format looks after; its settings are in .swift-format.
+SWIFT_SOURCES = Sources Tests Benchmarks Fuzz
+
+# Rewrites the sources in place to .swift-format's layout (line length 150, 4-space indent,
+# ordered imports). Rules that are off there are off because the code is written another way
+# on purpose: several short assignments on a line (DoNotUseSemicolons), `var a = 0, b = 0`
+# (OneVariableDeclarationPerLine), `case a, b` (OneCasePerLine), line-number comments
+# `/* 12 */` in test tables (NoBlockComments), no trailing comma after the last element of a
+# multi-line literal (multiElementCollectionTrailingCommas), arguments wrapped only where the
+# line is full (lineBreakBeforeEachArgument).
+format:
+	$(SWIFT) format -i -r -p $(SWIFT_SOURCES)
+
+# Every linter, each run even when one before it failed; the exit status is non-zero when any
+# reported anything. LINT_SWIFT_FORMAT=no leaves swift-format out (scripts/test.sh uses it
+# until the sources have been through make format once).
+LINT_SWIFT_FORMAT ?= yes
+LINTS = $(if $(filter yes,$(LINT_SWIFT_FORMAT)),lint-swift) lint-units lint-man lint-shell
+lint:
+	@failed=; for lint in $(LINTS); do \
+	    echo "== make $$lint"; $(MAKE) --no-print-directory $$lint || failed="$$failed $$lint"; \
+	done; \
+	$(if $(filter yes,$(LINT_SWIFT_FORMAT)),,echo "make lint: lint-swift skipped (LINT_SWIFT_FORMAT=$(LINT_SWIFT_FORMAT))";) \
+	if [ -n "$$failed" ]; then echo "make lint: failed:$$failed" >&2; exit 1; fi; echo "make lint: clean"
+
+# swift-format's findings are errors (--strict): any finding fails.
+lint-swift:
+	$(SWIFT) format lint --strict -r -p $(SWIFT_SOURCES)
+
+# Every shell script, with the shell its #! line names.
+lint-shell:
+	shellcheck scripts/*.sh .ci/run
 
 # systemd-analyze verify and security --offline=true on the shipped units (no PID 1 needed).
 lint-units:

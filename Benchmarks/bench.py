@@ -7,16 +7,15 @@ import os
 import random
 import shutil
 import signal
-import socket
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(REPO, "Tests", "e2e"))
+from accordtest import NotifySocket, epoch, journal_entries, utc_at as utc  # noqa: E402
 BIN = os.environ.get("ACCORD_BIN_DIR", os.path.join(REPO, ".build", "release"))
 ACCORDD, ACCORDCTL = os.path.join(BIN, "accordd"), os.path.join(BIN, "accordctl")
 TOOLS = os.environ["ACCORD_BENCH_TOOLS"]  # varlink-load and timer-probe, built by bench.sh
@@ -24,10 +23,6 @@ RUNS = int(os.environ.get("RUNS", "3"))
 QUICK = os.environ.get("QUICK") == "1"     # CI smoke: small sizes, one run, short windows
 WORK = tempfile.mkdtemp(prefix="accord-bench-")
 rows = []
-
-
-def utc(t):
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
 def stats(values, unit="", scale=1.0, digits=2):
@@ -52,56 +47,21 @@ def switches(pid):
     return proc_status(pid, "voluntary_ctxt_switches") + proc_status(pid, "nonvoluntary_ctxt_switches")
 
 
-class Notify:
-    """The service manager's end of sd_notify. Like systemd it keeps reading: a full datagram
-    queue would block the daemon's sd_notify (it updates STATUS= at every firing)."""
-
-    def __init__(self, path):
-        self.path = path
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(path)
-        self.sock.settimeout(0.05)
-        self.seen = []  # (monotonic time, line)
-        self.lock = threading.Lock()
-        self.closed = False
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self):
-        while not self.closed:
-            try:
-                data = self.sock.recv(4096).decode()
-            except (socket.timeout, OSError):
-                continue
-            now = time.monotonic()
-            with self.lock:
-                self.seen += [(now, line) for line in data.splitlines()]
-
-    def wait(self, line, timeout=120, after=None):
-        after = time.monotonic() if after is None else after
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            with self.lock:
-                for seen_at, seen in self.seen:
-                    if seen == line and seen_at >= after:
-                        return seen_at
-            time.sleep(0.002)
-        raise TimeoutError(line)
-
-    def close(self):
-        self.closed = True
-        self.thread.join()
-        self.sock.close()
-        os.unlink(self.path)
+def wait_notify(notify, line, after, timeout=120):
+    """The monotonic time `line` (READY=1, RELOADING=1) reached `notify` at or after `after`."""
+    found = notify.wait_until(lambda m: m.line == line, timeout, after)
+    if found is None:
+        raise TimeoutError(f"no {line} on the notify socket within {timeout} s")
+    return found.time
 
 
 def start_daemon(config, state):
-    notify = Notify(os.path.join(WORK, f"notify-{time.monotonic_ns()}"))
+    notify = NotifySocket(WORK, f"notify-{time.monotonic_ns()}")
     env = dict(os.environ, STATE_DIRECTORY=state, RUNTIME_DIRECTORY=state, NOTIFY_SOCKET=notify.path)
     started = time.monotonic()
     process = subprocess.Popen([ACCORDD, "run", "--config", config], env=env, stdout=subprocess.DEVNULL,
                                stderr=open(os.path.join(WORK, "accordd.log"), "a"))
-    ready = notify.wait("READY=1", after=started)
+    ready = wait_notify(notify, "READY=1", after=started)
     return process, notify, ready - started
 
 
@@ -110,17 +70,9 @@ def generate(count, directory):
     return os.path.join(directory, "accordd.toml")
 
 
-def journal(*matches):
-    subprocess.run(["journalctl", "--sync"], check=False)
-    out = subprocess.run(["journalctl", "--no-pager", "-o", "json", "SYSLOG_IDENTIFIER=accordd", *matches],
-                         capture_output=True, text=True).stdout
-    return [json.loads(l) for l in out.splitlines() if l.strip()]
-
-
 def lateness_of(entry):
     """Milliseconds from a reminder's scheduled second to journald's receipt of it."""
-    scheduled = time.mktime(time.strptime(entry["ACCORD_FIRE_AT"], "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
-    return (int(entry["__REALTIME_TIMESTAMP"]) / 1e6 - scheduled) * 1000
+    return (int(entry["__REALTIME_TIMESTAMP"]) / 1e6 - epoch(entry["ACCORD_FIRE_AT"])) * 1000
 
 
 def lateness_ms(entries):
@@ -149,7 +101,7 @@ def bench_lateness():
     deadline = time.time() + 30
     entries = []
     while time.time() < deadline:
-        entries = journal("ACCORD_DIALOGUE=fire")
+        entries = journal_entries("ACCORD_DIALOGUE=fire")
         if len(entries) >= count:
             break
         time.sleep(1)
@@ -214,8 +166,8 @@ def bench_scale():
             readies.append(ready)
             sent = time.monotonic()
             process.send_signal(signal.SIGHUP)
-            reloading = notify.wait("RELOADING=1", after=sent)
-            reloads.append(notify.wait("READY=1", after=reloading) - sent)
+            reloading = wait_notify(notify, "RELOADING=1", after=sent)
+            reloads.append(wait_notify(notify, "READY=1", after=reloading) - sent)
             peaks.append(proc_status(process.pid, "VmHWM") / 1024)
             process.terminate()
             process.wait()
@@ -293,7 +245,7 @@ def bench_storm():
         time.sleep(max(0, instant - time.time()) + 1)
         entries = []
         for _ in range(60):
-            entries = journal(f"ACCORD_DIALOGUE={dialogue}")
+            entries = journal_entries(f"ACCORD_DIALOGUE={dialogue}")
             if len(entries) >= count:
                 break
             time.sleep(0.5)
@@ -317,6 +269,13 @@ def machine():
 
 
 def main():
+    try:
+        return run_benchmarks()
+    finally:
+        shutil.rmtree(WORK, ignore_errors=True)
+
+
+def run_benchmarks():
     print("| measure | accord | anchor (same run) | target | verdict |\n|---|---|---|---|---|", flush=True)
     only = os.environ.get("BENCH_ONLY")  # e.g. BENCH_ONLY=lateness,storm: a subset, no BENCHMARKS.md
     for bench in (bench_idle, bench_control, bench_storm, bench_scale, bench_lateness):
@@ -343,7 +302,6 @@ def main():
                 f.write("| " + " | ".join(r) + " |\n")
             if notes:
                 f.write("\n" + notes)
-    shutil.rmtree(WORK, ignore_errors=True)
     return 1 if any(r[4] == "ERROR" for r in rows) else 0
 
 

@@ -25,8 +25,10 @@ die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
 #   util-linux                    unshare, mount, runuser, nsenter, logger (essential: normally there)
 #   sqlite3                       the sqlite3 shell, used by tests that look inside the database
 #   tzdata                        /usr/share/zoneinfo: the daemon reads its time zones there
+#   make                          the Makefile (make check, make lint, make test)
+#   (the shell linter)            make lint checks scripts/*.sh and .ci/run with shellcheck
 packages=(libsystemd-dev libsqlite3-dev pkg-config python3 python3-venv systemd systemd-container
-          mandoc man-db passwd util-linux sqlite3 make tzdata)
+          mandoc man-db passwd util-linux sqlite3 make tzdata shellcheck)
 
 command -v dpkg-query >/dev/null || die "dpkg-query not found: this script knows Debian (12) only"
 installed() { dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep ' installed$' >/dev/null; }

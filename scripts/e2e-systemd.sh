@@ -18,8 +18,7 @@
 #                                                default .build/debug)
 #   env:   KEEP=1 leaves the work directory (not the guest) for inspection.
 set -uo pipefail
-cd "$(dirname "$0")/.."
-REPO=$(pwd)
+cd "$(dirname "$0")/.." || exit 2
 BINDIR=$(realpath "${1:-.build/debug}" 2>/dev/null || echo "${1:-.build/debug}")
 
 say()  { printf '\n== %s\n' "$*"; }
@@ -60,10 +59,10 @@ print_journal() {
 }
 
 cleanup() {
-  local i r
+  local r
   if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
     kill -TERM "$NSPAWN_PID"          # nspawn passes --kill-signal (SIGRTMIN+3: halt) to the guest
-    for i in $(seq 300); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 300); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$NSPAWN_PID" 2>/dev/null; then echo "guest did not halt in 30 s: SIGKILL"; kill -KILL "$NSPAWN_PID"; sleep 1; fi
   fi
   for r in $(cgroup_roots); do
@@ -106,6 +105,7 @@ binds=(--bind-ro="$W/machine-id:/etc/machine-id" --bind-ro="$BINDIR:/opt/accord/
 t0=$(date +%s%N)
 # Own mount namespace with a tmpfs on /run/systemd (nspawn keeps state there; the host's /run
 # stays clean), own cgroup; exec keeps the PID so that we can stop nspawn by it.
+# shellcheck disable=SC2016 # $$ and $r are the inner bash's; only the cgroup list is spliced in
 setsid unshare --mount --propagation private bash -c '
     mount -t tmpfs -o mode=0755 tmpfs /run/systemd
     for r in '"$(cgroup_roots | tr '\n' ' ')"'; do echo $$ >"$r/'"$CG"'/cgroup.procs"; done
@@ -115,7 +115,7 @@ setsid unshare --mount --propagation private bash -c '
   systemd.mask=systemd-machine-id-commit.service \
   </dev/null >"$W/console.log" 2>&1 &
 NSPAWN_PID=$!
-for i in $(seq 400); do                   # the guest's PID 1: nspawn's child, once it is systemd
+for _ in $(seq 400); do                   # the guest's PID 1: nspawn's child, once it is systemd
   L=$(ps -o pid= --ppid "$NSPAWN_PID" 2>/dev/null | tr -d ' ' | head -1)
   [ -n "$L" ] && [ "$(cat "/proc/$L/comm" 2>/dev/null)" = systemd ] && break
   L=
@@ -123,7 +123,7 @@ for i in $(seq 400); do                   # the guest's PID 1: nspawn's child, o
   sleep 0.05
 done
 [ -n "$L" ] || { cat "$W/console.log"; die "the guest did not boot"; }
-for i in $(seq 1200); do
+for _ in $(seq 1200); do
   [ -S "/proc/$L/root/run/systemd/private" ] && break
   kill -0 "$NSPAWN_PID" 2>/dev/null || { cat "$W/console.log"; die "the guest died while booting"; }
   sleep 0.05
@@ -311,7 +311,7 @@ write_portfolio                            # repaired on disk; the daemon keeps 
 
 say "reminders in the journal (waiting for $(date -u -d "@$T_LOCAL" +%T) UTC)"
 while [ "$(date +%s)" -le $((T_LOCAL + 2)) ]; do sleep 1; done
-for i in $(seq 20); do
+for _ in $(seq 20); do
   [ "$(journal_json ACCORD_DIALOGUE=e2e | grep -c '"ACCORD_REMINDER"')" -ge 3 ] && break; sleep 0.5
 done
 journal_json ACCORD_DIALOGUE=e2e >"$W/reminders.json"

@@ -13,7 +13,7 @@ done
 failed=0
 for page in "$@"; do
   dir=$(dirname "$page") name=$(basename "$page")
-  lint=$(cd "$dir" && mandoc -T lint -W style "$name" 2>&1 | grep -v 'outdated mandoc.db' || true)
+  lint=$(cd "$dir" || exit 2; mandoc -T lint -W style "$name" 2>&1 | grep -v 'outdated mandoc.db' || true)
   warnings=$(man --warnings -l "$page" 2>&1 >/dev/null || true)
   if [ -z "$lint$warnings" ]; then
     echo "ok: $page"

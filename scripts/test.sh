@@ -7,8 +7,9 @@
 #   4. end-to-end tests    scripts/with-journald.sh .venv/bin/pytest -q Tests/e2e
 #                          (a real journald of their own, the real binaries, the PyPI Varlink client)
 #   5. under systemd       scripts/e2e-systemd.sh .build/debug (if it is there and executable)
-#   6. unit files, man     scripts/lint-units.sh (systemd-analyze verify, security --threshold=10)
-#                          and scripts/lint-man.sh (mandoc -T lint, man --warnings)
+#   6. lint                make lint: swift-format lint (.swift-format), scripts/lint-units.sh
+#                          (systemd-analyze verify, security --threshold=10), scripts/lint-man.sh
+#                          (mandoc -T lint, man --warnings) and shellcheck on scripts/*.sh, .ci/run
 #   7. fuzzing             scripts/fuzz.sh: each libFuzzer harness for FUZZ_SECONDS (60)
 #   8. chaos               Tests/chaos/chaos.py: CHAOS_ROUNDS (20) rounds of kill -9
 #   9. sanitizers          scripts/sanitizers.sh: swift test under ASan and TSan
@@ -18,7 +19,7 @@
 #   usage: scripts/test.sh [PYTEST ARGS...]     (arguments go to stage 4, e.g. -k watchdog)
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 2
 command -v swift >/dev/null || PATH=/opt/swift/usr/bin:$PATH
 export PATH
 logs=$repo/.build/test-logs
@@ -27,10 +28,14 @@ logs=$repo/.build/test-logs
 # is (Makefile SWIFTFLAGS), so that a bad portfolio is an error, never a crash.
 SWIFT_FLAGS=(-Xcxx -DNDEBUG)
 mkdir -p "$logs"
+# swift-format lint is part of `make lint`, but the Swift sources go through `make format` only
+# once the branches now in flight are merged; until then this stage leaves it out. After the
+# reformat, change `no` to `yes` here (the one place), and CI fails on any swift-format finding.
+LINT_SWIFT_FORMAT_IN_CI=no
 
-names=("set-up" "build (debug)" "unit tests" "end-to-end tests" "under systemd" "units and man pages"
+names=("set-up" "build (debug)" "unit tests" "end-to-end tests" "under systemd" "lint"
        "fuzzing" "chaos" "sanitizers")
-results=()   # one per stage that ran: "ok 12.3" or "FAILED 4.5"
+results=()   # by stage index, for each stage reached: "ok 12.3", "FAILED 4.5" or "skipped 0.0"
 started_all=$(date +%s.%N)
 
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -39,7 +44,7 @@ summary() {
   local i status seconds
   printf '\n=== summary\n'
   for i in "${!names[@]}"; do
-    if [ $i -lt ${#results[@]} ]; then
+    if [ -n "${results[$i]:-}" ]; then
       read -r status seconds <<<"${results[$i]}"
       printf '  %-8s %-20s %7s s\n' "$status" "${names[$i]}" "$seconds"
     else
@@ -49,12 +54,21 @@ summary() {
   printf '  total %s s; logs in %s\n' "$(elapsed "$started_all")" "${logs#"$repo"/}"
 }
 
+# The "[N/9]" of stage INDEX (0-based), for run_stage and skip_stage alike.
+stage_number() { printf '%d/%d' $(($1 + 1)) ${#names[@]}; }
+
+# skip_stage INDEX REASON: a stage that does not run here; the summary shows it as skipped.
+skip_stage() {
+  printf '\n=== [%s] %s: skipped (%s)\n' "$(stage_number "$1")" "${names[$1]}" "$2"
+  results[$1]="skipped 0.0"
+}
+
 # run_stage INDEX LOGNAME FILTER COMMAND...: FILTER is `all` (print everything) or the name of a
 # function that reads the output and prints the part worth seeing.
 run_stage() {
   local index=$1 log=$logs/$2.log filter=$3 begun rc
   shift 3
-  printf '\n=== [%d/%d] %s: %s\n' $((index + 1)) ${#names[@]} "${names[$index]}" "$*"
+  printf '\n=== [%s] %s: %s\n' "$(stage_number "$index")" "${names[$index]}" "$*"
   begun=$(date +%s.%N)
   if [ "$filter" = all ]; then
     "$@" 2>&1 | tee "$log"
@@ -63,10 +77,10 @@ run_stage() {
   fi
   rc=${PIPESTATUS[0]}
   if [ "$rc" -eq 0 ]; then
-    results+=("ok $(elapsed "$begun")")
+    results[index]="ok $(elapsed "$begun")"
     return 0
   fi
-  results+=("FAILED $(elapsed "$begun")")
+  results[index]="FAILED $(elapsed "$begun")"
   printf '\n=== FAILED: %s (exit status %d); whole output: %s\n' "${names[$index]}" "$rc" "${log#"$repo"/}"
   [ "$filter" = all ] || explain_"$filter" "$log"
   summary
@@ -104,10 +118,9 @@ run_stage 3 e2e all ./scripts/with-journald.sh .venv/bin/pytest -q -p no:cachepr
 if [ -x scripts/e2e-systemd.sh ]; then
   run_stage 4 e2e-systemd all ./scripts/e2e-systemd.sh .build/debug
 else
-  printf '\n=== [5/5] %s: skipped (scripts/e2e-systemd.sh is not there)\n' "${names[4]}"
-  results+=("skipped 0.0")
+  skip_stage 4 "scripts/e2e-systemd.sh is not there"
 fi
-run_stage 5 lint all sh -c './scripts/lint-units.sh && ./scripts/lint-man.sh'
+run_stage 5 lint all make --no-print-directory lint LINT_SWIFT_FORMAT="$LINT_SWIFT_FORMAT_IN_CI"
 run_stage 6 fuzz all env FUZZ_SECONDS="${FUZZ_SECONDS:-60}" ./scripts/fuzz.sh
 run_stage 7 chaos all ./scripts/with-journald.sh python3 Tests/chaos/chaos.py --rounds "${CHAOS_ROUNDS:-20}"
 run_stage 8 sanitizers all ./scripts/sanitizers.sh

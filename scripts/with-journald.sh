@@ -56,6 +56,7 @@ fi
 unset _ACCORD_WITH_JOURNALD_INSIDE
 work=$(mktemp -d /tmp/accord-journald.XXXXXX)
 journald_pid=
+# shellcheck disable=SC2317 # run by the EXIT trap below, which shellcheck 0.9 does not follow
 stop_journald() {
   local rc=0
   if [ -n "$journald_pid" ] && kill -0 "$journald_pid" 2>/dev/null; then
@@ -66,7 +67,7 @@ stop_journald() {
       kill -KILL "$journald_pid" 2>/dev/null || true
     fi
     wait "$journald_pid" 2>/dev/null || rc=$?
-    if [ $rc -ne 0 ]; then
+    if [ "$rc" -ne 0 ]; then
       echo "$me: journald exited with status $rc; its output:" >&2
       cat "$work/journald.log" >&2
     fi

@@ -7,33 +7,25 @@ that every reminder that fell due was fired, caught up, skipped as superseded or
 exactly as DESIGN §5 says, and never lost. Run under scripts/with-journald.sh.
 usage: chaos.py [--rounds N] [--seed S]"""
 import argparse
+import contextlib
 import json
 import os
 import random
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BIN = os.environ.get("ACCORD_BIN_DIR", os.path.join(REPO, ".build", "debug"))
-ACCORDD = os.path.join(BIN, "accordd")
-
-
-def utc(t):
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from accordtest import (ACCORDD, connect, daemon_config, epoch, instrument, journal_entries, objective,  # noqa: E402
+                        portfolio, read_reply, request, scratch_directory, utc_at)
 
 
 def journal_keys(dialogue):
-    subprocess.run(["journalctl", "--sync"], check=False)
-    out = subprocess.run(["journalctl", "--no-pager", "-o", "json", "SYSLOG_IDENTIFIER=accordd", f"ACCORD_DIALOGUE={dialogue}"],
-                         capture_output=True, text=True).stdout
-    entries = [json.loads(l) for l in out.splitlines() if l.strip()]
-    return [(e["ACCORD_REMINDER"], e.get("ACCORD_CATCHUP")) for e in entries if "ACCORD_REMINDER" in e]
+    return [(e["ACCORD_REMINDER"], e.get("ACCORD_CATCHUP"))
+            for e in journal_entries(ACCORD_DIALOGUE=dialogue) if "ACCORD_REMINDER" in e]
 
 
 class Writer(threading.Thread):
@@ -48,24 +40,22 @@ class Writer(threading.Thread):
     def run(self):
         while not self.stop.is_set():
             try:
-                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                s.settimeout(2)
-                s.connect(self.socket_path)
-                while not self.stop.is_set():
-                    s.sendall(json.dumps({"method": "io.accord.Tracker.Snooze",
-                                          "parameters": {"id": self.name, "for": "PT1H"}}).encode() + b"\0")
-                    data = b""
-                    while not data.endswith(b"\0"):
-                        chunk = s.recv(4096)
-                        if not chunk:
-                            raise ConnectionError
-                        data += chunk
-                    reply = json.loads(data[:-1])
-                    if "error" not in reply:
-                        self.done.append(reply["parameters"]["until"])
-                    time.sleep(0.005)
-            except (OSError, ConnectionError, ValueError):
+                with contextlib.closing(connect(self.socket_path, timeout=2)) as s:
+                    while not self.stop.is_set():
+                        s.sendall(request("io.accord.Tracker.Snooze", {"id": self.name, "for": "PT1H"}))
+                        reply = read_reply(s)
+                        if "error" not in reply:
+                            self.done.append(reply["parameters"]["until"])
+                        time.sleep(0.005)
+            except (OSError, ValueError):  # ConnectionError is an OSError; ValueError: a reply cut short
                 time.sleep(0.02)
+
+
+def start_daemon(work, env):
+    """accordd run on the chaos configuration; stdout dropped, stderr appended to stderr.log."""
+    with open(os.path.join(work, "stderr.log"), "a") as stderr:
+        return subprocess.Popen([ACCORDD, "run", "--config", os.path.join(work, "accordd.toml")], env=env,
+                                stdout=subprocess.DEVNULL, stderr=stderr)
 
 
 def main():
@@ -73,23 +63,24 @@ def main():
     ap.add_argument("--rounds", type=int, default=200)
     ap.add_argument("--seed", type=int, default=int(time.time()))
     a = ap.parse_args()
-    rng = random.Random(a.seed)
-    work = tempfile.mkdtemp(prefix="accord-chaos-")
+    with scratch_directory("accord-chaos-") as work:
+        return chaos(a.rounds, a.seed, work)
+
+
+def chaos(rounds, seed, work):
+    rng = random.Random(seed)
     os.makedirs(os.path.join(work, "portfolios"))
-    dialogue = f"chaos{a.seed % 100000}"
+    dialogue = f"chaos{seed % 100000}"
     start = time.time() + 3
     # Enough reminders to last the run: several per second, three leads per deadline.
-    span = a.rounds * 1.6 + 20
+    span = rounds * 1.6 + 20
     count = int(span * 2)
-    lines = [f'[dialogue]\nid = "{dialogue}"\ntitle = "chaos"\ntime-zone = "UTC"\nreminders = ["PT2S", "PT1S", "P0D"]\n']
-    for i in range(count):
-        lines.append(f'[[objective]]\nid = "o{i}"\ntitle = "o{i}"\ndue = {utc(start + 2 + i * span / count)}\n')
-    lines.append('[[instrument]]\nid = "sink-a"\nkind = "mou"\ntitle = "writes"\n')
-    lines.append('[[instrument]]\nid = "sink-b"\nkind = "mou"\ntitle = "writes"\n')
+    items = [objective(f"o{i}", utc_at(start + 2 + i * span / count), title=f"o{i}") for i in range(count)]
+    items += [instrument("sink-a", title="writes"), instrument("sink-b", title="writes")]
     with open(os.path.join(work, "portfolios", "chaos.toml"), "w") as f:
-        f.write("\n".join(lines))
+        f.write(portfolio(items, dialogue=dialogue, title="chaos", leads=("PT2S", "PT1S", "P0D"), zone="UTC"))
     with open(os.path.join(work, "accordd.toml"), "w") as f:
-        f.write('portfolios = ["portfolios"]\ncatch-up = "PT2S"\n')
+        f.write(daemon_config(catch_up="PT2S"))
     state, run = os.path.join(work, "state"), os.path.join(work, "run")
     env = dict(os.environ, STATE_DIRECTORY=state, RUNTIME_DIRECTORY=run)
     socket_path = os.path.join(run, "io.accord.Tracker")
@@ -100,9 +91,8 @@ def main():
 
     failures = []
     kills = 0
-    for round_number in range(1, a.rounds + 1):
-        process = subprocess.Popen([ACCORDD, "run", "--config", os.path.join(work, "accordd.toml")], env=env,
-                                   stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "stderr.log"), "a"))
+    for round_number in range(1, rounds + 1):
+        process = start_daemon(work, env)
         time.sleep(rng.uniform(0.05, 1.5))
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -117,8 +107,7 @@ def main():
                 if db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
                     failures.append(f"round {round_number}: integrity_check failed")
                 stored = {row[0] for row in db.execute("SELECT until_at FROM snooze")}
-            confirmed = {int(time.mktime(time.strptime(u, "%Y-%m-%dT%H:%M:%SZ"))) - time.timezone
-                         for w in writers for u in list(w.done)}
+            confirmed = {int(epoch(u)) for w in writers for u in list(w.done)}
             lost = confirmed - stored
             if lost:
                 failures.append(f"round {round_number}: {len(lost)} confirmed write(s) missing from the database")
@@ -126,8 +115,7 @@ def main():
             break
 
     # A last clean run settles anything pending, then the whole history is checked.
-    process = subprocess.Popen([ACCORDD, "run", "--config", os.path.join(work, "accordd.toml")], env=env,
-                               stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "stderr.log"), "a"))
+    process = start_daemon(work, env)
     time.sleep(1.5)
     for w in writers:
         w.stop.set()
@@ -136,7 +124,7 @@ def main():
     process.wait(10)
 
     plan = json.loads(subprocess.run([ACCORDD, "plan", "--config", os.path.join(work, "accordd.toml"),
-                                      "--from", utc(start - 10), "--until", utc(end + 60), "--json"],
+                                      "--from", utc_at(start - 10), "--until", utc_at(end + 60), "--json"],
                                      capture_output=True, text=True, check=True).stdout)
     with sqlite3.connect(database) as db:
         ledger = {row[0]: (row[1], row[2], row[3]) for row in db.execute("SELECT key, outcome, catch_up, pending FROM ledger")}
@@ -145,8 +133,7 @@ def main():
     in_journal = {}
     for key, catch_up in journal:
         in_journal[key] = in_journal.get(key, 0) + 1
-    due = [r for r in plan if time.mktime(time.strptime(r["fireAt"], "%Y-%m-%dT%H:%M:%SZ")) - time.timezone < end
-           and time.mktime(time.strptime(r["fireAt"], "%Y-%m-%dT%H:%M:%SZ")) - time.timezone >= loaded]
+    due = [r for r in plan if loaded <= epoch(r["fireAt"]) < end]
     counts = {"fired": 0, "caught up": 0, "missed": 0, "skipped": 0, "lost": 0, "twice": 0, "pending": 0}
     # Deadlines' firings in order, past the window too: what superseded a skipped reminder at the
     # window's edge may fall just after it.
@@ -180,12 +167,15 @@ def main():
                 if not any(ledger.get(k, ("",))[0] in ("fired", "missed") for k in later):
                     failures.append(f"skipped without a later reminder of its deadline: {key}")
     writes = sum(len(w.done) for w in writers)
-    print(f"chaos: {kills} kill -9 rounds (seed {a.seed}), {len(due)} reminders came due: {counts['fired']} fired on time, "
+    print(f"chaos: {kills} kill -9 rounds (seed {seed}), {len(due)} reminders came due: {counts['fired']} fired on time, "
           f"{counts['caught up']} caught up, {counts['skipped']} skipped as superseded, {counts['missed']} recorded missed, "
           f"{counts['lost']} lost, {counts['twice']} in the journal twice; {writes} writes confirmed, all in the database: "
           f"{'yes' if not any('confirmed write' in f for f in failures) else 'no'}")
     for failure in failures[:20]:
         print("FAIL:", failure)
+    if failures:  # the work directory goes when this returns: the daemon's stderr is shown now
+        with open(os.path.join(work, "stderr.log"), errors="replace") as f:
+            print("accordd's stderr, the last 40 lines:\n" + "".join(f.readlines()[-40:]))
     print(f"{0 if failures else 1} passed, {1 if failures else 0} failed")
     return 1 if failures else 0
 

@@ -6,15 +6,12 @@ import re
 import socket
 import sqlite3
 import subprocess
-import threading
 import time
 
 import pytest
 
-from conftest import (accordctl, binary, ensure_user, instrument, journal_entries, objective, portfolio,
-                      reminder_entries, run, utc, varlink_cli, wait_for)
-
-AUDIT = "eb00b45bd6bb476a92812f474dd38238"
+from accordtest import (AUDIT, accordctl, binary, call, connect, ensure_user, instrument, journal_entries, objective,
+                        portfolio, read_replies, run, utc, varlink_cli)
 
 
 @pytest.fixture
@@ -27,32 +24,6 @@ def daemon(make_daemon):
         instrument("treaty", kind="treaty"),
     ], dialogue="ctl", leads=("P30D", "P7D", "P0D"), overdue="P7D", zone="America/Toronto")
     return make_daemon(text).start()
-
-
-def raw(path):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
-    s.connect(path)
-    return s
-
-
-def read_replies(s, count):
-    data = b""
-    while data.count(b"\0") < count:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    return [json.loads(m) for m in data.split(b"\0")[:count]]
-
-
-def call(path, method, parameters=None, **flags):
-    s = raw(path)
-    message = {"method": method, "parameters": parameters or {}, **flags}
-    s.sendall(json.dumps(message).encode() + b"\0")
-    reply = read_replies(s, 1)[0]
-    s.close()
-    return reply
 
 
 # --- the third-party client ------------------------------------------------------------
@@ -129,7 +100,7 @@ def test_varlink_cli_session(daemon):
 
 def test_framing(daemon):
     path = daemon.socket_path
-    s = raw(path)
+    s = connect(path)
     # Several messages in one write, answered in order; a oneway call gets no reply.
     batch = b"".join(json.dumps(m).encode() + b"\0" for m in [
         {"method": "io.accord.Tracker.Show", "parameters": {"id": "talks"}},
@@ -161,7 +132,7 @@ def test_framing(daemon):
     s.close()
 
     # An oversized message: an error, then the connection closes.
-    big = raw(path)
+    big = connect(path)
     try:
         big.sendall(b'{"method":"io.accord.Tracker.Show","parameters":{"id":"' + b"x" * 200_000)
     except (BrokenPipeError, ConnectionResetError):
@@ -180,7 +151,7 @@ def test_framing(daemon):
 
     # A client that disconnects mid-reply: the daemon carries on.
     for _ in range(5):
-        gone = raw(path)
+        gone = connect(path)
         gone.sendall(b'{"method":"io.accord.Tracker.Upcoming","parameters":{"within":"P100Y"}}\0' * 2)
         gone.recv(1000)  # the reply has begun; leave in the middle of it
         gone.close()
@@ -189,7 +160,7 @@ def test_framing(daemon):
 
 
 def test_half_sent_message_is_closed_and_others_are_served(daemon):
-    slow = raw(daemon.socket_path)
+    slow = connect(daemon.socket_path)
     slow.sendall(b'{"method":"io.accord.Tracker.Sta')
     started = time.monotonic()
     assert call(daemon.socket_path, "io.accord.Tracker.Status")["parameters"]["instruments"] == 2

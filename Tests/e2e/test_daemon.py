@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from conftest import (ACCORDD, APPROACHING, CATALOG, OVERDUE, REACHED, REJECTED, RELOADED, STARTED, STOPPING,
-                      epoch, instant, instrument, journal_entries, objective, portfolio, reminder_entries,
-                      wait_for)
+from accordtest import (ACCORDD, APPROACHING, CATALOG, OVERDUE, REACHED, REJECTED, RELOADED, STARTED, STOPPING,
+                        epoch, instant, instrument, journal_entries, objective, portfolio, reminder_entries,
+                        wait_for)
 
 FIELDS = ["MESSAGE", "MESSAGE_ID", "PRIORITY", "SYSLOG_IDENTIFIER", "ACCORD_ITEM", "ACCORD_DIALOGUE",
           "ACCORD_DEADLINE", "ACCORD_DEADLINE_AT", "ACCORD_LEAD", "ACCORD_DAYS_LEFT", "ACCORD_REMINDER",

@@ -16,16 +16,11 @@ import uuid
 
 import pytest
 
-from conftest import (MESSAGE_IDS, REPO, Daemon, NotifySocket, day, epoch, instant, instrument, journal_cursor,
-                      journal_entries, journalctl, objective, portfolio, run, to_utc, utc, varlink_cli,
-                      wait_for_entries)
+from accordtest import (MESSAGE_IDS, REPO, NotifySocket, day, epoch, instant, instrument, journal_cursor,
+                        journal_entries, journalctl, mounts, objective, portfolio, run, to_utc, utc, varlink_cli,
+                        wait_for_entries)
 
 TAG = "accordd-harness-test"  # never "accordd": the daemon's tests read SYSLOG_IDENTIFIER=accordd
-
-
-def mounts():
-    with open("/proc/self/mountinfo") as f:
-        return {line.split()[4]: line.split(" - ")[1].split()[0] for line in f}
 
 
 # --- the private journal ----------------------------------------------------------------------

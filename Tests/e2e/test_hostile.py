@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from conftest import (ACCORDD, Daemon, ensure_user, journal_entries, objective, portfolio, reminder_entries, utc,
-                      wait_for)
+from accordtest import (ACCORDD, connect, ensure_user, journal_entries, objective, portfolio, read_reply,
+                        reminder_entries, request, utc, wait_for)
 
 
 @pytest.fixture
@@ -23,9 +23,7 @@ def daemon(make_daemon):
 
 def exchange(path, payload, timeout=5):
     """Sends raw bytes; returns (replies, closed_by_daemon)."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.connect(path)
+    s = connect(path, timeout)
     try:
         s.sendall(payload)
     except (BrokenPipeError, ConnectionResetError):
@@ -51,10 +49,6 @@ def healthy(path):
     return replies and replies[0].get("parameters", {}).get("objectives") == 2
 
 
-def call(method, parameters=None, **flags):
-    return json.dumps({"method": method, "parameters": parameters or {}, **flags}).encode() + b"\0"
-
-
 T = "io.accord.Tracker."
 CATALOGUE = [
     ("deeply nested JSON", b"[" * 30_000 + b"]" * 30_000 + b"\0", "io.accord.Tracker.InvalidRequest"),
@@ -63,18 +57,18 @@ CATALOGUE = [
     ("huge exponent", b'{"method":"io.accord.Tracker.Show","parameters":{"id":1e999}}\0', "io.accord.Tracker.InvalidRequest"),
     ("huge integer as id", b'{"method":"io.accord.Tracker.Show","parameters":{"id":123456789012345678901234567890}}\0',
      "org.varlink.service.InvalidParameter"),
-    ("more and oneway", call(T + "Status", more=True, oneway=True), "io.accord.Tracker.InvalidRequest"),
-    ("upgrade", call(T + "Status", upgrade=True), "org.varlink.service.InvalidParameter"),
-    ("Watch without more", call(T + "Watch"), "org.varlink.service.ExpectedMore"),
+    ("more and oneway", request(T + "Status", more=True, oneway=True), "io.accord.Tracker.InvalidRequest"),
+    ("upgrade", request(T + "Status", upgrade=True), "org.varlink.service.InvalidParameter"),
+    ("Watch without more", request(T + "Watch"), "org.varlink.service.ExpectedMore"),
     ("more flag not a bool", b'{"method":"io.accord.Tracker.Status","more":1}\0', "io.accord.Tracker.InvalidRequest"),
-    ("path traversal id", call(T + "Show", {"id": "../../etc/passwd"}), "io.accord.Tracker.NoSuchItem"),
-    ("slash-only id", call(T + "Show", {"id": "/"}), "io.accord.Tracker.NoSuchItem"),
-    ("empty id", call(T + "Show", {"id": ""}), "io.accord.Tracker.NoSuchItem"),
-    ("long id", call(T + "Show", {"id": "x" * 30000}), "io.accord.Tracker.NoSuchItem"),
+    ("path traversal id", request(T + "Show", {"id": "../../etc/passwd"}), "io.accord.Tracker.NoSuchItem"),
+    ("slash-only id", request(T + "Show", {"id": "/"}), "io.accord.Tracker.NoSuchItem"),
+    ("empty id", request(T + "Show", {"id": ""}), "io.accord.Tracker.NoSuchItem"),
+    ("long id", request(T + "Show", {"id": "x" * 30000}), "io.accord.Tracker.NoSuchItem"),
     ("method not a string", b'{"method":["io.accord.Tracker.Status"]}\0', "io.accord.Tracker.InvalidRequest"),
     ("no method", b'{"parameters":{}}\0', "io.accord.Tracker.InvalidRequest"),
-    ("lower-case method", call(T + "status"), "io.accord.Tracker.InvalidRequest"),
-    ("method with spaces", call("io.accord.Tracker.Sta tus"), "io.accord.Tracker.InvalidRequest"),
+    ("lower-case method", request(T + "status"), "io.accord.Tracker.InvalidRequest"),
+    ("method with spaces", request("io.accord.Tracker.Sta tus"), "io.accord.Tracker.InvalidRequest"),
     ("parameters an array", b'{"method":"io.accord.Tracker.Status","parameters":[]}\0', "org.varlink.service.InvalidParameter"),
     ("parameters a string", b'{"method":"io.accord.Tracker.Status","parameters":"x"}\0', "org.varlink.service.InvalidParameter"),
     ("unknown top-level key", b'{"method":"io.accord.Tracker.Status","sudo":true}\0', "io.accord.Tracker.InvalidRequest"),
@@ -85,22 +79,22 @@ CATALOGUE = [
     ("trailing garbage", b'{"method":"io.accord.Tracker.Status"}xyz\0', "io.accord.Tracker.InvalidRequest"),
     ("empty message", b"\0", "io.accord.Tracker.InvalidRequest"),
     ("top-level array", b'[{"method":"io.accord.Tracker.Status"}]\0', "io.accord.Tracker.InvalidRequest"),
-    ("event not a string", call(T + "Record", {"id": "alpha", "event": 5}), "org.varlink.service.InvalidParameter"),
-    ("impossible date", call(T + "Record", {"id": "alpha", "event": "started", "on": "2017-02-30"}),
+    ("event not a string", request(T + "Record", {"id": "alpha", "event": 5}), "org.varlink.service.InvalidParameter"),
+    ("impossible date", request(T + "Record", {"id": "alpha", "event": "started", "on": "2017-02-30"}),
      "org.varlink.service.InvalidParameter"),
-    ("negative term", call(T + "Record", {"id": "alpha", "event": "started", "term": "P-1Y"}),
+    ("negative term", request(T + "Record", {"id": "alpha", "event": "started", "term": "P-1Y"}),
      "org.varlink.service.InvalidParameter"),
-    ("term on an objective", call(T + "Record", {"id": "alpha", "event": "started", "term": "P1Y"}),
+    ("term on an objective", request(T + "Record", {"id": "alpha", "event": "started", "term": "P1Y"}),
      "io.accord.Tracker.InvalidEvent"),
-    ("unknown event", call(T + "Record", {"id": "alpha", "event": "exploded"}), "io.accord.Tracker.InvalidEvent"),
-    ("snooze for a century", call(T + "Snooze", {"id": "alpha", "for": "P100Y"}), "org.varlink.service.InvalidParameter"),
-    ("note of 5000 bytes", call(T + "Record", {"id": "alpha", "event": "started", "note": "n" * 5000}),
+    ("unknown event", request(T + "Record", {"id": "alpha", "event": "exploded"}), "io.accord.Tracker.InvalidEvent"),
+    ("snooze for a century", request(T + "Snooze", {"id": "alpha", "for": "P100Y"}), "org.varlink.service.InvalidParameter"),
+    ("note of 5000 bytes", request(T + "Record", {"id": "alpha", "event": "started", "note": "n" * 5000}),
      "org.varlink.service.InvalidParameter"),
-    ("bogus state filter", call(T + "List", {"state": "bogus"}), "org.varlink.service.InvalidParameter"),
-    ("unknown interface", call("com.example.Evil.Do"), "org.varlink.service.InterfaceNotFound"),
-    ("unknown description", call("org.varlink.service.GetInterfaceDescription", {"interface": "../etc"}),
+    ("bogus state filter", request(T + "List", {"state": "bogus"}), "org.varlink.service.InvalidParameter"),
+    ("unknown interface", request("com.example.Evil.Do"), "org.varlink.service.InterfaceNotFound"),
+    ("unknown description", request("org.varlink.service.GetInterfaceDescription", {"interface": "../etc"}),
      "org.varlink.service.InterfaceNotFound"),
-    ("unknown parameter", call(T + "Show", {"id": "alpha", "verbose": True}), "org.varlink.service.InvalidParameter"),
+    ("unknown parameter", request(T + "Show", {"id": "alpha", "verbose": True}), "org.varlink.service.InvalidParameter"),
 ]
 
 
@@ -146,20 +140,14 @@ while True:
 
 
 def status_latencies(path, samples=1000, pause=0.003):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
-    s.connect(path)
-    request = call("io.accord.Tracker.Status")
+    s = connect(path)
+    status = request("io.accord.Tracker.Status")
     latencies = []
     try:
         for _ in range(samples):
             started = time.perf_counter()
-            s.sendall(request)
-            data = b""
-            while not data.endswith(b"\0"):
-                chunk = s.recv(65536)
-                assert chunk, "the daemon closed a well-behaved client"
-                data += chunk
+            s.sendall(status)
+            read_reply(s)  # ConnectionError if the daemon closed a well-behaved client
             latencies.append(time.perf_counter() - started)
             time.sleep(pause)
     finally:
@@ -207,7 +195,7 @@ def test_floods_keep_status_fast_and_refuse_cleanly_past_the_limit(daemon):
             extra.append(c)
         for c in extra[-60:]:
             try:
-                c.sendall(call("io.accord.Tracker.Status"))
+                c.sendall(request("io.accord.Tracker.Status"))
                 if c.recv(100) == b"":
                     refused += 1
             except (BrokenPipeError, ConnectionResetError):

@@ -7,7 +7,7 @@ import multiprocessing
 import socket
 import time
 
-from conftest import epoch, journal_cursor, objective, portfolio, utc, wait_for_entries
+from accordtest import epoch, journal_cursor, objective, portfolio, utc, wait_for_entries
 
 ONEWAY_STATUS = b'{"method":"io.accord.Tracker.Status","oneway":true}\0'
 
