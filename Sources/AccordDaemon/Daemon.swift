@@ -21,6 +21,7 @@ public final class Daemon: @unchecked Sendable {
     var paths: DaemonPaths!
     var control: ControlServer?
     var hooks: NotifyHookRunner?
+    var calendar: CalendarPublisher?
     private var timer: DispatchSourceTimer?
     private var watchdog: DispatchSourceTimer?
     private var signalSources: [DispatchSourceSignal] = []
@@ -89,6 +90,10 @@ public final class Daemon: @unchecked Sendable {
         }
         if let hook = loaded.config.notify { hooks = NotifyHookRunner(hook: hook, queue: queue, logger: logger) }
         engine.onFired = { [unowned self] reminder, catchUp in self.fired(reminder, catchUp: catchUp) }
+        let calendar = CalendarPublisher(stateDirectory: paths.stateDirectory, logger: logger)
+        self.calendar = calendar
+        engine.onReplanned = { [unowned self] plan in calendar.publish(plan, at: self.engine.now) }
+        calendar.publish(engine.plan, at: engine.now)
 
         do {
             let tracker = TrackerService(backend: self, version: version, url: Daemon.documentationURL)

@@ -61,6 +61,8 @@ public final class ReminderEngine: @unchecked Sendable {
     public private(set) var ledgerCounts: [LedgerEntry.Outcome: Int] = [:]
     /// Called for each reminder written to the journal (Watch clients, the notify hook).
     public var onFired: ((Reminder, _ catchUp: Bool) -> Void)?
+    /// Called after every re-plan (a write, a reload, a clock change): the plan may have moved.
+    public var onReplanned: ((ReminderPlan) -> Void)?
 
     /// The next batch, taken off the cursor, claimed in the ledger and built ahead of its
     /// second, so that when the timer fires only the journal writes remain. The claims are the
@@ -339,6 +341,7 @@ public final class ReminderEngine: @unchecked Sendable {
         cursor = plan.cursor(from: max(processed ?? now, now).adding(seconds: 1))
         cachedNext = nil
         arm(after: now)
+        onReplanned?(plan)
     }
 
     /// Takes a new configuration whole (it was fully validated by the loader).
