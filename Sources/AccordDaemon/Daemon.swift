@@ -244,10 +244,7 @@ public final class Daemon: @unchecked Sendable {
     }
 
     private func clockChanged() {
-        var expirations: UInt64 = 0
-        let n = read(clockFD, &expirations, 8)
-        guard n < 0, errno == ECANCELED else { return }
-        _ = accord_clock_change_rearm(clockFD)
+        guard accord_clock_change_read(clockFD) == 1 else { return }  // re-armed whatever it read
         let now = Daemon.readClocks()
         let expected = lastReading.wall + (now.monotonic - lastReading.monotonic)
         let moved = now.wall - expected
