@@ -74,6 +74,7 @@ public final class Daemon: @unchecked Sendable {
         }
         let paths = DaemonPaths.resolve(config: loaded.config, environment: DaemonPaths.processEnvironment, isRoot: getuid() == 0)
         self.paths = paths
+        do { try paths.checkPrivateDirectory() } catch { fail("\(error)", exitCode: 73) }
         let made = makeDirectories(paths.stateDirectory, mode: 0o750)
         if made != 0 { fail("cannot create the state directory \(paths.stateDirectory): \(String(cString: strerror(made)))", exitCode: 73) }
         let store: StateStore

@@ -84,3 +84,101 @@ def test_the_daemons_own_entry_still_settles_a_claim(make_daemon):
     assert len(reminder_entries(ACCORD_REMINDER=key)) == 1, "the reminder fired again although its entry was written"
     assert daemon.ledger()[key]["outcome"] == "fired" and not pending_keys(daemon)
     assert daemon.stop() == 0
+
+
+def test_tmp_fallback_owned_by_another_user_is_refused(scratch):
+    """Without XDG_RUNTIME_DIR a user's daemon falls back to /tmp/accord-UID. When another user
+    made that directory first, the daemon refuses to start (exit 73) and accordctl refuses to
+    connect there, both naming the directory and its owner. Before the fix the daemon bound
+    its socket in the other user's directory."""
+    from conftest import ACCORDD, ACCORDCTL, daemon_config
+    victim = ensure_user("accord-e2e-victim")
+    mallory = ensure_user("accord-e2e-mallory")
+    victim_uid, mallory_uid = pwd.getpwnam(victim).pw_uid, pwd.getpwnam(mallory).pw_uid
+    planted = f"/tmp/accord-{victim_uid}"
+    subprocess.run(["rm", "-rf", planted], check=True)
+    os.mkdir(planted)
+    os.chmod(planted, 0o777)
+    os.chown(planted, mallory_uid, mallory_uid)
+    try:
+        os.makedirs(os.path.join(scratch, "portfolios"))
+        with open(os.path.join(scratch, "portfolios", "p.toml"), "w") as f:
+            f.write(portfolio([objective("t", "2030-01-01")], dialogue="tmp"))
+        config = os.path.join(scratch, "accordd.toml")
+        with open(config, "w") as f:
+            f.write(daemon_config())
+        state = os.path.join(scratch, "state")
+        os.mkdir(state)
+        os.chown(state, victim_uid, victim_uid)
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("XDG_RUNTIME_DIR", "RUNTIME_DIRECTORY", "ACCORD_SOCKET", "NOTIFY_SOCKET", "LISTEN_FDS")}
+        env["STATE_DIRECTORY"] = state
+        command = ["runuser", "-u", victim, "--", "env", "-u", "XDG_RUNTIME_DIR", ACCORDD, "run", "--config", config]
+        daemon = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        try:
+            rc = daemon.wait(10)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+            raise AssertionError(f"accordd started with its socket in {planted}, a directory of {mallory}: "
+                                 f"{os.listdir(planted)}")
+        err = daemon.stderr.read()
+        assert rc == 73, f"exit {rc}: {err}"
+        assert f"refusing to use {planted}: it is owned by uid {mallory_uid} ({mallory}), not by uid {victim_uid} ({victim})" in err, err
+        assert os.listdir(planted) == [], "the daemon put something into the other user's directory"
+
+        # the client: a socket of mallory's in the planted directory is never connected to
+        listener = __import__("socket").socket(__import__("socket").AF_UNIX)
+        listener.bind(os.path.join(planted, "io.accord.Tracker"))
+        os.chmod(os.path.join(planted, "io.accord.Tracker"), 0o777)
+        listener.listen(4)
+        listener.setblocking(False)
+        try:
+            rc, out, err = run(["env", "-u", "XDG_RUNTIME_DIR", "-u", "ACCORD_SOCKET", ACCORDCTL, "status"], user=victim)
+            assert f"warning: refusing to use {planted}: it is owned by uid {mallory_uid} ({mallory})" in err, err
+            assert "/run/accord/io.accord.Tracker" in err, f"did not fall back to the system socket: {err}"
+            try:
+                listener.accept()
+                raise AssertionError("accordctl connected to the socket in the other user's directory")
+            except BlockingIOError:
+                pass
+        finally:
+            listener.close()
+    finally:
+        subprocess.run(["rm", "-rf", planted], check=True)
+
+
+def test_tmp_fallback_of_ones_own_is_made_0700(scratch):
+    """The same fallback when it is free: made with mode 0700, owned by the user, and the
+    daemon serves its socket there."""
+    from conftest import ACCORDD, ACCORDCTL, daemon_config
+    user = ensure_user("accord-e2e-victim")
+    uid = pwd.getpwnam(user).pw_uid
+    directory = f"/tmp/accord-{uid}"
+    subprocess.run(["rm", "-rf", directory], check=True)
+    os.makedirs(os.path.join(scratch, "portfolios"))
+    with open(os.path.join(scratch, "portfolios", "p.toml"), "w") as f:
+        f.write(portfolio([objective("t", "2030-01-01")], dialogue="tmpown"))
+    config = os.path.join(scratch, "accordd.toml")
+    with open(config, "w") as f:
+        f.write(daemon_config())
+    state = os.path.join(scratch, "state")
+    os.mkdir(state)
+    os.chown(state, uid, uid)
+    env = {k: v for k, v in os.environ.items() if k not in ("RUNTIME_DIRECTORY", "NOTIFY_SOCKET", "LISTEN_FDS")}
+    env["STATE_DIRECTORY"] = state
+    daemon = subprocess.Popen(["runuser", "-u", user, "--", "env", "-u", "XDG_RUNTIME_DIR", ACCORDD, "run",
+                               "--config", config], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        socket_path = os.path.join(directory, "io.accord.Tracker")
+        assert wait_for(lambda: os.path.exists(socket_path), timeout=10), daemon.stderr.read() if daemon.poll() else ""
+        info = os.lstat(directory)
+        assert (info.st_uid, oct(info.st_mode & 0o7777)) == (uid, "0o700")
+        rc, out, err = run(["env", "-u", "XDG_RUNTIME_DIR", "-u", "ACCORD_SOCKET", ACCORDCTL, "status"], user=user)
+        assert rc == 0 and "warning" not in err, (rc, out, err)
+    finally:
+        daemon.terminate()
+        daemon.wait(10)
+        subprocess.run(["rm", "-rf", directory], check=True)
