@@ -89,7 +89,7 @@ public final class Daemon: @unchecked Sendable {
         } catch {
             fail("cannot read the state database: \(error)", exitCode: 74)
         }
-        if let hook = loaded.config.notify { hooks = NotifyHookRunner(hook: hook, queue: queue, logger: logger) }
+        if let hook = loaded.config.notify { hooks = NotifyHookRunner(hook: hook, queue: queue, logger: logger, writeProtected: hookProtected) }
         engine.onFired = { [unowned self] reminder, catchUp in self.fired(reminder, catchUp: catchUp) }
         let calendar = CalendarPublisher(stateDirectory: paths.stateDirectory, logger: logger)
         self.calendar = calendar
@@ -197,7 +197,7 @@ public final class Daemon: @unchecked Sendable {
                 return [ConfigProblem(file: paths.stateFile, keyPath: "", message: "\(error)")]
             }
             if let hook = loaded.config.notify {
-                if hooks == nil { hooks = NotifyHookRunner(hook: hook, queue: queue, logger: logger) } else { hooks!.hook = hook }
+                if hooks == nil { hooks = NotifyHookRunner(hook: hook, queue: queue, logger: logger, writeProtected: hookProtected) } else { hooks!.hook = hook }
             } else {
                 hooks = nil
             }

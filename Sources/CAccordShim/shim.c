@@ -1,6 +1,13 @@
 #define _GNU_SOURCE
 #include "accord_shim.h"
 #include <errno.h>
+#include <pthread.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <limits.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -80,4 +87,103 @@ int64_t accord_clock_change_remaining(int fd) {
 
 ssize_t accord_send(int fd, const void *buf, size_t len) {
     return send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* --- the notify hook's process ---------------------------------------------------------------
+ * Landlock (Linux 5.13+): an unprivileged process can take away its own file system rights.
+ * The rules are built in the daemon; the child applies them just before exec. The numbers
+ * are the kernel ABI's, spelled out so that older kernel headers still build this. */
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#define SYS_landlock_add_rule 445
+#define SYS_landlock_restrict_self 446
+#endif
+#define ACCORD_LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
+#define ACCORD_LANDLOCK_RULE_PATH_BENEATH 1
+
+struct accord_landlock_ruleset_attr { uint64_t handled_access_fs; };
+struct accord_landlock_path_beneath_attr { uint64_t allowed_access; int32_t parent_fd; } __attribute__((packed));
+
+int accord_landlock_abi(void) {
+    long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, ACCORD_LANDLOCK_CREATE_RULESET_VERSION);
+    return abi < 0 ? -errno : (int)abi;
+}
+
+int accord_landlock_ruleset(uint64_t handled) {
+    struct accord_landlock_ruleset_attr attr = { .handled_access_fs = handled };
+    long fd = syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+    return fd < 0 ? -errno : (int)fd;
+}
+
+int accord_landlock_allow(int ruleset, const char *path, uint64_t access) {
+    int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    struct accord_landlock_path_beneath_attr attr = { .allowed_access = access, .parent_fd = fd };
+    long r = syscall(SYS_landlock_add_rule, ruleset, ACCORD_LANDLOCK_RULE_PATH_BENEATH, &attr, 0);
+    int saved = errno;
+    close(fd);
+    return r < 0 ? -saved : 0;
+}
+
+/* fork and exec, because posix_spawn cannot apply Landlock or clear groups in between. The
+ * child does only async-signal-safe things (it is a copy of a multithreaded process). */
+int accord_spawn_hook(const char *path, char *const argv[], char *const envp[], int ruleset,
+                      int clear_groups, pid_t *pid_out) {
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) < 0) return -errno;
+    /* Every signal blocked across the fork, so that no handler of the daemon runs in the
+     * child before the dispositions are reset; the parent's mask is restored after. */
+    sigset_t all, saved;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
+    pid_t pid = _Fork();
+    if (pid == 0) {
+        int error = 0;
+        struct sigaction action = { .sa_handler = SIG_DFL };
+        sigemptyset(&action.sa_mask);
+        for (int sig = 1; sig < NSIG; sig++) {
+            if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &action, NULL);  /* 32, 33: EINVAL, fine */
+        }
+        if (setpgid(0, 0) < 0) { error = errno; goto failed; }
+        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null < 0) { error = errno; goto failed; }
+        if (dup2(null, 0) < 0) { error = errno; goto failed; }
+        /* Root drops its supplementary groups; any other uid cannot (EPERM) and keeps them. */
+        if (clear_groups && setgroups(0, NULL) < 0 && errno != EPERM) { error = errno; goto failed; }
+        if (ruleset >= 0) {
+            if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) { error = errno; goto failed; }
+            if (syscall(SYS_landlock_restrict_self, ruleset, 0) < 0) { error = errno; goto failed; }
+        }
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execve(path, argv, envp);
+        error = errno;
+    failed:
+        (void)!write(report[1], &error, sizeof error);
+        _exit(127);
+    }
+    int fork_error = pid < 0 ? errno : 0;
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    close(report[1]);
+    if (pid < 0) { close(report[0]); return -fork_error; }
+    setpgid(pid, pid);  /* both sides, so the group exists before either goes on (EACCES after exec: fine) */
+    int child_error = 0;
+    ssize_t n;
+    do { n = read(report[0], &child_error, sizeof child_error); } while (n < 0 && errno == EINTR);
+    close(report[0]);
+    if (n == (ssize_t)sizeof child_error) {
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        return -child_error;
+    }
+    *pid_out = pid;
+    return 0;
+}
+
+pid_t accord_exited_child(void) {
+    siginfo_t info;
+    info.si_pid = 0;
+    if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0) return -errno;
+    return info.si_pid;
 }

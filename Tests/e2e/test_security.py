@@ -182,3 +182,98 @@ def test_tmp_fallback_of_ones_own_is_made_0700(scratch):
         daemon.terminate()
         daemon.wait(10)
         subprocess.run(["rm", "-rf", directory], check=True)
+
+
+def process_state(pid):
+    """The state letter of /proc/PID/stat ('S', 'Z', ...), or None when there is no such process."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return None
+
+
+def hook_script(scratch, body):
+    hook = os.path.join(scratch, "hook")
+    with open(hook, "w") as f:
+        f.write("#!/bin/sh\n" + body)
+    os.chmod(hook, 0o755)
+    return hook
+
+
+def test_hook_gets_default_signals_its_own_group_and_no_write_access(make_daemon, scratch):
+    """The hook's /proc/PID/status: nothing blocked (SigBlk 0), nothing ignored (SigIgn 0), no
+    supplementary groups (the daemon runs as root here); /proc/PID/stat: it leads its own
+    process group. It cannot create files in the state or the socket directory, nor read the
+    journal's files, and can still write next to them. Before the fix SigBlk and SigIgn were
+    not 0 (a Dispatch worker's mask; SIGPIPE, SIGHUP, SIGTERM, SIGINT ignored) and the hook was
+    in the daemon's process group."""
+    out = os.path.join(scratch, "hook-out")
+    os.mkdir(out)
+    daemon = make_daemon(portfolio([objective("h", instant(3), reminders=["PT1S"])], dialogue="hookenv"))
+    hook = hook_script(scratch, f"""
+o={out}/report
+echo "pid $$" > $o
+echo "stat $(cut -d')' -f2 /proc/$$/stat)" >> $o
+touch {daemon.state}/hook-was-here 2>/dev/null && echo "state-write yes" >> $o || echo "state-write no" >> $o
+touch {daemon.runtime}/hook-was-here 2>/dev/null && echo "runtime-write yes" >> $o || echo "runtime-write no" >> $o
+echo x >> {daemon.database} 2>/dev/null && echo "database-write yes" >> $o || echo "database-write no" >> $o
+cat /run/log/journal/*/system.journal > /dev/null 2>&1 && echo "journal-read yes" >> $o || echo "journal-read no" >> $o
+touch {out}/sibling && echo "sibling-write yes" >> $o || echo "sibling-write no" >> $o
+# Last, by exec: the hook's own process reads its status. (Read from the shell while it
+# waits for a command, it would show dash's temporary all-blocked mask.)
+exec grep -E '^(SigBlk|SigIgn|Groups):' /proc/self/status >> $o
+""")
+    daemon.write_config(extra=f'[notify]\nexec = ["{hook}"]\ntimeout = "PT5S"\n')
+    daemon.start()
+    report = os.path.join(out, "report")
+    assert wait_for(lambda: os.path.exists(report) and "SigIgn" in open(report).read(), timeout=15), \
+        daemon.describe("the hook did not run")
+    lines = {}
+    for line in open(report).read().splitlines():
+        name, _, value = line.replace("\t", " ").partition(" ")
+        lines[name.rstrip(":")] = value.strip()
+    assert int(lines["SigBlk"], 16) == 0, f"signals blocked in the hook: {lines['SigBlk']}"
+    assert int(lines["SigIgn"], 16) == 0, f"signals ignored in the hook: {lines['SigIgn']}"
+    assert lines["Groups"] == "", f"supplementary groups kept: {lines['Groups']}"
+    stat = lines["stat"].split()  # state ppid pgrp session ...
+    assert stat[2] == lines["pid"], f"the hook {lines['pid']} is in process group {stat[2]}, not its own"
+    assert stat[1] == str(daemon.process.pid)
+    assert lines["state-write"] == "no" and not os.path.exists(os.path.join(daemon.state, "hook-was-here"))
+    assert lines["runtime-write"] == "no" and not os.path.exists(os.path.join(daemon.runtime, "hook-was-here"))
+    assert lines["database-write"] == "no"
+    assert lines["journal-read"] == "no"
+    assert lines["sibling-write"] == "yes"
+    assert daemon.stop() == 0
+
+
+def test_hook_group_is_killed_at_the_limit_and_when_the_hook_exits(make_daemon, scratch):
+    """A hook that starts a sleeping grandchild and then outlives its time limit (PT1S): the
+    whole process group is killed, the grandchild too. And one that starts a grandchild and
+    exits at once: the grandchild is killed with the hook's exit. Before the fix the
+    grandchildren slept on, reparented."""
+    out = os.path.join(scratch, "hook-out")
+    os.mkdir(out)
+    due = instant(4)
+    hook = hook_script(scratch, f"""
+sleep 60 &
+echo $! > {out}/grandchild-${{ACCORD_ITEM##*/}}
+case "$ACCORD_ITEM" in
+  */slow) exec sleep 60 ;;
+  *) exit 0 ;;
+esac
+""")
+    daemon = make_daemon(portfolio([objective("slow", due, reminders=["PT2S"]), objective("quick", due, reminders=["PT2S"])],
+                                   dialogue="hookgroup"),
+                         extra_config=f'[notify]\nexec = ["{hook}"]\ntimeout = "PT1S"\n').start()
+    files = [os.path.join(out, "grandchild-slow"), os.path.join(out, "grandchild-quick")]
+    assert wait_for(lambda: all(os.path.exists(f) and open(f).read().strip() for f in files), timeout=15), \
+        daemon.describe("the hooks did not run")
+    slow, quick = (int(open(f).read()) for f in files)
+    assert wait_for(lambda: process_state(quick) in (None, "Z"), timeout=3), \
+        f"the grandchild {quick} of a hook that exited still runs ({process_state(quick)})"
+    assert process_state(slow) not in (None, "Z"), "the slow hook's grandchild is gone before the limit"
+    assert wait_for(lambda: process_state(slow) in (None, "Z"), timeout=4), \
+        f"the grandchild {slow} of a hook killed at its limit still runs ({process_state(slow)})"
+    assert wait_for(lambda: [e for e in journal_entries() if "timed out" in e.get("MESSAGE", "")], timeout=3)
+    assert daemon.stop() == 0

@@ -37,4 +37,26 @@ int64_t accord_clock_change_remaining(int fd);
 /// Sends with MSG_NOSIGNAL|MSG_DONTWAIT so that a vanished client never raises SIGPIPE.
 ssize_t accord_send(int fd, const void *buf, size_t len);
 
+/// The Landlock ABI version the kernel offers (1, 2, ...), or -errno (ENOSYS, EOPNOTSUPP:
+/// none; EPERM: a seccomp filter refuses it).
+int accord_landlock_abi(void);
+
+/// A Landlock ruleset handling the file system rights `handled`. Returns its fd (close-on-exec) or -errno.
+int accord_landlock_ruleset(uint64_t handled);
+
+/// Allows `access` beneath `path` (opened O_PATH|O_NOFOLLOW). Returns 0 or -errno.
+int accord_landlock_allow(int ruleset, const char *path, uint64_t access);
+
+/// Starts the notify hook `path` with `argv` and `envp`: every signal at its default
+/// disposition and none blocked, in a process group of its own (pgid = its pid), stdin from
+/// /dev/null, without supplementary groups when `clear_groups` and the daemon may drop them,
+/// and restricted by the Landlock `ruleset` when it is >= 0. Returns 0 with *pid_out set, or
+/// -errno when the child could not be set up or exec'd (the child is reaped then).
+int accord_spawn_hook(const char *path, char *const argv[], char *const envp[], int ruleset,
+                      int clear_groups, pid_t *pid_out);
+
+/// The pid of a child that exited, left unreaped (waitid WNOWAIT), so that its process group
+/// id stays reserved while the rest of the group is killed; 0 when none, or -errno.
+pid_t accord_exited_child(void);
+
 #endif
