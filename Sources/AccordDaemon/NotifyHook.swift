@@ -61,16 +61,7 @@ final class NotifyHookRunner: @unchecked Sendable {
 
     private func spawn(_ environment: [String]) {
         let key = environment.first { $0.hasPrefix("ACCORD_REMINDER=") }.map { String($0.dropFirst(16)) } ?? "?"
-        var ruleset: Int32 = -1
-        switch HookSandbox.ruleset(writeProtected: writeProtected) {
-        case let .success(fd): ruleset = fd
-        case let .failure(reason):
-            if !warnedUnsandboxed {
-                logger.warning("notify hooks run with write access to \(writeProtected.joined(separator: " and ")): \(reason)")
-                warnedUnsandboxed = true
-            }
-        }
-        defer { if ruleset >= 0 { close(ruleset) } }
+        let ruleset = currentRuleset()
         var pid: pid_t = 0
         let arguments = hook.exec.map { strdup($0) } + [nil]
         let variables = environment.map { strdup($0) } + [nil]
@@ -95,6 +86,32 @@ final class NotifyHookRunner: @unchecked Sendable {
         timer.resume()
         running[pid] = (key, timer)
     }
+
+    /// The Landlock ruleset, kept for up to `rulesetLifetime` seconds: building it lists a few
+    /// directories (hundreds of rules), too much to repeat for each hook of a 10,000-reminder
+    /// storm on the daemon's queue. Entries made meanwhile in the listed directories stay out of
+    /// the hook's reach until the next build. -1 when there is no Landlock.
+    private func currentRuleset() -> Int32 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        if let cached = ruleset, Int64(now.tv_sec) - cached.builtAt < NotifyHookRunner.rulesetLifetime { return cached.fd }
+        if let cached = ruleset { close(cached.fd) }
+        ruleset = nil
+        switch HookSandbox.ruleset(writeProtected: writeProtected) {
+        case let .success(fd):
+            ruleset = (fd, Int64(now.tv_sec))
+            return fd
+        case let .failure(reason):
+            if !warnedUnsandboxed {
+                logger.warning("notify hooks run with write access to \(writeProtected.joined(separator: " and ")): \(reason)")
+                warnedUnsandboxed = true
+            }
+            return -1
+        }
+    }
+    private var ruleset: (fd: Int32, builtAt: Int64)?
+    deinit { if let ruleset { close(ruleset.fd) } }
+    static let rulesetLifetime: Int64 = 60
 
     private func reap() {
         while true {

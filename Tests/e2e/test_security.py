@@ -45,7 +45,9 @@ def test_forged_journal_entries_do_not_settle_a_claim(make_daemon):
     forged = wait_for(lambda: (lambda e: e if len(e) >= 2 else None)(journal_entries(ACCORD_REMINDER=key)), timeout=5)
     assert forged and len(forged) == 2, f"the forged entries did not reach the journal: {forged}"
     assert {e["_UID"] for e in forged} == {str(pwd.getpwnam(forger).pw_uid), "0"}
-    assert {e["_COMM"] for e in forged} == {"logger"}
+    # journald reads _COMM from /proc: missing when logger exited first (an entry without it
+    # matches no daemon identity either)
+    assert {e.get("_COMM") for e in forged} <= {"logger", None}
 
     daemon.start()
     pid = daemon.process.pid
