@@ -55,7 +55,7 @@ def test_forged_journal_entries_do_not_settle_a_claim(make_daemon):
                      timeout=max(5, epoch(due) - time.time() + 5))
     assert fired, daemon.describe(f"the claimed reminder {key} never fired: the forged entries settled it")
     time.sleep(0.5)
-    assert len([e for e in reminder_entries(ACCORD_REMINDER=key) if e["_COMM"] == "accordd"]) == 1
+    assert len([e for e in reminder_entries(ACCORD_REMINDER=key) if e.get("_COMM") == "accordd"]) == 1
     assert daemon.ledger()[key]["outcome"] == "fired"
     assert "1 will fire again" in daemon.stderr() + "".join(
         e["MESSAGE"] for e in journal_entries(f"_PID={pid}") if "settled" in e["MESSAGE"])
