@@ -1,15 +1,16 @@
 """Security regressions of issue 16 at the journal and the hook: crash recovery trusts only
 entries journald attributes to the daemon (defect 3), and the notify hook runs with an empty
 signal mask, default dispositions, a process group of its own that the time limit kills whole,
-and no write access to the state and socket directories (defect 7)."""
+and no write access to the state and socket directories (defect 7); the /tmp/accord-UID
+fallback is refused when another user made it (defect 10)."""
 import os
 import pwd
 import sqlite3
 import subprocess
 import time
 
-from conftest import (REACHED, ensure_user, epoch, instant, journal_entries, objective, portfolio, reminder_entries,
-                      run, wait_for)
+from accordtest import (ACCORDCTL, ACCORDD, REACHED, daemon_config, ensure_user, epoch, instant, journal_entries, objective,
+                        portfolio, reminder_entries, run, wait_for)
 
 
 def pending_keys(daemon):
@@ -93,7 +94,6 @@ def test_tmp_fallback_owned_by_another_user_is_refused(scratch):
     made that directory first, the daemon refuses to start (exit 73) and accordctl refuses to
     connect there, both naming the directory and its owner. Before the fix the daemon bound
     its socket in the other user's directory."""
-    from conftest import ACCORDD, ACCORDCTL, daemon_config
     victim = ensure_user("accord-e2e-victim")
     mallory = ensure_user("accord-e2e-mallory")
     victim_uid, mallory_uid = pwd.getpwnam(victim).pw_uid, pwd.getpwnam(mallory).pw_uid
@@ -154,8 +154,8 @@ def test_tmp_fallback_owned_by_another_user_is_refused(scratch):
 def test_tmp_fallback_of_ones_own_is_made_0700(scratch):
     """The same fallback when it is free: made with mode 0700, owned by the user, and the
     daemon serves its socket there."""
-    from conftest import ACCORDD, ACCORDCTL, daemon_config
-    user = ensure_user("accord-e2e-victim")
+    # in group accord: a daemon gives its socket to that group, or refuses to start
+    user = ensure_user("accord-e2e-victim", groups=("accord",))
     uid = pwd.getpwnam(user).pw_uid
     directory = f"/tmp/accord-{uid}"
     subprocess.run(["rm", "-rf", directory], check=True)
