@@ -88,8 +88,9 @@ final class NotifyHookRunner: @unchecked Sendable {
     }
 
     /// The Landlock ruleset, kept for up to `rulesetLifetime` seconds: building it lists a few
-    /// directories (hundreds of rules), too much to repeat for each hook of a 10,000-reminder
-    /// storm on the daemon's queue. Entries made meanwhile in the listed directories stay out of
+    /// directories, one rule per entry (measured: 33 ms for 1,258 rules with 1,226 entries in
+    /// /tmp, debug build), too much to repeat for each hook of a 10,000-reminder storm on the
+    /// daemon's queue. Entries made meanwhile in the listed directories stay out of
     /// the hook's reach until the next build. -1 when there is no Landlock.
     private func currentRuleset() -> Int32 {
         var now = timespec()
