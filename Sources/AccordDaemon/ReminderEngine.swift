@@ -26,8 +26,8 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
 
 /// Answers whether a reminder reached the journal, to settle claims a crash interrupted.
 public protocol JournalLookup: Sendable {
-    /// nil when the journal cannot be read.
-    func contains(reminderKey: String) -> Bool?
+    /// The keys among `keys` whose entry the daemon itself wrote; nil when the journal cannot be read.
+    func written(among keys: [String]) -> Set<String>?
 }
 
 /// The daemon's bookkeeping between the plan, the ledger and the journal (DESIGN §5):
@@ -123,8 +123,9 @@ public final class ReminderEngine: @unchecked Sendable {
         let pending = try store.pendingKeys()
         guard !pending.isEmpty else { return }
         var written: [String] = [], lost: [String] = []
+        let found = lookup?.written(among: pending) ?? []
         for key in pending {
-            if lookup?.contains(reminderKey: key) == true { written.append(key) } else { lost.append(key) }
+            if found.contains(key) { written.append(key) } else { lost.append(key) }
         }
         try store.settle(written, processedThrough: nil)
         try store.release(lost)

@@ -64,7 +64,7 @@ struct Accordctl: ParsableCommand {
 
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "The daemon's socket (default: $ACCORD_SOCKET, else $XDG_RUNTIME_DIR/accord/io.accord.Tracker, else /run/accord/io.accord.Tracker).",
+        "The daemon's socket (default: $ACCORD_SOCKET, else $XDG_RUNTIME_DIR/accord/io.accord.Tracker, else /tmp/accord-UID/io.accord.Tracker when that directory is your own, else /run/accord/io.accord.Tracker).",
         valueName: "path"))
     var socket: String?
 
@@ -88,6 +88,16 @@ struct GlobalOptions: ParsableArguments {
         if getuid() != 0, let runtime = getenv("XDG_RUNTIME_DIR"), runtime.pointee != 0 {
             let path = String(cString: runtime) + "/accord/io.accord.Tracker"
             if access(path, F_OK) == 0 { return path }
+        } else if getuid() != 0 {
+            // The daemon's own fallback without XDG_RUNTIME_DIR; used only when it is this
+            // user's private directory, since anyone may have made /tmp/accord-UID first.
+            let directory = PrivateDirectory.fallback()
+            do {
+                let path = directory + "/io.accord.Tracker"
+                if try PrivateDirectory.check(directory, create: false), access(path, F_OK) == 0 { return path }
+            } catch {
+                writeError("accordctl: warning: \(error)\n")
+            }
         }
         return "/run/accord/io.accord.Tracker"
     }
