@@ -279,3 +279,34 @@ esac
         f"the grandchild {slow} of a hook killed at its limit still runs ({process_state(slow)})"
     assert wait_for(lambda: [e for e in journal_entries() if "timed out" in e.get("MESSAGE", "")], timeout=3)
     assert daemon.stop() == 0
+
+
+def test_the_socket_path_is_never_followed_nor_anything_but_a_socket_removed(make_daemon, scratch):
+    """Defect 10, the socket: a regular file or a symbolic link where the socket goes is left
+    alone and named; a socket the daemon binds is 0660 from the start."""
+    daemon = make_daemon(portfolio([objective("talks", "2031-01-31")], dialogue="sock"))
+    os.makedirs(daemon.runtime, exist_ok=True)
+    victim = os.path.join(scratch, "victim")
+    with open(victim, "w") as f:
+        f.write("keep me")
+    for make in (lambda: open(daemon.socket_path, "w").close(), lambda: os.symlink(victim, daemon.socket_path)):
+        make()
+        rc, out, err = run([ACCORDD, "run", "--config", daemon.config],
+                           env={"RUNTIME_DIRECTORY": daemon.runtime, "STATE_DIRECTORY": daemon.state})
+        assert rc == 71 and "is not a socket" in err and daemon.socket_path in err, (rc, err)
+        assert os.path.lexists(daemon.socket_path) and open(victim).read() == "keep me"
+        os.unlink(daemon.socket_path)
+    daemon.start()
+    mode = os.stat(daemon.socket_path).st_mode
+    assert oct(mode & 0o777) == "0o660" and (mode & 0o170000) == 0o140000
+    daemon.stop()
+    assert not os.path.lexists(daemon.socket_path), "a clean stop removes the socket it bound"
+
+
+def test_a_socket_directory_others_may_write_to_is_refused(make_daemon):
+    daemon = make_daemon(portfolio([objective("talks", "2031-01-31")], dialogue="sockdir"))
+    os.makedirs(daemon.runtime, exist_ok=True)
+    os.chmod(daemon.runtime, 0o777)
+    rc, out, err = run([ACCORDD, "run", "--config", daemon.config],
+                       env={"RUNTIME_DIRECTORY": daemon.runtime, "STATE_DIRECTORY": daemon.state})
+    assert rc == 71 and "others may write to it" in err and daemon.runtime in err, (rc, err)
