@@ -10,6 +10,21 @@ public struct DaemonConfig: Sendable {
     public var stateDirectory: String?
     public var socket: String?
     public var notify: NotifyHook?
+    public var control = Control()
+
+    /// `[control]`: the limits that keep one client, or one user, from taking the socket.
+    public struct Control: Sendable, Equatable {
+        /// Connections open at once, all users together.
+        public var maximumConnections = 2048
+        /// Connections of one user other than root.
+        public var perUser = 1024
+        /// Of `maximumConnections`, kept for root and the admin group: a reader flooding the
+        /// socket cannot keep an administrator out.
+        public var reservedForAdmins = 64
+        /// A connection with no call for this long is closed (Watch clients excepted).
+        public var idleTimeout = ISODuration(minutes: 5)
+        public init() {}
+    }
 
     public struct NotifyHook: Sendable, Equatable {
         public var exec: [String]
@@ -23,7 +38,7 @@ public struct DaemonConfig: Sendable {
         self.stateDirectory = stateDirectory; self.socket = socket; self.notify = notify
     }
 
-    static let keys = ["portfolios", "catch-up", "admin-group", "state-directory", "socket", "[notify]"]
+    static let keys = ["portfolios", "catch-up", "admin-group", "state-directory", "socket", "[notify]", "[control]"]
 
     public static func parse(_ text: String, file: String) throws(ConfigProblems) -> DaemonConfig {
         let root = try parseTOML(text, file: file)
@@ -66,6 +81,24 @@ public struct DaemonConfig: Sendable {
                 problems += reader.problems
             } else {
                 top.problem("notify", "must be a table: [notify]")
+            }
+        }
+        if let value = top.value("control") {
+            if let table = value.table {
+                let reader = TableReader(table: table, file: file, path: "control", section: "control", lines: lines)
+                if let n = reader.integer("max-connections", in: 1...65_536) { config.control.maximumConnections = n }
+                if let n = reader.integer("per-user", in: 1...65_536) { config.control.perUser = n }
+                if let n = reader.integer("reserved-for-admins", in: 0...65_535) { config.control.reservedForAdmins = n }
+                if let timeout = reader.duration("idle-timeout") {
+                    if timeout.isZero { reader.problem("idle-timeout", "must be more than zero") } else { config.control.idleTimeout = timeout }
+                }
+                if config.control.reservedForAdmins >= config.control.maximumConnections {
+                    reader.problem("reserved-for-admins", "must be less than max-connections (\(config.control.maximumConnections))")
+                }
+                reader.rejectUnknownKeys(allowed: ["max-connections", "per-user", "reserved-for-admins", "idle-timeout"])
+                problems += reader.problems
+            } else {
+                top.problem("control", "must be a table: [control]")
             }
         }
         top.rejectUnknownKeys(allowed: keys)

@@ -169,6 +169,20 @@ final class TableReader {
         return result
     }
 
+    /// A whole number in `range`, or nil with the problem said.
+    func integer(_ key: String, in range: ClosedRange<Int>) -> Int? {
+        guard let value = value(key) else { return nil }
+        guard let number = value.int else {
+            problem(key, "must be a whole number")
+            return nil
+        }
+        guard range.contains(number) else {
+            problem(key, "must be from \(range.lowerBound) to \(range.upperBound), not \(number)")
+            return nil
+        }
+        return number
+    }
+
     func duration(_ key: String) -> ISODuration? {
         guard let text = string(key) else { return nil }
         do {

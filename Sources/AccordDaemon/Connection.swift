@@ -25,10 +25,14 @@ final class Connection: @unchecked Sendable {
     /// Waiting for its next turn: the timer, the watchdog and other clients go first.
     private var yielding = false
 
-    init(fd: Int32, server: ControlServer) {
+    /// When the client last sent a whole call, for the idle timeout.
+    private var lastCall = DispatchTime.now()
+    private var idleTimer: DispatchSourceTimer?
+
+    init(fd: Int32, peer: Peer, server: ControlServer) {
         self.fd = fd
         self.server = server
-        self.peer = Peer.of(fd)
+        self.peer = peer
         self.reader = VarlinkFrameReader(maximumMessageSize: server.limits.maximumMessageSize)
     }
 
@@ -37,6 +41,32 @@ final class Connection: @unchecked Sendable {
         source.setEventHandler { [unowned self] in self.readAvailable() }
         source.resume()
         readSource = source
+        armIdleTimer(after: server.limits.idleTimeout)
+    }
+
+    /// Closes a connection that made no call for `idleTimeout` seconds, unless it watches or
+    /// still has replies to take. The timer is set once and moved only when it fires, so a busy
+    /// client costs no timer work per call.
+    private func armIdleTimer(after seconds: Int) {
+        let timer = idleTimer ?? DispatchSource.makeTimerSource(queue: server.queue)
+        timer.schedule(deadline: .now() + .seconds(max(1, seconds)))
+        if idleTimer == nil {
+            timer.setEventHandler { [unowned self] in self.idleTimerFired() }
+            timer.resume()
+            idleTimer = timer
+        }
+    }
+
+    private func idleTimerFired() {
+        guard !isClosed else { return }
+        let limit = server.limits.idleTimeout
+        let idle = Int((DispatchTime.now().uptimeNanoseconds - lastCall.uptimeNanoseconds) / 1_000_000_000)
+        if idle < limit || server.isWatching(self) || outputStart < output.count {
+            armIdleTimer(after: max(1, limit - idle))
+            return
+        }
+        server.logger.info("closing a client (uid \(peer.uid), pid \(peer.pid)) idle for \(idle) s")
+        close()
     }
 
     /// Reads and handles what the client sent, at most `messagesPerTurn` messages, oneway calls
@@ -82,6 +112,7 @@ final class Connection: @unchecked Sendable {
             }
             guard let message else { return }
             turnBudget -= 1
+            lastCall = DispatchTime.now()
             switch server.service.handle(message, from: peer) {
             case let .reply(reply)?: send(reply.encode())
             case .subscribe?: server.subscribe(self)
@@ -171,6 +202,7 @@ final class Connection: @unchecked Sendable {
         guard !isClosed else { return }
         isClosed = true
         partialTimer?.cancel()
+        idleTimer?.cancel()
         writeSource?.cancel()
         // The descriptor is closed once the read source has let go of it.
         let fd = self.fd

@@ -24,14 +24,32 @@ final class ControlServer: @unchecked Sendable {
         /// Status call takes about 20 µs, so a turn is under a millisecond: the timer waits at
         /// most that long behind a client that streams oneway calls.
         var messagesPerTurn = 32
+        /// Connections of one user other than root; of `maximumConnections`, the ones only root
+        /// and the admin group may take; and how long a connection may stay without a call.
+        var perUser = 1024
+        var reservedForAdmins = 64
+        var idleTimeout = 300
+
+        init() {}
+
+        /// The limits `[control]` of accordd.toml sets, the others as they are.
+        init(_ control: DaemonConfig.Control) {
+            maximumConnections = control.maximumConnections
+            perUser = control.perUser
+            reservedForAdmins = control.reservedForAdmins
+            idleTimeout = Int(max(1, control.idleTimeout.approximateSeconds))
+        }
     }
 
     let path: String
-    let limits: Limits
+    /// Re-read at a reload; what is open stays open.
+    var limits: Limits
     let queue: DispatchQueue
     private let listenFD: Int32
     private var acceptSource: DispatchSourceRead?
     private var connections: [ObjectIdentifier: Connection] = [:]
+    /// Open connections per user, for the per-user share.
+    private var perUID: [uid_t: Int] = [:]
     private var watchers: [ObjectIdentifier: Connection] = [:]
     let service: TrackerService
     let logger: Logger
@@ -160,28 +178,47 @@ final class ControlServer: @unchecked Sendable {
                 if errno == EMFILE || errno == ENFILE { logger.warning("out of file descriptors: cannot accept clients") }
                 return
             }
-            if connections.count >= limits.maximumConnections {
+            let peer = Peer.of(fd)
+            if let refusal = refusal(of: peer) {
                 // A clean refusal: closed at once, never left hanging in the backlog.
                 Glibc.close(fd)
                 refusedSinceLastLog += 1
                 if refusedSinceLastLog == 1 || refusedSinceLastLog % 1000 == 0 {
-                    logger.warning("refused \(refusedSinceLastLog) client(s): \(limits.maximumConnections) connections are open")
+                    logger.warning("refused \(refusedSinceLastLog) client(s), the last of uid \(peer.uid) (\(peer.user)): \(refusal)")
                 }
                 continue
             }
-            let connection = Connection(fd: fd, server: self)
+            let connection = Connection(fd: fd, peer: peer, server: self)
             connections[ObjectIdentifier(connection)] = connection
+            perUID[peer.uid, default: 0] += 1
             connection.start()
         }
     }
 
+    /// Why a new client may not have a connection now, or nil when it may.
+    private func refusal(of peer: Peer) -> String? {
+        let open = connections.count
+        if open >= limits.maximumConnections { return "\(open) connections are open, the most allowed" }
+        if peer.uid != 0, perUID[peer.uid, default: 0] >= limits.perUser {
+            return "the user has \(limits.perUser) connections open, the most one user may"
+        }
+        if open >= limits.maximumConnections - limits.reservedForAdmins, !service.isAdmin(peer) {
+            return "the last \(limits.reservedForAdmins) connections are kept for root and the admin group"
+        }
+        return nil
+    }
+
     func closed(_ connection: Connection) {
-        connections[ObjectIdentifier(connection)] = nil
+        guard connections.removeValue(forKey: ObjectIdentifier(connection)) != nil else { return }
+        let uid = connection.peer.uid
+        perUID[uid] = perUID[uid, default: 1] > 1 ? perUID[uid]! - 1 : nil
         watchers[ObjectIdentifier(connection)] = nil
         if connections.count < limits.maximumConnections { refusedSinceLastLog = 0 }
     }
 
     func subscribe(_ connection: Connection) { watchers[ObjectIdentifier(connection)] = connection }
+
+    func isWatching(_ connection: Connection) -> Bool { watchers[ObjectIdentifier(connection)] != nil }
 
     /// Sends a fired reminder to every Watch client.
     func broadcast(_ reminder: Reminder, catchUp: Bool) {

@@ -99,7 +99,7 @@ public final class Daemon: @unchecked Sendable {
         do {
             let tracker = TrackerService(backend: self, version: version, url: Daemon.documentationURL)
             control = try ControlServer(service: tracker, queue: queue, logger: logger, inherited: systemd.inheritedListener(),
-                                        path: paths.socket)
+                                        path: paths.socket, limits: ControlServer.Limits(loaded.config.control))
         } catch {
             fail("cannot listen on the control socket: \(error)", exitCode: 71)
         }
@@ -201,6 +201,7 @@ public final class Daemon: @unchecked Sendable {
             } else {
                 hooks = nil
             }
+            control?.limits = ControlServer.Limits(loaded.config.control)
             let catalog = loaded.catalog
             journal.send(JournalEntry(
                 message: "configuration reloaded: \(catalog.portfolios.count) portfolio(s), \(catalog.objectiveCount) objective(s), "

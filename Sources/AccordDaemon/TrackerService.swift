@@ -138,6 +138,9 @@ final class TrackerService {
 
     // MARK: authorization
 
+    /// Root or the admin group: whom the reserved connections are for.
+    func isAdmin(_ peer: Peer) -> Bool { peer.belongs(to: backend.configuration.config.adminGroup) }
+
     /// The group that may open the socket and read (systemd/accordd.socket's SocketGroup=).
     static let socketGroup = "accord"
 

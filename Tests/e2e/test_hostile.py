@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from accordtest import (ACCORDD, connect, ensure_user, journal_entries, objective, portfolio, read_reply,
-                        reminder_entries, request, utc, wait_for)
+from accordtest import (ACCORDCTL, ACCORDD, connect, ensure_user, journal_entries, objective, portfolio, read_reply,
+                        reminder_entries, request, run, utc, wait_for)
 
 
 @pytest.fixture
@@ -334,3 +334,70 @@ def test_parser_crash_found_by_fuzzing_is_a_config_error(make_daemon):
     assert wait_for(lambda: [e for e in journal_entries("MESSAGE_ID=9d8a5b038ac74d818278025ffacfe2ab")
                              if "broken.toml" in e["MESSAGE"]])
     assert daemon.process.poll() is None
+
+
+HOLD = r"""
+import socket, sys, time
+path, count = sys.argv[1], int(sys.argv[2])
+held, answered = [], 0
+for _ in range(count):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    s.connect(path)
+    try:
+        s.sendall(b'{"method":"io.accord.Tracker.Status"}\0')
+        answered += s.recv(65536).endswith(b"\0")
+    except OSError:
+        pass
+    held.append(s)
+print(answered, flush=True)
+sys.stdin.read()  # hold the connections until the test closes stdin
+"""
+
+
+def test_a_reader_cannot_take_every_connection_and_idle_ones_are_closed(make_daemon):
+    """Issue 16, defect 5: a per-user share, slots kept for root and the admin group, and an
+    idle timeout (Watch clients excepted), set in accordd.toml's [control]."""
+    reader = ensure_user("accord-e2e-reader", groups=("accord",))
+    daemon = make_daemon(portfolio([objective("alpha", "2030-03-31")], dialogue="slots"),
+                         extra_config='[control]\nmax-connections = 12\nper-user = 20\nreserved-for-admins = 4\n'
+                                      'idle-timeout = "PT2S"\n').start()
+    holders = []
+    try:
+        # A reader gets 8 of 12: the last 4 are kept; the 9th and 10th are closed at once.
+        holder = subprocess.Popen(["runuser", "-u", reader, "--", "python3", "-c", HOLD, daemon.socket_path, "10"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        holders.append(holder)
+        assert holder.stdout.readline().strip() == "8"
+        # Root still gets in, within the share the others cannot take.
+        root = subprocess.Popen(["python3", "-c", HOLD, daemon.socket_path, "4"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True)
+        holders.append(root)
+        assert root.stdout.readline().strip() == "4"
+    finally:
+        for process in holders:
+            process.stdin.close()
+            process.wait(timeout=10)
+    # One user's share, changed by a reload: 3 of 5 answered.
+    daemon.write_config(extra='[control]\nper-user = 3\nidle-timeout = "PT2S"\n')
+    rc, out, err = run([ACCORDCTL, "--socket", daemon.socket_path, "reload"])
+    assert rc == 0, err
+    holder = subprocess.Popen(["runuser", "-u", reader, "--", "python3", "-c", HOLD, daemon.socket_path, "5"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "3"
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    # Idle: a silent connection is closed after about 2 s; a Watch client is not.
+    silent = connect(daemon.socket_path)
+    watcher = connect(daemon.socket_path)
+    watcher.sendall(b'{"method":"io.accord.Tracker.Watch","more":true}\0')
+    started = time.monotonic()
+    silent.settimeout(10)
+    assert silent.recv(1) == b"", "the idle connection was not closed"
+    assert 1.5 <= time.monotonic() - started < 6
+    time.sleep(2.5)
+    watcher.sendall(b'{"method":"io.accord.Tracker.Status"}\0')
+    watcher.settimeout(5)
+    assert b"version" in watcher.recv(65536), "the Watch client was closed as idle"
