@@ -156,8 +156,10 @@ public struct LocalDateTime: Hashable, Comparable, Sendable, CustomStringConvert
     public var description: String { "\(date)T\(time)" }
 }
 
+/// `value` with leading zeros to `width` digits: the one zero-padding of dates, times and
+/// offsets, for every format that writes them (RFC 3339, iCalendar, accordd plan).
 @inline(__always)
-func pad(_ value: Int, _ width: Int) -> String {
+public func pad(_ value: Int, _ width: Int) -> String {
     let text = String(value)
     return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
 }

@@ -105,8 +105,5 @@ public struct ICalendarWriter {
             + (abs(seconds) % 60 == 0 ? "" : digits(abs(seconds) % 60, 2))
     }
 
-    private static func digits(_ value: Int, _ width: Int) -> String {
-        let text = String(value)
-        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
-    }
+    private static func digits(_ value: Int, _ width: Int) -> String { pad(value, width) }
 }
