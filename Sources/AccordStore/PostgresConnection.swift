@@ -1,0 +1,187 @@
+import AccordCore
+import CLibpq
+import Glibc
+
+/// One libpq session, used from one thread at a time (the store serializes calls). Parameters
+/// go separately from the SQL text (PQexecParams), so no value is ever spliced into a statement.
+/// Values travel in text form: integers as decimal, and results come back as strings.
+final class PostgresConnection {
+    private var connection: OpaquePointer?
+    /// The URL without a password, for messages.
+    let location: String
+    private let state: DaemonConfig.State
+
+    init(_ state: DaemonConfig.State) throws(StoreError) {
+        self.state = state
+        location = state.url
+        try connect()
+    }
+
+    deinit { if let connection { PQfinish(connection) } }
+
+    func finish() {
+        if let connection { PQfinish(connection) }
+        connection = nil
+    }
+
+    /// Connects with the URL expanded by libpq, then the settings the URL must not carry:
+    /// later keywords override the URL's (libpq processes them in order).
+    private func connect() throws(StoreError) {
+        var keywords = ["dbname", "application_name", "connect_timeout"]
+        // 10 s: a database that does not answer within it is down for the purposes of takeover.
+        var values = [state.url, "accordd", "10"]
+        if let sslMode = state.sslMode { keywords.append("sslmode"); values.append(sslMode) }
+        if let file = state.passwordFile {
+            keywords.append("password"); values.append(try PostgresConnection.readPassword(file, location: location))
+        }
+        let made: OpaquePointer? = withCStrings(keywords) { keywordPointers in
+            withCStrings(values) { valuePointers in
+                PQconnectdbParams(keywordPointers, valuePointers, 1)
+            }
+        }
+        guard let made else { throw StoreError(path: location, operation: "connect", message: "libpq could not allocate a connection") }
+        if PQstatus(made) != CONNECTION_OK {
+            let message = PostgresConnection.trimmed(PQerrorMessage(made))
+            PQfinish(made)
+            throw StoreError(path: location, operation: "connect", message: message)
+        }
+        // Notices (e.g. "relation already exists, skipping") are not for the operator's journal.
+        PQsetNoticeProcessor(made, { _, _ in }, nil)
+        connection = made
+    }
+
+    /// The password file holds the password alone (a trailing newline is dropped). Like libpq
+    /// with ~/.pgpass, a file others may read is refused rather than used.
+    static func readPassword(_ file: String, location: String) throws(StoreError) -> String {
+        var info = stat()
+        guard stat(file, &info) == 0 else {
+            throw StoreError(path: location, operation: "connect",
+                             message: "password-file \(file): \(String(cString: strerror(errno)))")
+        }
+        if info.st_mode & 0o007 != 0 {
+            throw StoreError(path: location, operation: "connect",
+                             message: "password-file \(file) may be read by any user (mode \(String(info.st_mode & 0o777, radix: 8))): chmod o-rwx it")
+        }
+        guard let handle = fopen(file, "r") else {
+            throw StoreError(path: location, operation: "connect",
+                             message: "password-file \(file): \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(handle) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = fread(&buffer, 1, buffer.count, handle)
+            if count <= 0 { break }
+            bytes += buffer[0..<count]
+        }
+        var text = String(decoding: bytes, as: UTF8.self)
+        while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+        if text.isEmpty || text.contains("\n") {
+            throw StoreError(path: location, operation: "connect",
+                             message: "password-file \(file) must hold the password alone, on one line")
+        }
+        return text
+    }
+
+    /// The rows of a statement's result, as text (nil for SQL NULL), and the affected row count.
+    struct Result {
+        var rows: [[String?]]
+        var affected: Int
+    }
+
+    /// Runs one statement. A connection found broken is re-established once before the
+    /// statement is sent (not after: a statement may have run before the link died).
+    @discardableResult
+    func execute(_ sql: String, _ parameters: [String?] = [], operation: String) throws(StoreError) -> Result {
+        if connection == nil || PQstatus(connection) != CONNECTION_OK {
+            finish()
+            try connect()
+        }
+        let result: OpaquePointer? = withOptionalCStrings(parameters) { pointers in
+            PQexecParams(connection, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
+        }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
+            var message = result.map { PostgresConnection.trimmed(PQresultErrorMessage($0)) } ?? ""
+            if message.isEmpty { message = PostgresConnection.trimmed(PQerrorMessage(connection)) }
+            if let result, let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))) {
+                message += " (SQLSTATE \(String(cString: state)))"
+            }
+            throw StoreError(path: location, operation: operation, message: message)
+        }
+        var rows: [[String?]] = []
+        let rowCount = PQntuples(result), columnCount = PQnfields(result)
+        rows.reserveCapacity(Int(rowCount))
+        for row in 0..<rowCount {
+            var values: [String?] = []
+            values.reserveCapacity(Int(columnCount))
+            for column in 0..<columnCount {
+                values.append(PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column)))
+            }
+            rows.append(values)
+        }
+        let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+        return Result(rows: rows, affected: affected)
+    }
+
+    /// Several statements without parameters (a migration), through PQexec, which accepts them.
+    func executeScript(_ sql: String, operation: String) throws(StoreError) {
+        let result = PQexec(connection, sql)
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
+            var message = result.map { PostgresConnection.trimmed(PQresultErrorMessage($0)) } ?? ""
+            if message.isEmpty { message = PostgresConnection.trimmed(PQerrorMessage(connection)) }
+            throw StoreError(path: location, operation: operation, message: message)
+        }
+    }
+
+    /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
+    func transaction<T>(_ operation: String, begin: String = "BEGIN",
+                        _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        try execute(begin, operation: operation)
+        do {
+            let value = try body()
+            try execute("COMMIT", operation: operation)
+            return value
+        } catch {
+            _ = try? execute("ROLLBACK", operation: operation)
+            throw error
+        }
+    }
+
+    private static func trimmed(_ pointer: UnsafePointer<CChar>?) -> String {
+        guard let pointer else { return "" }
+        var text = String(cString: pointer)
+        while text.last?.isWhitespace == true { text.removeLast() }
+        return text.replacingNewlines()
+    }
+}
+
+private extension String {
+    /// libpq's messages run over several lines ("DETAIL: …"): one line for the journal.
+    func replacingNewlines() -> String {
+        split(separator: "\n").map { $0.trimmingSpaces() }.joined(separator: "; ")
+    }
+}
+
+private extension Substring {
+    func trimmingSpaces() -> String {
+        String(drop { $0 == " " || $0 == "\t" })
+    }
+}
+
+/// A NULL-terminated array of C strings alive for the duration of `body`.
+private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    withOptionalCStrings(strings.map { Optional($0) }) { pointers in body(pointers) }
+}
+
+private func withOptionalCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    var copies: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0) } ?? nil }
+    copies.append(nil)
+    defer { for copy in copies { free(copy) } }
+    return copies.withUnsafeBufferPointer { buffer in
+        buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) { body($0) }
+    }
+}
