@@ -23,14 +23,12 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
-        // libpq through pkg-config (Debian: libpq-dev), for the PostgreSQL state store. Chosen over
-        // postgres-nio: the engine is synchronous on one Dispatch queue, which libpq's blocking calls
-        // fit, and a system library adds no package to compile (postgres-nio brings SwiftNIO).
-        .systemLibrary(
-            name: "CLibpq",
-            pkgConfig: "libpq",
-            providers: [.apt(["libpq-dev"])]
-        ),
+        // libpq (Debian: libpq-dev to build, libpq5 to run), for the PostgreSQL state store, loaded
+        // with dlopen only when [state] asks for it, so that SQLite users load none of its 22
+        // libraries. Chosen over postgres-nio: the engine is synchronous on one Dispatch queue,
+        // which libpq's blocking calls fit, and it adds no package to compile (postgres-nio
+        // brings SwiftNIO).
+        .target(name: "CLibpq"),
         // GNU-only socket and timer calls that Glibc's module hides (struct ucred, accept4, timerfd).
         .target(name: "CAccordShim"),
         // Civil dates, instants, ISO durations, IANA zones from the system's TZif files, and the

@@ -6,6 +6,7 @@ import Glibc
 /// go separately from the SQL text (PQexecParams), so no value is ever spliced into a statement.
 /// Values travel in text form: integers as decimal, and results come back as strings.
 final class PostgresConnection {
+    private let pq: UnsafePointer<accord_libpq>
     private var connection: OpaquePointer?
     /// The URL without a password, for messages.
     let location: String
@@ -14,13 +15,18 @@ final class PostgresConnection {
     init(_ state: DaemonConfig.State) throws(StoreError) {
         self.state = state
         location = state.url
+        var reason = [CChar](repeating: 0, count: 512)
+        guard let pq = accord_libpq_load(&reason, reason.count) else {
+            throw StoreError(path: state.url, operation: "connect", message: String(cString: reason))
+        }
+        self.pq = pq
         try connect()
     }
 
-    deinit { if let connection { PQfinish(connection) } }
+    deinit { if let connection { pq.pointee.finish!(connection) } }
 
     func finish() {
-        if let connection { PQfinish(connection) }
+        if let connection { pq.pointee.finish!(connection) }
         connection = nil
     }
 
@@ -36,17 +42,17 @@ final class PostgresConnection {
         }
         let made: OpaquePointer? = withCStrings(keywords) { keywordPointers in
             withCStrings(values) { valuePointers in
-                PQconnectdbParams(keywordPointers, valuePointers, 1)
+                pq.pointee.connectdbParams!(keywordPointers, valuePointers, 1)
             }
         }
         guard let made else { throw StoreError(path: location, operation: "connect", message: "libpq could not allocate a connection") }
-        if PQstatus(made) != CONNECTION_OK {
-            let message = PostgresConnection.trimmed(PQerrorMessage(made))
-            PQfinish(made)
+        if pq.pointee.status!(made) != CONNECTION_OK {
+            let message = PostgresConnection.trimmed(pq.pointee.errorMessage!(made))
+            pq.pointee.finish!(made)
             throw StoreError(path: location, operation: "connect", message: message)
         }
         // Notices (e.g. "relation already exists, skipping") are not for the operator's journal.
-        PQsetNoticeProcessor(made, { _, _ in }, nil)
+        pq.pointee.setNoticeProcessor!(made, { _, _ in }, nil)
         connection = made
     }
 
@@ -93,46 +99,47 @@ final class PostgresConnection {
     /// statement is sent (not after: a statement may have run before the link died).
     @discardableResult
     func execute(_ sql: String, _ parameters: [String?] = [], operation: String) throws(StoreError) -> Result {
-        if connection == nil || PQstatus(connection) != CONNECTION_OK {
+        if connection == nil || pq.pointee.status!(connection) != CONNECTION_OK {
             finish()
             try connect()
         }
         let result: OpaquePointer? = withOptionalCStrings(parameters) { pointers in
-            PQexecParams(connection, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
+            pq.pointee.execParams!(connection, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
         }
-        defer { PQclear(result) }
-        let status = PQresultStatus(result)
+        defer { pq.pointee.clear!(result) }
+        let status = pq.pointee.resultStatus!(result)
         guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
-            var message = result.map { PostgresConnection.trimmed(PQresultErrorMessage($0)) } ?? ""
-            if message.isEmpty { message = PostgresConnection.trimmed(PQerrorMessage(connection)) }
-            if let result, let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))) {
+            var message = result.map { PostgresConnection.trimmed(pq.pointee.resultErrorMessage!($0)) } ?? ""
+            if message.isEmpty { message = PostgresConnection.trimmed(pq.pointee.errorMessage!(connection)) }
+            if let result, let state = pq.pointee.resultErrorField!(result, Int32(UInt8(ascii: "C"))) {
                 message += " (SQLSTATE \(String(cString: state)))"
             }
             throw StoreError(path: location, operation: operation, message: message)
         }
         var rows: [[String?]] = []
-        let rowCount = PQntuples(result), columnCount = PQnfields(result)
+        let rowCount = pq.pointee.ntuples!(result), columnCount = pq.pointee.nfields!(result)
         rows.reserveCapacity(Int(rowCount))
         for row in 0..<rowCount {
             var values: [String?] = []
             values.reserveCapacity(Int(columnCount))
             for column in 0..<columnCount {
-                values.append(PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column)))
+                values.append(pq.pointee.getisnull!(result, row, column) == 1 ? nil
+                              : pq.pointee.getvalue!(result, row, column).map { String(cString: $0) } ?? "")
             }
             rows.append(values)
         }
-        let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+        let affected = pq.pointee.cmdTuples!(result).flatMap { Int(String(cString: $0)) } ?? 0
         return Result(rows: rows, affected: affected)
     }
 
     /// Several statements without parameters (a migration), through PQexec, which accepts them.
     func executeScript(_ sql: String, operation: String) throws(StoreError) {
-        let result = PQexec(connection, sql)
-        defer { PQclear(result) }
-        let status = PQresultStatus(result)
+        let result = pq.pointee.exec!(connection, sql)
+        defer { pq.pointee.clear!(result) }
+        let status = pq.pointee.resultStatus!(result)
         guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
-            var message = result.map { PostgresConnection.trimmed(PQresultErrorMessage($0)) } ?? ""
-            if message.isEmpty { message = PostgresConnection.trimmed(PQerrorMessage(connection)) }
+            var message = result.map { PostgresConnection.trimmed(pq.pointee.resultErrorMessage!($0)) } ?? ""
+            if message.isEmpty { message = PostgresConnection.trimmed(pq.pointee.errorMessage!(connection)) }
             throw StoreError(path: location, operation: operation, message: message)
         }
     }
@@ -151,7 +158,7 @@ final class PostgresConnection {
         }
     }
 
-    private static func trimmed(_ pointer: UnsafePointer<CChar>?) -> String {
+    static func trimmed(_ pointer: UnsafePointer<CChar>?) -> String {
         guard let pointer else { return "" }
         var text = String(cString: pointer)
         while text.last?.isWhitespace == true { text.removeLast() }
