@@ -11,9 +11,15 @@ final class PostgresConnection {
     /// The URL without a password, for messages.
     let location: String
     private let state: DaemonConfig.State
+    private let applicationName: String
+    /// false for the leader lock's session: a new session would not hold the lock, so a broken
+    /// one must show as broken rather than be replaced behind the caller's back.
+    private let reconnects: Bool
 
-    init(_ state: DaemonConfig.State) throws(StoreError) {
+    init(_ state: DaemonConfig.State, applicationName: String = "accordd", reconnects: Bool = true) throws(StoreError) {
         self.state = state
+        self.applicationName = applicationName
+        self.reconnects = reconnects
         location = state.url
         var reason = [CChar](repeating: 0, count: 512)
         guard let pq = accord_libpq_load(&reason, reason.count) else {
@@ -35,7 +41,7 @@ final class PostgresConnection {
     private func connect() throws(StoreError) {
         var keywords = ["dbname", "application_name", "connect_timeout"]
         // 10 s: a database that does not answer within it is down for the purposes of takeover.
-        var values = [state.url, "accordd", "10"]
+        var values = [state.url, applicationName, "10"]
         if let sslMode = state.sslMode { keywords.append("sslmode"); values.append(sslMode) }
         if let file = state.passwordFile {
             keywords.append("password"); values.append(try PostgresConnection.readPassword(file, location: location))
@@ -100,6 +106,9 @@ final class PostgresConnection {
     @discardableResult
     func execute(_ sql: String, _ parameters: [String?] = [], operation: String) throws(StoreError) -> Result {
         if connection == nil || pq.pointee.status!(connection) != CONNECTION_OK {
+            guard reconnects else {
+                throw StoreError(path: location, operation: operation, message: "the database session was lost")
+            }
             finish()
             try connect()
         }
@@ -132,8 +141,15 @@ final class PostgresConnection {
         return Result(rows: rows, affected: affected)
     }
 
+    /// Drops the session and opens a new one.
+    func reconnect() throws(StoreError) {
+        finish()
+        try connect()
+    }
+
     /// Several statements without parameters (a migration), through PQexec, which accepts them.
     func executeScript(_ sql: String, operation: String) throws(StoreError) {
+        guard connection != nil else { throw StoreError(path: location, operation: operation, message: "not connected") }
         let result = pq.pointee.exec!(connection, sql)
         defer { pq.pointee.clear!(result) }
         let status = pq.pointee.resultStatus!(result)

@@ -10,6 +10,14 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
     private let connection: PostgresConnection
     private let lock = Mutex(())
     public let path: String
+    /// When set (a daemon sharing the database with others), claims are fenced: committed only
+    /// while this lock's session still holds the leader lock, checked in the claim's own
+    /// transaction, so that a daemon that lost the lock (stopped, cut off) claims nothing more.
+    public var fence: LeaderLock? {
+        get { fenceBox.withLock { $0 } }
+        set { fenceBox.withLock { $0 = newValue } }
+    }
+    private let fenceBox = Mutex<LeaderLock?>(nil)
 
     /// Serializes schema migrations of daemons starting at once on one database: a
     /// transaction-scoped advisory lock, 'accord' in ASCII (0x6163636f7264) plus 0.
@@ -192,7 +200,20 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
     /// included, as SQLite's INSERT OR IGNORE does).
     public func claim(_ entries: [LedgerEntry]) throws(StoreError) -> Set<String> {
         if entries.isEmpty { return [] }
+        let fence = self.fence
         return try write("claim reminders") { db throws(StoreError) in
+            if let fence {
+                // The lock session's pid, as it was when the lock was taken: a new session of
+                // the same daemon does not count, nor does the lock held by anyone else.
+                let held = try fence.backendPID.map { pid throws(StoreError) in
+                    try db.execute(LeaderLock.heldSQL + " AND pid = $1", [String(pid)], operation: "claim reminders").rows
+                } ?? []
+                if held.isEmpty {
+                    throw StoreError(path: path, operation: "claim reminders",
+                                     message: "this daemon no longer holds the leader lock: another one is active or will take over; nothing was claimed",
+                                     notActive: true)
+                }
+            }
             let claimed = try db.execute("""
                 INSERT INTO ledger (key, item, outcome, scheduled_at, at, catch_up, pending)
                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::integer[], $7::integer[])

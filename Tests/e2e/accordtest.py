@@ -86,7 +86,8 @@ AUDIT = "eb00b45bd6bb476a92812f474dd38238"
 BECAME_ACTIVE = "6ce0f72c48004232aea157d0736120c1"  # several daemons on one PostgreSQL database
 STANDING_BY = "d1951274e9cf42dea62af74dc5bec035"
 MESSAGE_IDS = {"approaching": APPROACHING, "reached": REACHED, "overdue": OVERDUE, "started": STARTED,
-               "stopping": STOPPING, "reloaded": RELOADED, "rejected": REJECTED, "audit": AUDIT}
+               "stopping": STOPPING, "reloaded": RELOADED, "rejected": REJECTED, "audit": AUDIT,
+               "became-active": BECAME_ACTIVE, "standing-by": STANDING_BY}
 REMINDER_IDS = (APPROACHING, REACHED, OVERDUE)
 
 
