@@ -1,3 +1,4 @@
+import AccordCalendar
 import AccordCore
 import Glibc
 
@@ -36,7 +37,11 @@ public final class LeaderLock: @unchecked Sendable {
     /// A lost session is replaced first (the lock went with it).
     public func tryAcquire() throws(StoreError) -> Bool {
         lock.lock(); defer { lock.unlock() }
-        if backendPID != nil, (try? connection.execute("SELECT 1", operation: "check the leader session")) == nil {
+        // Already held: asking again would stack a second level of the session lock, which
+        // one pg_advisory_unlock would not release.
+        if backendPID != nil {
+            let held = try? connection.execute(LeaderLock.heldSQL + " AND pid = pg_backend_pid()", operation: "check the leader lock")
+            if held?.rows.isEmpty == false { return true }
             backendPID = nil
         }
         if backendPID == nil {
@@ -71,7 +76,7 @@ public final class LeaderLock: @unchecked Sendable {
         let rows = try? connection.execute("""
             SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
             WHERE l.locktype = 'advisory' AND l.classid = \(LeaderLock.key >> 32) AND l.objid = \(LeaderLock.key & 0xffff_ffff)
-              AND l.objsubid = 1 AND l.granted
+              AND l.objsubid = 1 AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
             """, operation: "find the active daemon").rows
         return rows?.first?.first ?? nil
     }
@@ -79,7 +84,7 @@ public final class LeaderLock: @unchecked Sendable {
     /// Gives the lock up (a clean stop), so that a standby takes over at its next try.
     public func release() {
         lock.lock(); defer { lock.unlock() }
-        if backendPID != nil { _ = try? connection.execute("SELECT pg_advisory_unlock($1)", [String(LeaderLock.key)], operation: "release") }
+        if backendPID != nil { _ = try? connection.execute("SELECT pg_advisory_unlock_all()", operation: "release") }
         backendPID = nil
         connection.finish()
     }
@@ -87,7 +92,7 @@ public final class LeaderLock: @unchecked Sendable {
     /// The granted advisory lock (bigint form: classid the high, objid the low 32 bits, objsubid 1).
     static let heldSQL = """
         SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = \(key >> 32) AND objid = \(key & 0xffff_ffff)
-          AND objsubid = 1 AND granted
+          AND objsubid = 1 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
         """
 }
 

@@ -1,3 +1,4 @@
+import AccordCalendar
 import AccordCore
 import CLibpq
 import Glibc

@@ -1,3 +1,4 @@
+import AccordCalendar
 import AccordCore
 import GRDB
 import Glibc

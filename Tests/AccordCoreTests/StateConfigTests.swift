@@ -1,3 +1,4 @@
+import AccordCalendar
 import Testing
 
 @testable import AccordCore
