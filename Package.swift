@@ -23,6 +23,12 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+        // libpq (Debian: libpq-dev to build, libpq5 to run), for the PostgreSQL state store, loaded
+        // with dlopen only when [state] asks for it, so that SQLite users load none of its 22
+        // libraries. Chosen over postgres-nio: the engine is synchronous on one Dispatch queue,
+        // which libpq's blocking calls fit, and it adds no package to compile (postgres-nio
+        // brings SwiftNIO).
+        .target(name: "CLibpq"),
         // GNU-only socket and timer calls that Glibc's module hides (struct ucred, accept4, timerfd).
         .target(name: "CAccordShim"),
         // Civil dates, instants, ISO durations, IANA zones from the system's TZif files, and the
@@ -37,10 +43,11 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
-        // SQLite state through GRDB: items, events, reminder ledger, acknowledgements, audit.
+        // The state (items, events, reminder ledger, acknowledgements, audit) behind one protocol:
+        // SQLite through GRDB (the default) or PostgreSQL through libpq.
         .target(
             name: "AccordStore",
-            dependencies: ["AccordCalendar", "AccordCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["AccordCalendar", "AccordCore", "CLibpq", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // Varlink framing, JSON values and the io.accord.Tracker types, shared by both sides.
         .target(name: "AccordProtocol", exclude: ["io.accord.Tracker.varlink"]),

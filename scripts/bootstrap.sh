@@ -28,8 +28,11 @@ die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
 #   make                          the Makefile (make check, make lint, make test)
 #   (the shell linter)            make lint checks scripts/*.sh and .ci/run with shellcheck
 #   khal                          a real calendar program: the tests import accord's .ics into it
+#   libpq-dev                     CLibpq: the PostgreSQL state store's client (pkg-config libpq)
+#   postgresql                    initdb, pg_ctl, psql: the tests' own throwaway server
+#                                 (scripts/postgres-scratch.sh); Debian 12 ships 15
 packages=(libsystemd-dev libsqlite3-dev pkg-config python3 python3-venv systemd systemd-container
-          mandoc man-db passwd util-linux sqlite3 make tzdata shellcheck khal)
+          mandoc man-db passwd util-linux sqlite3 make tzdata shellcheck khal libpq-dev postgresql)
 
 command -v dpkg-query >/dev/null || die "dpkg-query not found: this script knows Debian (12) only"
 installed() { dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep ' installed$' >/dev/null; }

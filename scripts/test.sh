@@ -13,6 +13,11 @@
 #   7. fuzzing             scripts/fuzz.sh: each libFuzzer harness for FUZZ_SECONDS (60)
 #   8. chaos               Tests/chaos/chaos.py: CHAOS_ROUNDS (20) rounds of kill -9
 #   9. sanitizers          scripts/sanitizers.sh: swift test under ASan and TSan
+#  10. on PostgreSQL       the daemon suite again (test_daemon.py, test_control.py) with
+#                          STATE=postgresql: the state in a throwaway PostgreSQL server
+#                          (scripts/postgres-scratch.sh; about 95 s on 2 cores). The unit tests
+#                          (stage 3) run the store tests against SQLite and, as stage 1 installs
+#                          Debian's postgresql package, against a server they start themselves.
 # It stops at the first stage that fails, names the stage it is in, and ends with a summary.
 # Each stage's whole output is kept in .build/test-logs/STAGE.log; the build and the unit tests
 # print only their verdicts (and, on failure, what failed), the others print everything.
@@ -34,7 +39,7 @@ mkdir -p "$logs"
 LINT_SWIFT_FORMAT_IN_CI=no
 
 names=("set-up" "build (debug)" "unit tests" "end-to-end tests" "under systemd" "lint"
-       "fuzzing" "chaos" "sanitizers")
+       "fuzzing" "chaos" "sanitizers" "on PostgreSQL")
 results=()   # by stage index, for each stage reached: "ok 12.3", "FAILED 4.5" or "skipped 0.0"
 started_all=$(date +%s.%N)
 
@@ -124,5 +129,7 @@ run_stage 5 lint all make --no-print-directory lint LINT_SWIFT_FORMAT="$LINT_SWI
 run_stage 6 fuzz all env FUZZ_SECONDS="${FUZZ_SECONDS:-60}" ./scripts/fuzz.sh
 run_stage 7 chaos all ./scripts/with-journald.sh python3 Tests/chaos/chaos.py --rounds "${CHAOS_ROUNDS:-20}"
 run_stage 8 sanitizers all ./scripts/sanitizers.sh
+run_stage 9 e2e-postgresql all env STATE=postgresql ./scripts/with-journald.sh .venv/bin/pytest -q -p no:cacheprovider \
+  Tests/e2e/test_daemon.py Tests/e2e/test_control.py
 summary
 printf 'all tests passed\n'

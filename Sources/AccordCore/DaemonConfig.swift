@@ -26,6 +26,31 @@ public struct DaemonConfig: Sendable {
         public init() {}
     }
 
+    /// `[state]`: the state in PostgreSQL instead of the embedded SQLite file (docs/design.md §15).
+    public var state: State?
+
+    /// Where a shared state database is and how to reach it. The password is never in the URL
+    /// (which shows in Status and the journal) nor on a command line: it comes from
+    /// `password-file`, or libpq's own PGPASSFILE / ~/.pgpass.
+    public struct State: Sendable, Equatable {
+        /// `postgresql://[user@][host][:port]/database[?param=value…]`, as libpq reads it.
+        public var url: String
+        /// libpq's sslmode (disable, allow, prefer, require, verify-ca, verify-full); nil leaves
+        /// the URL's or libpq's default (prefer).
+        public var sslMode: String?
+        /// A file holding only the password (one line), read at each connection.
+        public var passwordFile: String?
+        /// How soon a standby takes over from a dead active daemon.
+        public var takeover: ISODuration
+
+        public init(url: String, sslMode: String? = nil, passwordFile: String? = nil,
+                    takeover: ISODuration = ISODuration(seconds: 10)) {
+            self.url = url; self.sslMode = sslMode; self.passwordFile = passwordFile; self.takeover = takeover
+        }
+
+        public static let sslModes = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+    }
+
     public struct NotifyHook: Sendable, Equatable {
         public var exec: [String]
         public var timeout: ISODuration
@@ -38,7 +63,7 @@ public struct DaemonConfig: Sendable {
         self.stateDirectory = stateDirectory; self.socket = socket; self.notify = notify
     }
 
-    static let keys = ["portfolios", "catch-up", "admin-group", "state-directory", "socket", "[notify]", "[control]"]
+    static let keys = ["portfolios", "catch-up", "admin-group", "state-directory", "socket", "[notify]", "[control]", "[state]"]
 
     public static func parse(_ text: String, file: String) throws(ConfigProblems) -> DaemonConfig {
         let root = try parseTOML(text, file: file)
@@ -101,9 +126,51 @@ public struct DaemonConfig: Sendable {
                 top.problem("control", "must be a table: [control]")
             }
         }
+        if let value = top.value("state") {
+            if let table = value.table {
+                let reader = TableReader(table: table, file: file, path: "state", section: "state", lines: lines)
+                config.state = readState(reader)
+                problems += reader.problems
+            } else {
+                top.problem("state", "must be a table: [state]")
+            }
+        }
         top.rejectUnknownKeys(allowed: keys)
         problems = top.problems + problems
         if !problems.isEmpty { throw ConfigProblems(problems) }
         return config
+    }
+
+    private static func readState(_ reader: TableReader) -> State? {
+        let url = reader.string("url", required: true)
+        if let url, !(url.hasPrefix("postgresql://") || url.hasPrefix("postgres://")) {
+            reader.problem("url", "\"\(url)\" must be a PostgreSQL URL: postgresql://[user@]host[:port]/database (leave [state] out to keep the state in SQLite)")
+        }
+        // user:password@ in the authority: the URL shows in Status and the journal.
+        if let url, let schemeEnd = url.range(of: "://") {
+            let rest = url[schemeEnd.upperBound...]
+            let authority = rest.prefix { $0 != "/" && $0 != "?" }
+            if let at = authority.lastIndex(of: "@"), authority[..<at].contains(":") {
+                reader.problem("url", "must not contain a password: put it in the file named by password-file, or in PGPASSFILE")
+            }
+        }
+        if let url, url.contains("password=") {
+            reader.problem("url", "must not contain a password: put it in the file named by password-file, or in PGPASSFILE")
+        }
+        let sslMode = reader.string("sslmode")
+        if let sslMode, !State.sslModes.contains(sslMode) {
+            reader.problem("sslmode", "\"\(sslMode)\" is not one of \(State.sslModes.joined(separator: ", "))")
+        }
+        let passwordFile = reader.string("password-file")
+        if let passwordFile, !passwordFile.hasPrefix("/") {
+            reader.problem("password-file", "must be an absolute path")
+        }
+        let takeover = reader.duration("takeover") ?? ISODuration(seconds: 10)
+        if takeover.approximateSeconds < 3 || takeover.years != 0 || takeover.months != 0 {
+            reader.problem("takeover", "\(takeover) must be at least PT3S (standbys retry every third of it) and given in days, hours, minutes or seconds")
+        }
+        reader.rejectUnknownKeys(allowed: ["url", "sslmode", "password-file", "takeover"])
+        guard let url, reader.problems.isEmpty else { return nil }
+        return State(url: url, sslMode: sslMode, passwordFile: passwordFile, takeover: takeover)
     }
 }

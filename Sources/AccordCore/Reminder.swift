@@ -56,6 +56,10 @@ public enum MessageID {
     public static let reloaded = "a24e9dbbfa61448d85f3a92f695d8a2c"
     public static let rejected = "9d8a5b038ac74d818278025ffacfe2ab"
     public static let eventRecorded = "eb00b45bd6bb476a92812f474dd38238"
+    /// Several daemons on one PostgreSQL database (docs/design.md §15): this one holds the lock.
+    public static let becameActive = "6ce0f72c48004232aea157d0736120c1"
+    /// … or another one does, or this one lost it.
+    public static let standingBy = "d1951274e9cf42dea62af74dc5bec035"
 }
 
 /// The sentences of reminder entries; the relative wording is AccordCalendar's RelativeTime.

@@ -79,7 +79,7 @@ public final class Daemon: @unchecked Sendable {
         if made != 0 { fail("cannot create the state directory \(paths.stateDirectory): \(String(cString: strerror(made)))", exitCode: 73) }
         let store: StateStore
         do {
-            store = try StateStore(path: paths.stateFile)
+            store = try openStateStore(loaded.config.state, sqlitePath: paths.stateFile)
         } catch {
             fail("cannot open the state database: \(error)", exitCode: 74)
         }
@@ -113,9 +113,9 @@ public final class Daemon: @unchecked Sendable {
         journal.send(JournalEntry(
             message: "accordd started: \(catalog.portfolios.count) portfolio(s), \(catalog.objectiveCount) objective(s), "
                 + "\(catalog.instrumentCount) instrument(s); \(round.catchUp.count) caught up, \(round.missed.count) missed; "
-                + nextReminderText() + "; state \(paths.stateFile), socket \(control?.path ?? paths.socket)",
+                + nextReminderText() + "; state \(engine.store.path), socket \(control?.path ?? paths.socket)",
             priority: 5, messageID: MessageID.started,
-            fields: [("ACCORD_CONFIG", configFile), ("ACCORD_STATE", paths.stateFile), ("ACCORD_SOCKET", control?.path ?? paths.socket)]))
+            fields: [("ACCORD_CONFIG", configFile), ("ACCORD_STATE", engine.store.path), ("ACCORD_SOCKET", control?.path ?? paths.socket)]))
         systemd.ready(status: statusText())
     }
 

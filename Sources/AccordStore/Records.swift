@@ -82,9 +82,12 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var operation: String
     public var message: String
+    /// The write was refused because this daemon is no longer the active one (it lost the
+    /// leader lock, docs/design.md §15): it must stop firing, not fire without the ledger.
+    public var notActive: Bool
 
-    init(path: String, operation: String, message: String) {
-        self.path = path; self.operation = operation; self.message = message
+    init(path: String, operation: String, message: String, notActive: Bool = false) {
+        self.path = path; self.operation = operation; self.message = message; self.notActive = notActive
     }
 
     init(path: String, operation: String, underlying: any Error) {

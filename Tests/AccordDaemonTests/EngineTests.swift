@@ -56,7 +56,7 @@ final class Fixture {
     }
 
     func engine(clock: ManualClock, journal: CollectingJournal, lookup: (any JournalLookup)? = nil) throws -> ReminderEngine {
-        try ReminderEngine(configuration: try load(), store: try StateStore(path: stateFile), clock: clock, journal: journal,
+        try ReminderEngine(configuration: try load(), store: try SQLiteStateStore(path: stateFile), clock: clock, journal: journal,
                            lookup: lookup, logger: Logger(label: "test"))
     }
 }
@@ -227,7 +227,7 @@ func recordingError(_ engine: ReminderEngine, id: String, event: String, actor: 
         let clock = ManualClock(instant("2030-01-01T09:59:00Z"))
         let journal = CollectingJournal()
         do {
-            let store = try StateStore(path: fixture.stateFile)
+            let store = try SQLiteStateStore(path: fixture.stateFile)
             _ = try store.registerItems(["d/alpha", "d/beta"], now: instant("2030-01-01T09:00:00Z"))
             try store.settle([], processedThrough: instant("2030-01-01T09:00:00Z"))
             // A crash between the claim and the journal write left these pending.

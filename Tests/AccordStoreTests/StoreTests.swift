@@ -11,9 +11,10 @@ func scratchPath(_ name: String) -> String {
     return directory + "/" + name
 }
 
+/// Each test runs once per backend (Backend.available): the same behaviour from both.
 @Suite struct StoreTests {
-    @Test func ledgerClaimsEachKeyOnce() throws {
-        let store = try StateStore(path: scratchPath("state.sqlite"))
+    @Test(arguments: Backend.available) func ledgerClaimsEachKeyOnce(_ backend: Backend) throws {
+        let store = try backend.open().store
         let entry = LedgerEntry(key: "d/a:due:2030-01-01:P7D", itemID: "d/a", outcome: .fired,
                                 scheduledAt: Instant(seconds: 100), at: Instant(seconds: 101))
         #expect(try store.claim([entry]) == [entry.key])
@@ -27,24 +28,24 @@ func scratchPath(_ name: String) -> String {
         #expect(try store.integrityCheck() == "ok")
     }
 
-    @Test func firstLoadedIsKeptAcrossRegistrations() throws {
-        let store = try StateStore(path: scratchPath("state.sqlite"))
+    @Test(arguments: Backend.available) func firstLoadedIsKeptAcrossRegistrations(_ backend: Backend) throws {
+        let store = try backend.open().store
         _ = try store.registerItems(["d/a"], now: Instant(seconds: 10))
         let loaded = try store.registerItems(["d/a", "d/b"], now: Instant(seconds: 20))
         #expect(loaded["d/a"] == Instant(seconds: 10))
         #expect(loaded["d/b"] == Instant(seconds: 20))
     }
 
-    @Test func eventsSurviveReopening() throws {
-        let path = scratchPath("state.sqlite")
+    @Test(arguments: Backend.available) func eventsSurviveReopening(_ backend: Backend) throws {
+        let (first, path) = try backend.open()
         do {
-            let store = try StateStore(path: path)
+            let store = first
             _ = try store.append(NewEvent(itemID: "d/a", type: .inForce, on: CivilDate(year: 2017, month: 1, day: 15)!,
                                           note: "signed in Ottawa", term: ISODuration(years: 1)),
                                  actor: Actor(uid: 1000, user: "ana"), at: Instant(seconds: 5))
             try store.close()
         }
-        let store = try StateStore(path: path)
+        let store = try backend.reopen(path)
         let events = try store.events(item: "d/a")
         #expect(events.count == 1)
         #expect(events[0].type == .inForce && events[0].user == "ana" && events[0].term == ISODuration(years: 1))
@@ -58,7 +59,7 @@ func scratchPath(_ name: String) -> String {
         let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         try garbage.write(to: URL(fileURLWithPath: path))
         do {
-            _ = try StateStore(path: path)
+            _ = try SQLiteStateStore(path: path)
             Issue.record("a damaged file was accepted")
         } catch {
             #expect(error.description.contains(path))

@@ -83,8 +83,11 @@ STOPPING = "e3a87e3eb6b945f08382de3e7ef49db5"
 RELOADED = "a24e9dbbfa61448d85f3a92f695d8a2c"
 REJECTED = "9d8a5b038ac74d818278025ffacfe2ab"
 AUDIT = "eb00b45bd6bb476a92812f474dd38238"
+BECAME_ACTIVE = "6ce0f72c48004232aea157d0736120c1"  # several daemons on one PostgreSQL database
+STANDING_BY = "d1951274e9cf42dea62af74dc5bec035"
 MESSAGE_IDS = {"approaching": APPROACHING, "reached": REACHED, "overdue": OVERDUE, "started": STARTED,
-               "stopping": STOPPING, "reloaded": RELOADED, "rejected": REJECTED, "audit": AUDIT}
+               "stopping": STOPPING, "reloaded": RELOADED, "rejected": REJECTED, "audit": AUDIT,
+               "became-active": BECAME_ACTIVE, "standing-by": STANDING_BY}
 REMINDER_IDS = (APPROACHING, REACHED, OVERDUE)
 
 
@@ -135,6 +138,71 @@ def _private_journal_problem():
 
 
 JOURNAL_PROBLEM = _private_journal_problem()
+
+
+# --- where the state lives: SQLite (the default) or PostgreSQL --------------------------------------
+# With STATE=postgresql every Daemon keeps its state in a database of its own on a throwaway
+# PostgreSQL server, which conftest.py starts for the session (start_postgres, about 1 s) and
+# stops and removes at its end (stop_postgres); query() and ledger() read it through psql.
+
+STATE = os.environ.get("STATE", "sqlite")
+if STATE not in ("sqlite", "postgresql"):
+    raise ValueError(f"STATE={STATE!r}: must be sqlite or postgresql")
+POSTGRES_SCRATCH = os.path.join(REPO, "scripts", "postgres-scratch.sh")
+PSQL = "/usr/lib/postgresql/15/bin/psql"
+_postgres = {}  # "url": the server's maintenance database, "directory": its scratch directory
+
+
+def start_postgres():
+    directory = tempfile.mkdtemp(prefix="accord-e2e-pg-", dir="/tmp")
+    started = subprocess.run([POSTGRES_SCRATCH, "start", directory], capture_output=True, text=True)
+    if started.returncode != 0:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise AssertionError(f"scripts/postgres-scratch.sh start failed: {started.stderr}")
+    _postgres.update(url=started.stdout.strip(), directory=directory)
+    return _postgres["url"]
+
+
+def stop_postgres():
+    if "directory" in _postgres:
+        subprocess.run([POSTGRES_SCRATCH, "stop", _postgres["directory"]], capture_output=True)
+    _postgres.clear()
+
+
+def postgres_url(database):
+    """The scratch server's URL for `database`."""
+    url = _postgres["url"]
+    head, _, query = url.partition("?")
+    return head.rsplit("/", 1)[0] + "/" + database + ("?" + query if query else "")
+
+
+def psql(url, sql):
+    result = subprocess.run([PSQL, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
+                            capture_output=True, text=True, timeout=30)
+    if result.returncode != 0:
+        raise AssertionError(f"psql {sql!r}: {result.stderr}")
+    return result.stdout
+
+
+def _sql_literal(value):
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def postgres_query(url, sql, parameters=()):
+    """Rows of a query, as sqlite3 gives them (tuples of int, str, None): the `?` placeholders
+    filled in as literals (test values only), the rows read back through json_agg."""
+    pieces = sql.split("?")
+    if len(pieces) - 1 != len(parameters):
+        raise AssertionError(f"{len(parameters)} parameters for {len(pieces) - 1} placeholders in {sql!r}")
+    filled = pieces[0] + "".join(_sql_literal(p) + rest for p, rest in zip(parameters, pieces[1:]))
+    text = psql(url, f"SELECT coalesce(json_agg(row_to_json(q)), '[]') FROM ({filled}) AS q").strip()
+    return [tuple(row.values()) for row in json.loads(text, object_pairs_hook=collections.OrderedDict)]
 
 
 # --- time ----------------------------------------------------------------------------------------
@@ -406,6 +474,11 @@ class Daemon:
         self.stderr_path = os.path.join(directory, "stderr.log")
         self.stdout_path = os.path.join(directory, "stdout.log")
         os.makedirs(self.portfolios, exist_ok=True)
+        self.state_url = None
+        if STATE == "postgresql":
+            database = "e2e_" + os.urandom(8).hex()
+            psql(_postgres["url"], f"CREATE DATABASE {database}")
+            self.state_url = postgres_url(database)
         self.write_config(catch_up=catch_up, extra=extra_config, admin_group=admin_group)
         if isinstance(portfolio_text, dict):
             for name, text in portfolio_text.items():
@@ -438,7 +511,10 @@ class Daemon:
         return self.process.pid if self.process else None
 
     def write_config(self, catch_up="P7D", extra="", admin_group=None, portfolios=("portfolios",)):
-        """(Re)writes accordd.toml atomically; a running daemon reads it on sighup()."""
+        """(Re)writes accordd.toml atomically; a running daemon reads it on sighup(). With
+        STATE=postgresql a [state] table names this daemon's database."""
+        if self.state_url and "[state]" not in extra:
+            extra = (extra.rstrip("\n") + "\n" if extra else "") + f"[state]\nurl = {quoted(self.state_url)}\n"
         self._write(self.config, daemon_config(portfolios, catch_up, admin_group, extra))
 
     def write_portfolio(self, text, name="test.toml"):
@@ -585,7 +661,10 @@ class Daemon:
         return journal_entries(*matches, *[f"_PID={p}" for p in self.pids], **fields) if self.pids else []
 
     def query(self, sql, *parameters):
-        """Rows of a query on the state database, opened read-only (so never created by a test)."""
+        """Rows of a query on the state database, opened read-only (so never created by a test);
+        on PostgreSQL through psql, with the same rows (quote "user", a reserved word there)."""
+        if self.state_url:
+            return postgres_query(self.state_url, sql, parameters)
         with contextlib.closing(sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=10)) as db:
             return db.execute(sql, parameters).fetchall()
 

@@ -2,6 +2,8 @@
 accordtest.py beside this file (stdlib only, shared with Tests/chaos and Benchmarks).
 
   private_journal  (session, autouse) skips every test outside scripts/with-journald.sh
+  postgres_server  (session, autouse) with STATE=postgresql, the throwaway PostgreSQL server
+                   every daemon keeps its state in (accordtest.start_postgres / stop_postgres)
   scratch          a directory under /tmp (accord-e2e-*), mode 0755, removed afterwards
   make_daemon      make_daemon(portfolio_text, **Daemon options) -> accordtest.Daemon, not started;
                    every daemon made is killed afterwards
@@ -10,7 +12,7 @@ import os
 
 import pytest
 
-from accordtest import JOURNAL_PROBLEM, Daemon, scratch_directory
+from accordtest import JOURNAL_PROBLEM, STATE, Daemon, scratch_directory, start_postgres, stop_postgres
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -20,6 +22,19 @@ def private_journal():
     an error, not a skip: hence a fixture.)"""
     if JOURNAL_PROBLEM:
         pytest.skip(JOURNAL_PROBLEM)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def postgres_server(private_journal):
+    """With STATE=postgresql, one PostgreSQL server for the whole session (about 1 s to start):
+    initdb and pg_ctl into a scratch directory, Unix socket only; stopped and removed at the end."""
+    if STATE != "postgresql":
+        yield None
+        return
+    try:
+        yield start_postgres()
+    finally:
+        stop_postgres()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import json
 import os
 import re
 import socket
-import sqlite3
 import subprocess
 import time
 
@@ -184,8 +183,7 @@ def test_writes_need_admin_group_and_are_audited(daemon):
     rc, out, err = accordctl(*socket_arg, "record", "treaty", "negotiation-started", "--note", "by admin", user=admin)
     assert rc == 0 and "state now negotiating" in out, err
 
-    with sqlite3.connect(daemon.database) as db:
-        rows = db.execute("SELECT user, action, item, allowed FROM audit ORDER BY id").fetchall()
+    rows = daemon.query('SELECT "user", action, item, allowed FROM audit ORDER BY id')
     assert (reader, "record", "ctl/treaty", 0) in rows
     assert (reader, "reload", None, 0) in rows
     assert (admin, "record", "ctl/treaty", 1) in rows
@@ -328,8 +326,7 @@ def test_refused_writes_are_cheap_bounded_and_escaped(daemon):
               "print(buf.count(b'PermissionDenied'))\n")
     rc, out, err = run(["python3", "-c", script, daemon.socket_path], user=reader, timeout=60)
     assert rc == 0 and out.strip() == "200", (rc, out, err)
-    with sqlite3.connect(daemon.database) as db:
-        rows = db.execute("SELECT item, detail FROM audit WHERE user = ? AND allowed = 0", (reader,)).fetchall()
+    rows = daemon.query('SELECT item, detail FROM audit WHERE "user" = ? AND allowed = 0', reader)
     assert len(rows) == 10, f"{len(rows)} refusals audited"
     for item, detail in rows:
         assert len(item.encode()) <= 128 and not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in item), item[:80]

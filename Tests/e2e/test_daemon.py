@@ -13,7 +13,7 @@ import pytest
 
 from accordtest import (ACCORDD, APPROACHING, CATALOG, OVERDUE, REACHED, REJECTED, RELOADED, STARTED, STOPPING,
                         epoch, instant, instrument, journal_entries, objective, portfolio, reminder_entries,
-                        wait_for)
+                        STATE, wait_for)
 
 FIELDS = ["MESSAGE", "MESSAGE_ID", "PRIORITY", "SYSLOG_IDENTIFIER", "ACCORD_ITEM", "ACCORD_DIALOGUE",
           "ACCORD_DEADLINE", "ACCORD_DEADLINE_AT", "ACCORD_LEAD", "ACCORD_DAYS_LEFT", "ACCORD_REMINDER",
@@ -381,6 +381,7 @@ def test_without_a_journal_lines_go_to_stderr(make_daemon):
     assert not reminder_entries(ACCORD_DIALOGUE="stderr"), "a reminder reached the journal it should not see"
 
 
+@pytest.mark.skipif(STATE != "sqlite", reason="looks inside the SQLite state file")
 def test_sigterm_closes_the_state_database(make_daemon):
     """Issue 3, item 6: SIGTERM finishes what is in flight, closes the database and exits 0. SQLite
     checkpoints and removes the write-ahead log when the last connection closes cleanly, so a
@@ -414,3 +415,17 @@ def test_check_accepts_every_geographic_iana_zone(make_daemon):
     result = subprocess.run([ACCORDD, "check", "--config", daemon.config], capture_output=True, text=True)
     refused = re.findall(r'"([^"]+)" is not an IANA', result.stdout + result.stderr)
     assert result.returncode == 0, f"{len(refused)} of {len(zones)} zones refused: {refused}"
+
+
+def test_the_state_is_where_the_config_says(make_daemon):
+    """Issue 14: with [state] url the state lives in PostgreSQL and no state.sqlite is made;
+    without it, in the state directory's state.sqlite. The started entry names where."""
+    daemon = make_daemon(portfolio([objective("where", instant(2), reminders=["PT1S"])], dialogue="where")).start()
+    assert wait_for(lambda: reminder_entries(ACCORD_DIALOGUE="where"), timeout=10)
+    started = daemon.journal(MESSAGE_ID=STARTED)
+    assert started, daemon.stderr()
+    expected = daemon.state_url if STATE == "postgresql" else daemon.database
+    assert started[0]["ACCORD_STATE"] == expected and expected in started[0]["MESSAGE"]
+    assert wait_for(lambda: daemon.query("SELECT outcome FROM ledger WHERE item = ?", "where/where"), timeout=5)
+    assert daemon.stop() == 0
+    assert os.path.exists(daemon.database) == (STATE == "sqlite"), os.listdir(daemon.state)
