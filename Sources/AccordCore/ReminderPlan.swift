@@ -415,6 +415,13 @@ public final class ReminderPlan: Sendable {
         snoozesByItem[Int32(index)]?.filter { $0.from <= now && now < $0.until }.map(\.until).max()
     }
 
+    /// Every basis the item's dates rest on: its file's, and `recorded` once an event gave one.
+    public func bases(ofItem index: Int) -> Set<Basis> {
+        var result = Set(catalog.items[index].provenance.values.map(\.basis))
+        for occurrence in occurrencesByItem[index] { result.insert(occurrences[Int(occurrence)].provenance.basis) }
+        return result
+    }
+
     public func state(ofItem index: Int, at now: Instant) -> ItemState {
         timelines[index].state(at: now, zone: catalog.items[index].settings.zone)
     }
