@@ -200,7 +200,6 @@ public enum PortfolioParser {
                 reader.problem("status", "\"\(text)\" is not a status; allowed: open, in-progress, done, dropped")
             }
         }
-        reader.rejectUnknownKeys(allowed: objectiveKeys)
         var item = Item(dialogueID: dialogue?.id ?? "", localID: id ?? "", kind: .objective, title: title ?? "",
                         settings: settings ?? ReminderSettings(zone: .utc, leads: [], overdueEvery: nil),
                         source: SourceLocation(file: file, line: reader.lines.line(section: reader.section)),

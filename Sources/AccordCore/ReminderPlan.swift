@@ -189,7 +189,8 @@ public final class ReminderPlan: Sendable {
                                           relevance: relevance, silencedFrom: silenced, keyPrefix: prefix,
                                           provenance: provenance, projected: projected, lapseAt: lapseAt, isLapse: false,
                                           quiet: isQuiet, note: note(for: kind)))
-            if let lapseAt {
+            // The last entry stops overdue repeats: without repeats there is nothing to stop.
+            if let lapseAt, settings.overdueEvery != nil {
                 occurrences.append(Occurrence(item: index, kind: kind, time: time, passesAt: passesAt,
                                               leadFires: [(fireAt: lapseAt, lead: settings.overdueFor)], overdueEvery: nil,
                                               overdueUntil: until, relevance: relevance, silencedFrom: silenced, keyPrefix: prefix,
@@ -326,7 +327,7 @@ public final class ReminderPlan: Sendable {
                                            days: daysLeft, secondsLeft: secondsLeft, overdueFor: item.settings.overdueFor)
         if let note = occurrence.note { message += " (\(note))" }
         if occurrence.provenance.basis == .assumed { message += " [assumed date]" }
-        return Reminder(key: occurrence.keyPrefix + ":" + (occurrence.isLapse ? "lapsed" : label), itemID: item.fullID,
+        return Reminder(key: occurrence.keyPrefix + ":" + label, itemID: item.fullID,
                         dialogueID: item.dialogueID,
                         deadline: occurrence.kind, deadlineTime: occurrence.time, deadlineAt: occurrence.passesAt,
                         lead: label, isOverdue: overdue, fireAt: fireAt, daysLeft: daysLeft,

@@ -19,6 +19,10 @@ struct ReminderPlanTests {
         remind-at = 09:00:00
         reminders = ["P30D", "P7D", "P1D", "P0D"]
         overdue-every = "P7D"
+        # These tests are about §5: the fixture's bare dates are facts and its overdue
+        # reminders never lapse, as every portfolio read before §10 and §11.
+        default-basis = "confirmed"
+        overdue-for = "P36500D"
 
         [[objective]]
         id = "extradition-treaty-talks"
@@ -366,7 +370,7 @@ struct ReminderPlanTests {
         id = "mou"
         kind = "mou"
         title = "A short MOU"
-        in-force = 2016-06-15
+        in-force = { date = 2016-06-15, basis = "confirmed" }
         term = "P1Y"
         notice = "P10D"
 
@@ -563,7 +567,7 @@ struct ReminderPlanTests {
         id = "mou"
         kind = "mou"
         title = "A term"
-        in-force = 2029-04-01
+        in-force = { date = 2029-04-01, basis = "confirmed" }
         term = "P1Y"
         """
 
