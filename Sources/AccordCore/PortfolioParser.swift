@@ -132,8 +132,8 @@ public enum PortfolioParser {
 
     private static func checkedOverdueFor(_ reader: TableReader) -> ISODuration? {
         guard let length = reader.duration("overdue-for") else { return nil }
-        if length.isZero || length.hasTimePart {
-            reader.problem("overdue-for", "must be a whole number of years, months, weeks or days longer than zero (e.g. P180D)")
+        if length.isZero {
+            reader.problem("overdue-for", "must be longer than zero (e.g. P180D)")
             return nil
         }
         return length

@@ -18,7 +18,7 @@ systemd. Outside with-journald.sh every test here is skipped (the autouse fixtur
 The API (python stdlib only):
   paths     REPO, BIN_DIR, ACCORDD, ACCORDCTL, VENV_PYTHON, CATALOG, binary(name), mounts(),
             scratch_directory(prefix) (a context manager: made, then removed with all inside)
-  ids       APPROACHING REACHED OVERDUE STARTED STOPPING RELOADED REJECTED AUDIT, MESSAGE_IDS {name: id}
+  ids       APPROACHING REACHED OVERDUE STARTED STOPPING RELOADED REJECTED AUDIT LAPSED, MESSAGE_IDS {name: id}
   time      instant(seconds_ahead, offset="Z")  RFC 3339, whole seconds (rounded up), e.g. for `due =`
             utc(seconds_ahead) (= instant(s, "Z")), utc_at(epoch_seconds), to_utc(text), epoch(text),
             day(days_ahead, zone)
@@ -83,9 +83,10 @@ STOPPING = "e3a87e3eb6b945f08382de3e7ef49db5"
 RELOADED = "a24e9dbbfa61448d85f3a92f695d8a2c"
 REJECTED = "9d8a5b038ac74d818278025ffacfe2ab"
 AUDIT = "eb00b45bd6bb476a92812f474dd38238"
+LAPSED = "17393d58f35b4699a534ca630d2dba94"
 MESSAGE_IDS = {"approaching": APPROACHING, "reached": REACHED, "overdue": OVERDUE, "started": STARTED,
-               "stopping": STOPPING, "reloaded": RELOADED, "rejected": REJECTED, "audit": AUDIT}
-REMINDER_IDS = (APPROACHING, REACHED, OVERDUE)
+               "stopping": STOPPING, "reloaded": RELOADED, "rejected": REJECTED, "audit": AUDIT, "lapsed": LAPSED}
+REMINDER_IDS = (APPROACHING, REACHED, OVERDUE, LAPSED)
 
 
 def binary(name):
