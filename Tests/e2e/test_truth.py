@@ -4,6 +4,7 @@ ACCORD_TITLE on reminder entries; the one lapsed entry, once across a restart; a
 instrument's signature recorded over the socket completing the objective it fulfils, with the
 recorder named in the history. Deadlines are instants a few seconds ahead."""
 import json
+import os
 import time
 
 from accordtest import LAPSED, OVERDUE, accordctl, instant, instrument, objective, portfolio, reminder_entries, wait_for
@@ -97,4 +98,21 @@ def test_recording_signed_completes_the_objective_and_names_the_recorder(make_da
                and e["user"] == user for e in entries), entries
     rc, out, _ = accordctl("--json", "upcoming", "--within", "P30D", env=env)
     assert json.loads(out)["reminders"] == []  # both streams stopped
+    assert daemon.stop() == 0
+
+
+def test_the_notify_hook_gets_basis_owner_and_title(make_daemon, scratch):
+    marker = os.path.join(scratch, "hook-env")
+    hook = os.path.join(scratch, "hook")
+    with open(hook, "w") as f:
+        f.write(f'#!/bin/sh\nprintf "%s|%s|%s\\n" "$ACCORD_BASIS" "$ACCORD_OWNER" "$ACCORD_TITLE" >> {marker}\n')
+    os.chmod(hook, 0o755)
+    due = instant(3)
+    daemon = make_daemon(portfolio([
+        objective("hooked", f'{{ date = {due}, basis = "confirmed", source = "the record" }}', title="A confirmed talk",
+                  reminders=["PT1S"]),
+    ], dialogue="hookenv", owner='"Global Affairs Canada"'),
+        extra_config=f'[notify]\nexec = ["{hook}"]\ntimeout = "PT5S"\n').start()
+    assert wait_for(lambda: os.path.exists(marker) and open(marker).read().strip(), timeout=15), daemon.stderr()
+    assert open(marker).read().splitlines() == ["confirmed|Global Affairs Canada|A confirmed talk"]
     assert daemon.stop() == 0
