@@ -29,6 +29,7 @@
 #   $(PREFIX)/share/bash-completion/completions/accordctl,
 #   $(PREFIX)/share/zsh/site-functions/_accordctl,
 #   $(PREFIX)/share/fish/vendor_completions.d/accordctl.fish
+#   $(PREFIX)/share/accord/hooks/mail-reminder (an example notify hook; nothing enables it)
 #   $(SYSCONFDIR)/accord/accordd.toml and portfolios/*.toml: never overwritten
 #
 # BUILDDIR names the binaries to install (default .build/release, built first). Any other
@@ -49,6 +50,7 @@ mandir      = $(PREFIX)/share/man
 bashcompdir = $(PREFIX)/share/bash-completion/completions
 zshcompdir  = $(PREFIX)/share/zsh/site-functions
 fishcompdir = $(PREFIX)/share/fish/vendor_completions.d
+hookdir     = $(PREFIX)/share/accord/hooks
 confdir     = $(SYSCONFDIR)/accord
 
 BINARIES   = accordd accordctl
@@ -67,7 +69,8 @@ INSTALLED = $(addprefix $(bindir)/,$(BINARIES)) \
             $(if $(TMPFILES),$(tmpfilesdir)/accord.conf) \
             $(catalogdir)/accord.catalog \
             $(mandir)/man1/accordctl.1 $(mandir)/man5/accord.toml.5 $(mandir)/man8/accordd.8 \
-            $(bashcompdir)/accordctl $(zshcompdir)/_accordctl $(fishcompdir)/accordctl.fish
+            $(bashcompdir)/accordctl $(zshcompdir)/_accordctl $(fishcompdir)/accordctl.fish \
+            $(hookdir)/mail-reminder
 
 .PHONY: all build release install uninstall check test run bench fuzz chaos sanitizers \
         format lint lint-swift lint-units lint-man lint-shell e2e-systemd
@@ -90,8 +93,9 @@ install: $(if $(filter .build/release,$(BUILDDIR)),release)
 	$(INSTALL) -d "$(DESTDIR)$(bindir)" "$(DESTDIR)$(unitdir)" "$(DESTDIR)$(sysusersdir)" \
 	    "$(DESTDIR)$(catalogdir)" "$(DESTDIR)$(mandir)/man1" "$(DESTDIR)$(mandir)/man5" \
 	    "$(DESTDIR)$(mandir)/man8" "$(DESTDIR)$(bashcompdir)" "$(DESTDIR)$(zshcompdir)" \
-	    "$(DESTDIR)$(fishcompdir)"
+	    "$(DESTDIR)$(fishcompdir)" "$(DESTDIR)$(hookdir)"
 	$(INSTALL) -m 0755 $(addprefix $(BUILDDIR)/,$(BINARIES)) "$(DESTDIR)$(bindir)/"
+	$(INSTALL) -m 0755 Config/hooks/mail-reminder "$(DESTDIR)$(hookdir)/mail-reminder"
 	sed 's|@BINDIR@|$(bindir)|g' systemd/accordd.service >"$(DESTDIR)$(unitdir)/accordd.service"
 	chmod 0644 "$(DESTDIR)$(unitdir)/accordd.service"
 	$(INSTALL_DATA) systemd/accordd.socket "$(DESTDIR)$(unitdir)/accordd.socket"

@@ -97,4 +97,6 @@ let package = Package(
 if Context.environment["ACCORD_FUZZ"] != nil {
     package.targets.append(.executableTarget(name: "fuzz-portfolio", dependencies: ["AccordCalendar", "AccordCore"], path: "Fuzz/FuzzPortfolio"))
     package.products.append(.executable(name: "fuzz-portfolio", targets: ["fuzz-portfolio"]))
+    package.targets.append(.executableTarget(name: "fuzz-plan", dependencies: ["AccordCalendar", "AccordCore"], path: "Fuzz/FuzzPlan"))
+    package.products.append(.executable(name: "fuzz-plan", targets: ["fuzz-plan"]))
 }

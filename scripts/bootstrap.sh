@@ -6,7 +6,7 @@
 #      is missing). Without root it names the missing packages and stops.
 #   2. The Swift toolchain: used from PATH, else from /opt/swift/usr/bin (the other scripts
 #      put that on their own PATH; this script exports nothing to its caller).
-#   3. A Python virtual environment in <repo>/.venv with the end-to-end tests' two PyPI
+#   3. A Python virtual environment in <repo>/.venv with the end-to-end tests' PyPI
 #      packages: `varlink` (the third-party Varlink client) and `pytest`.
 #   usage: scripts/bootstrap.sh
 set -euo pipefail
@@ -27,8 +27,9 @@ die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
 #   tzdata                        /usr/share/zoneinfo: the daemon reads its time zones there
 #   make                          the Makefile (make check, make lint, make test)
 #   (the shell linter)            make lint checks scripts/*.sh and .ci/run with shellcheck
+#   khal                          a real calendar program: the tests import accord's .ics into it
 packages=(libsystemd-dev libsqlite3-dev pkg-config python3 python3-venv systemd systemd-container
-          mandoc man-db passwd util-linux sqlite3 make tzdata shellcheck)
+          mandoc man-db passwd util-linux sqlite3 make tzdata shellcheck khal)
 
 command -v dpkg-query >/dev/null || die "dpkg-query not found: this script knows Debian (12) only"
 installed() { dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep ' installed$' >/dev/null; }
@@ -75,7 +76,8 @@ if ! "$venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
   python3 -m venv "$venv" || die "python3 -m venv $venv failed"
   say "created $venv ($("$venv/bin/python" --version 2>&1))"
 fi
-for module in varlink pytest; do
+# icalendar: an independent RFC 5545 parser for the tests of the calendar export.
+for module in varlink pytest icalendar; do
   if ! "$venv/bin/python" -c "import $module" >/dev/null 2>&1; then
     "$venv/bin/python" -m pip install -q --disable-pip-version-check "$module" || die "pip install $module failed"
     say "installed $module $("$venv/bin/python" -m pip show "$module" 2>/dev/null | sed -n 's/^Version: //p') into .venv (PyPI)"

@@ -103,6 +103,8 @@ for r in $(cgroup_roots); do mkdir -p "$r/$CG"; done
 binds=(--bind-ro="$W/machine-id:/etc/machine-id" --bind-ro="$BINDIR:/opt/accord/bin")
 [ -d /opt/swift ] && binds+=(--bind-ro=/opt/swift)       # a dynamically linked build needs it
 t0=$(date +%s%N)
+# nspawn's own seccomp allow-list (systemd 252) refuses Landlock with EPERM; the notify hook's
+# sandbox needs it (the unit allows it too), so it is added with --system-call-filter.
 # Own mount namespace with a tmpfs on /run/systemd (nspawn keeps state there; the host's /run
 # stays clean), own cgroup; exec keeps the PID so that we can stop nspawn by it.
 # shellcheck disable=SC2016 # $$ and $r are the inner bash's; only the cgroup list is spliced in
@@ -112,6 +114,7 @@ setsid unshare --mount --propagation private bash -c '
     exec env SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 systemd-nspawn "$@"' _ \
   --directory=/ --volatile=yes --boot --register=no --keep-unit --private-network \
   --machine=accord-e2e --console=read-only --kill-signal=SIGRTMIN+3 "${binds[@]}" \
+  --system-call-filter="landlock_create_ruleset landlock_add_rule landlock_restrict_self" \
   systemd.mask=systemd-machine-id-commit.service \
   </dev/null >"$W/console.log" 2>&1 &
 NSPAWN_PID=$!
@@ -156,6 +159,19 @@ fi
 install -D -m 0644 "$W/catroot/var/lib/systemd/catalog/database" "$(GR /var/lib/systemd/catalog/database)"
 mkdir -p "$(GR /etc/accord/portfolios)"
 cp -r "$S/etc/accord/." "$(GR /etc/accord/)"
+# A notify hook that reports, on its standard output (the service's journal stream), what it
+# can do: issue 16, defect 7, under systemd, where the daemon is user accord and owns the state
+# and runtime directories, so only Landlock keeps the hook out of them.
+install -m 0755 /dev/stdin "$(GR /etc/accord/e2e-hook)" <<'EOF'
+#!/bin/sh
+can() { if "$@" 2>/dev/null; then echo yes; else echo no; fi; }
+echo "e2e-hook $ACCORD_REMINDER state-write=$(can touch /var/lib/accord/hook-was-here)" \
+  "db-write=$(can sh -c ': >> /var/lib/accord/state.sqlite')" \
+  "run-write=$(can touch /run/accord/hook-was-here)" \
+  "journal-read=$(can sh -c 'cat /run/log/journal/*/system.journal /var/log/journal/*/system.journal 2>/dev/null | head -c 1 | grep -q .')" \
+  "pgid=$(($(cut -d')' -f2 /proc/$$/stat | cut -d' ' -f4) == $$))"
+EOF
+printf '\n[notify]\nexec = ["/etc/accord/e2e-hook"]\ntimeout = "PT5S"\n' >>"$(GR /etc/accord/accordd.toml)"
 G systemd-sysusers /etc/sysusers.d/accord.conf
 [ -f "$(GR /etc/tmpfiles.d/accord.conf)" ] && G systemd-tmpfiles --create /etc/tmpfiles.d/accord.conf
 G systemd-sysusers --inline \
@@ -367,6 +383,19 @@ sleep 0.5
 check "systemctl reload with the portfolio repaired: a \"configuration reloaded\" entry, unit active" \
   test "$rc" -eq 0 -a "$(journal_json MESSAGE_ID=a24e9dbbfa61448d85f3a92f695d8a2c | wc -l)" -ge 1 \
        -a "$(G systemctl is-active accordd.service)" = active
+
+say "the notify hook"
+hook=$(G journalctl -b -u accordd.service -o cat --no-pager | grep '^e2e-hook ' | head -1)
+echo "    ${hook:-(no hook output)}"
+journal_readable=$(G sh -c 'cat /run/log/journal/*/system.journal /var/log/journal/*/system.journal 2>/dev/null | head -c 1 | grep -q . && echo yes')
+check "the hook ran for a reminder, with a process group of its own" grep -q 'pgid=1' <<<"$hook"
+check "the hook (user accord, like the daemon) cannot write in /var/lib/accord nor to the database" \
+  grep -q 'state-write=no db-write=no' <<<"$hook"
+check "the hook cannot write in /run/accord" grep -q 'run-write=no' <<<"$hook"
+check "the hook cannot read the journal files (root can: ${journal_readable:-no}), although it keeps systemd-journal" \
+  test "$journal_readable" = yes -a -n "$(grep 'journal-read=no' <<<"$hook")"
+check "nothing the hook tried to create exists" \
+  test ! -e "$(GR /var/lib/accord/hook-was-here)" -a ! -e "$(GR /run/accord/hook-was-here)"
 
 say "watchdog"
 wd=$(G systemctl show -P WatchdogTimestampMonotonic accordd.service)

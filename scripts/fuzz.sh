@@ -1,7 +1,7 @@
 #!/bin/bash
 # Builds the libFuzzer harnesses (Fuzz/) with -sanitize=fuzzer,address and runs each for
 # FUZZ_SECONDS (default 60), starting from the committed seed corpora in Fuzz/corpus.
-#   usage: scripts/fuzz.sh [HARNESS...]      harnesses: varlink calendar portfolio
+#   usage: scripts/fuzz.sh [HARNESS...]      harnesses: varlink calendar tzif portfolio plan
 # A crash leaves its input in .build-fuzz/crash-*; add it to Tests as a regression test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,21 +10,23 @@ seconds=${FUZZ_SECONDS:-60}
 out=.build-fuzz
 mkdir -p "$out"
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(varlink calendar portfolio)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(varlink calendar tzif portfolio plan)
 
 build() {
   case $1 in
     varlink)  swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name FuzzVarlink \
                 Fuzz/FuzzVarlink.swift Sources/AccordProtocol/*.swift -o "$out/fuzz-varlink" 2>&1 | grep -v 'Cannot export' || true ;;
     calendar) swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name FuzzCalendar Fuzz/FuzzCalendar.swift \
-                Sources/AccordCore/{ISODuration,CalendarError,CivilDate,Instant}.swift -o "$out/fuzz-calendar" 2>&1 | grep -v 'Cannot export' || true ;;
-    portfolio)
+                Sources/AccordCalendar/{ISODuration,CalendarError,CivilDate,Instant}.swift -o "$out/fuzz-calendar" 2>&1 | grep -v 'Cannot export' || true ;;
+    tzif)     swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name FuzzTZif Fuzz/FuzzTZif.swift \
+                Sources/AccordCalendar/*.swift -o "$out/fuzz-tzif" 2>&1 | grep -v 'Cannot export' || true ;;
+    portfolio|plan)
       # The portfolio parser needs TOMLKit and swift-collections: built by SwiftPM with the
       # harness target that Package.swift adds only when ACCORD_FUZZ is set.
-      ACCORD_FUZZ=1 swift build -c release --scratch-path .build-fuzz-spm --product fuzz-portfolio \
+      ACCORD_FUZZ=1 swift build -c release --scratch-path .build-fuzz-spm --product "fuzz-$1" \
         -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
         -Xcxx -fsanitize=fuzzer-no-link,address -Xcxx -DNDEBUG 2>&1 | grep -E 'error|Build' || true
-      cp .build-fuzz-spm/release/fuzz-portfolio "$out/fuzz-portfolio" ;;
+      cp ".build-fuzz-spm/release/fuzz-$1" "$out/fuzz-$1" ;;
   esac
 }
 
@@ -36,7 +38,7 @@ for harness in "${harnesses[@]}"; do
   # Leak checks are off for the portfolio parser: TOMLKit's `string` accessor never frees the
   # strdup it returns (TOMLValueConvertible.swift), a leak in the dependency, not in accord;
   # crashes, overflows and use-after-free still stop the run.
-  leaks=1; [ "$harness" = portfolio ] && leaks=0
+  case $harness in portfolio | plan) leaks=0 ;; *) leaks=1 ;; esac
   echo "== fuzz-$harness: $seconds s"
   rc=0
   SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=$leaks "$out/fuzz-$harness" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \

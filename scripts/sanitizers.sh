@@ -10,10 +10,13 @@ export LSAN_OPTIONS="suppressions=$PWD/Tests/sanitizers/lsan.supp"
 export TSAN_OPTIONS="halt_on_error=1"
 for kind in "${kinds[@]}"; do
   echo "== swift test --sanitize=$kind"
-  log=/tmp/accord-sanitize-$kind.log
+  # mktemp, not a fixed name: another user could have made /tmp/accord-sanitize-KIND.log a
+  # symlink to a file of ours, and the redirection below would overwrite it.
+  log=$(mktemp --tmpdir "accord-sanitize-$kind.XXXXXX")
   rc=0
   swift test -Xcxx -DNDEBUG --sanitize="$kind" --scratch-path ".build-$kind" >"$log" 2>&1 || rc=$?
   grep -E '✘|Test run with|SUMMARY: (Address|Thread|Leak)Sanitizer|WARNING: ThreadSanitizer' "$log" | head -20
   if [ $rc -ne 0 ]; then echo "FAIL: the tests under --sanitize=$kind (exit $rc; $log)"; exit 1; fi
+  rm -f "$log"
   echo "PASS: the tests under --sanitize=$kind"
 done

@@ -45,6 +45,11 @@ struct TZifRules: Equatable, Sendable {
             try reader.skip(2)  // is-DST and designation index: the offset is all a deadline needs
         }
         guard typeIndices.allSatisfy({ $0 < typeOffsets.count }) else { throw Malformed(reason: "a transition names a missing type") }
+        // RFC 8536 §3.2: an offset outside -25 h..+26 h is not a clock anyone keeps (the fuzzer
+        // found a file claiming 34 years); refusing it keeps every wall-clock reading sane.
+        guard typeOffsets.allSatisfy({ (-89_999...93_599).contains($0) }) else {
+            throw Malformed(reason: "a UT offset outside -25 h to +26 h")
+        }
         guard zip(times, times.dropFirst()).allSatisfy({ $0 < $1 }) else { throw Malformed(reason: "transitions out of order") }
         try reader.skip(header.charCount + header.standardCount + header.universalCount)
 
@@ -77,7 +82,10 @@ struct TZifRules: Equatable, Sendable {
     mutating func extendRule(through year: Int) {
         guard let rule, rule.daylight != nil else { return }
         let last = transitions.last ?? Int64.min
-        let firstYear = last == Int64.min ? 1970 : LocalDateTime(secondsAsIfUTC: last).date.year
+        // From the last listed change, but not before 1900: a file whose last change lies in
+        // the distant past (the fuzzer made one at year -9 billion) would otherwise expand the
+        // rule for billions of years. Real files list changes well past 1900.
+        let firstYear = last == Int64.min ? 1970 : max(1900, LocalDateTime(secondsAsIfUTC: last).date.year)
         guard firstYear <= year else { return }
         for (time, offset) in rule.transitions(from: firstYear, through: year) where time > last && offset != offsets.last! {
             transitions.append(time)

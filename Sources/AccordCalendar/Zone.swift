@@ -178,3 +178,36 @@ extension Zone {
         return "\(local.date) \(clock) \(offset < 0 ? "-" : "+")\(pad(minutes / 60, 2)):\(pad(minutes % 60, 2))"
     }
 }
+
+/// A change of a zone's offset, for calendars that carry the zone along (VTIMEZONE).
+public struct ZoneTransition: Equatable, Sendable {
+    public var at: Instant
+    /// Seconds east of UTC just before and from `at` on.
+    public var offsetBefore: Int
+    public var offsetAfter: Int
+}
+
+extension Zone {
+    /// The changes of offset in `[from, until)`, in order: the file's own table, then the footer
+    /// rule year by year (for years past the table, up to 9999 and beyond).
+    public func transitions(from start: Instant, until end: Instant) -> [ZoneTransition] {
+        guard start < end else { return [] }
+        var result: [ZoneTransition] = []
+        var previous = offset(at: start)
+        func note(_ t: Int64) {
+            let after = offset(at: Instant(seconds: t))
+            if after != previous { result.append(ZoneTransition(at: Instant(seconds: t), offsetBefore: previous, offsetAfter: after)) }
+            previous = after
+        }
+        for t in rules.transitions where t > start.seconds && t < end.seconds { note(t) }
+        if let rule = rules.rule, rule.daylight != nil {
+            let tableEnd = max(rules.transitions.last ?? Int64.min, start.seconds)
+            if tableEnd < end.seconds {
+                let firstYear = LocalDateTime(secondsAsIfUTC: tableEnd).date.year
+                let lastYear = LocalDateTime(secondsAsIfUTC: end.seconds).date.year
+                for (t, _) in rule.transitions(from: firstYear, through: lastYear) where t > tableEnd && t < end.seconds { note(t) }
+            }
+        }
+        return result
+    }
+}

@@ -30,7 +30,6 @@ final class ControlServer: @unchecked Sendable {
     let limits: Limits
     let queue: DispatchQueue
     private let listenFD: Int32
-    private let ownsSocketFile: Bool
     private var acceptSource: DispatchSourceRead?
     private var connections: [ObjectIdentifier: Connection] = [:]
     private var watchers: [ObjectIdentifier: Connection] = [:]
@@ -48,12 +47,12 @@ final class ControlServer: @unchecked Sendable {
         self.service = service
         if let inherited {
             listenFD = inherited
-            ownsSocketFile = false
             self.path = UnixSocketAddress.boundPath(of: inherited) ?? path
             _ = fcntl(inherited, F_SETFL, fcntl(inherited, F_GETFL) | O_NONBLOCK)
         } else {
-            listenFD = try ControlServer.bind(path: path)
-            ownsSocketFile = true
+            let made = try ControlServer.bind(path: path)
+            listenFD = made.fd
+            bound = made.socket
             self.path = path
         }
         ControlServer.raiseFileLimit()
@@ -63,44 +62,78 @@ final class ControlServer: @unchecked Sendable {
         acceptSource = source
     }
 
-    /// Binds the socket itself: parent directory 0755, socket 0660, group `accord` if it exists.
-    private static func bind(path: String) throws(ControlServerError) -> Int32 {
-        let address: sockaddr_un, length: socklen_t
-        switch UnixSocketAddress.make(path) {
-        case let .success(made): (address, length) = made
-        case let .failure(error):
-            throw .init(path: path, message: error.code == ENAMETOOLONG
-                ? "the path is longer than the \(UnixSocketAddress.maximumPathBytes) bytes a Unix socket path may have" : "\(error)")
+    /// The socket this daemon bound: its directory (held open, checked once) and its name in it.
+    private struct BoundSocket {
+        var directory: Int32
+        var name: String
+    }
+    private var bound: BoundSocket?
+
+    /// Binds the socket itself: in a directory owned by this user or root that nobody else may
+    /// write to (or sticky), never following a link or removing anything but an old socket,
+    /// mode 0660 from the moment it exists, group `accord` if that group exists.
+    private static func bind(path: String) throws(ControlServerError) -> (fd: Int32, socket: BoundSocket) {
+        guard UnixSocketAddress.make(path).isSuccess else {
+            throw .init(path: path, message: "the path is empty, holds a NUL or is longer than the \(UnixSocketAddress.maximumPathBytes) bytes a Unix socket path may have")
         }
         let parent = ConfigurationLoader.directory(of: path)
+        let name = String(path.dropFirst(parent == "/" ? 1 : parent.utf8.count + 1))
         let made = makeDirectories(parent, mode: 0o755)
         if made != 0 { throw .init(path: parent, message: "cannot create the directory: \(String(cString: strerror(made)))") }
-        if ControlServer.someoneListens(address, length) {
-            throw .init(path: path, message: "another daemon is already listening there")
+        let directory = open(parent, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard directory >= 0 else { throw .init(path: parent, message: "cannot open the directory: \(String(cString: strerror(errno)))") }
+        do throws(ControlServerError) {
+            var info = stat()
+            guard fstat(directory, &info) == 0 else { throw .init(path: parent, message: "fstat: \(String(cString: strerror(errno)))") }
+            if info.st_uid != geteuid() && info.st_uid != 0 {
+                throw .init(path: parent, message: "belongs to uid \(info.st_uid) (\(Peer.userName(info.st_uid))), not to this user or root")
+            }
+            if info.st_mode & 0o022 != 0 && info.st_mode & S_ISVTX == 0 {
+                throw .init(path: parent, message: "others may write to it (mode \(String(info.st_mode & 0o7777, radix: 8))): another user could replace the socket")
+            }
+            let address = UnixSocketAddress.make("/proc/self/fd/\(directory)/\(name)")
+            guard case let .success((socketAddress, length)) = address else {
+                throw .init(path: path, message: "the socket name is too long")
+            }
+            if ControlServer.someoneListens(socketAddress, length) {
+                throw .init(path: path, message: "another daemon is already listening there")
+            }
+            var existing = stat()
+            if fstatat(directory, name, &existing, AT_SYMLINK_NOFOLLOW) == 0 {
+                guard existing.st_mode & S_IFMT == S_IFSOCK else {
+                    throw .init(path: path, message: "exists and is not a socket (owned by uid \(existing.st_uid)): refusing to remove it")
+                }
+                unlinkat(directory, name, 0)
+            }
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { throw .init(path: path, message: "socket: \(String(cString: strerror(errno)))") }
+            // 0660 from the start: bind creates the node with the umask's mode.
+            let previous = umask(0o117)
+            let result = UnixSocketAddress.with(socketAddress, length: length) { Glibc.bind(fd, $0, $1) }
+            let bindError = errno
+            umask(previous)
+            guard result == 0 else {
+                Glibc.close(fd)
+                throw .init(path: path, message: "bind: \(String(cString: strerror(bindError)))")
+            }
+            // A socket that cannot get its group would shut out every reader, or be loosened by hand.
+            if let group = Peer.groupID(TrackerService.socketGroup),
+               fchownat(directory, name, uid_t.max, group, AT_SYMLINK_NOFOLLOW) != 0 {
+                let reason = String(cString: strerror(errno))
+                Glibc.close(fd)
+                unlinkat(directory, name, 0)
+                throw .init(path: path, message: "cannot give the socket to group \(TrackerService.socketGroup): \(reason)")
+            }
+            guard listen(fd, 512) == 0 else {
+                let reason = String(cString: strerror(errno))
+                Glibc.close(fd)
+                throw .init(path: path, message: "listen: \(reason)")
+            }
+            return (fd, BoundSocket(directory: directory, name: name))
+        } catch {
+            Glibc.close(directory)
+            throw error
         }
-        unlink(path)
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw .init(path: path, message: "socket: \(String(cString: strerror(errno)))") }
-        let bound = UnixSocketAddress.with(address, length: length) { Glibc.bind(fd, $0, $1) }
-        guard bound == 0 else {
-            let reason = String(cString: strerror(errno))
-            Glibc.close(fd)
-            throw .init(path: path, message: "bind: \(reason)")
-        }
-        // A socket that cannot get its group would shut out every reader, or be loosened by hand.
-        if let group = Peer.groupID(TrackerService.socketGroup), chown(path, uid_t.max, group) != 0 {
-            let reason = String(cString: strerror(errno))
-            Glibc.close(fd)
-            unlink(path)
-            throw .init(path: path, message: "cannot give the socket to group \(TrackerService.socketGroup): \(reason)")
-        }
-        chmod(path, 0o660)
-        guard listen(fd, 512) == 0 else {
-            let reason = String(cString: strerror(errno))
-            Glibc.close(fd)
-            throw .init(path: path, message: "listen: \(reason)")
-        }
-        return fd
     }
 
     private static func someoneListens(_ address: sockaddr_un, _ length: socklen_t) -> Bool {
@@ -161,7 +194,14 @@ final class ControlServer: @unchecked Sendable {
     func close() {
         acceptSource?.cancel()
         for connection in connections.values { connection.close() }
-        if ownsSocketFile { unlink(path) }
+        // Removes the socket only if what is there is still a socket (not something put in its place).
+        if let bound {
+            var info = stat()
+            if fstatat(bound.directory, bound.name, &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_mode & S_IFMT == S_IFSOCK {
+                unlinkat(bound.directory, bound.name, 0)
+            }
+            Glibc.close(bound.directory)
+        }
         Glibc.close(listenFD)
     }
 }

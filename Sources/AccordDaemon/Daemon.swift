@@ -21,6 +21,7 @@ public final class Daemon: @unchecked Sendable {
     var paths: DaemonPaths!
     var control: ControlServer?
     var hooks: NotifyHookRunner?
+    var calendar: CalendarPublisher?
     private var timer: DispatchSourceTimer?
     private var watchdog: DispatchSourceTimer?
     private var signalSources: [DispatchSourceSignal] = []
@@ -73,6 +74,7 @@ public final class Daemon: @unchecked Sendable {
         }
         let paths = DaemonPaths.resolve(config: loaded.config, environment: DaemonPaths.processEnvironment, isRoot: getuid() == 0)
         self.paths = paths
+        do { try paths.checkPrivateDirectory() } catch { fail("\(error)", exitCode: 73) }
         let made = makeDirectories(paths.stateDirectory, mode: 0o750)
         if made != 0 { fail("cannot create the state directory \(paths.stateDirectory): \(String(cString: strerror(made)))", exitCode: 73) }
         let store: StateStore
@@ -87,8 +89,12 @@ public final class Daemon: @unchecked Sendable {
         } catch {
             fail("cannot read the state database: \(error)", exitCode: 74)
         }
-        if let hook = loaded.config.notify { hooks = NotifyHookRunner(hook: hook, queue: queue, logger: logger) }
+        if let hook = loaded.config.notify { hooks = NotifyHookRunner(hook: hook, queue: queue, logger: logger, writeProtected: hookProtected) }
         engine.onFired = { [unowned self] reminder, catchUp in self.fired(reminder, catchUp: catchUp) }
+        let calendar = CalendarPublisher(stateDirectory: paths.stateDirectory, logger: logger)
+        self.calendar = calendar
+        engine.onReplanned = { [unowned self] plan in calendar.publish(plan, at: self.engine.now) }
+        calendar.publish(engine.plan, at: engine.now)
 
         do {
             let tracker = TrackerService(backend: self, version: version, url: Daemon.documentationURL)
@@ -191,7 +197,7 @@ public final class Daemon: @unchecked Sendable {
                 return [ConfigProblem(file: paths.stateFile, keyPath: "", message: "\(error)")]
             }
             if let hook = loaded.config.notify {
-                if hooks == nil { hooks = NotifyHookRunner(hook: hook, queue: queue, logger: logger) } else { hooks!.hook = hook }
+                if hooks == nil { hooks = NotifyHookRunner(hook: hook, queue: queue, logger: logger, writeProtected: hookProtected) } else { hooks!.hook = hook }
             } else {
                 hooks = nil
             }
@@ -239,10 +245,7 @@ public final class Daemon: @unchecked Sendable {
     }
 
     private func clockChanged() {
-        var expirations: UInt64 = 0
-        let n = read(clockFD, &expirations, 8)
-        guard n < 0, errno == ECANCELED else { return }
-        _ = accord_clock_change_rearm(clockFD)
+        guard accord_clock_change_read(clockFD) == 1 else { return }  // re-armed whatever it read
         let now = Daemon.readClocks()
         let expected = lastReading.wall + (now.monotonic - lastReading.monotonic)
         let moved = now.wall - expected

@@ -1,6 +1,7 @@
 // The daemon as the control channel sees it (TrackerBackend): reads go to the engine, writes go
 // to the engine and then re-arm the one timer, audits go to the store and the journal.
 import AccordCalendar
+import AccordCalendar
 import AccordCore
 import AccordStore
 
@@ -23,6 +24,12 @@ extension Daemon: TrackerBackend {
 
     func auditTrail(item: String?, since: Instant?) throws(EngineError) -> [AuditRecord] {
         do { return try engine.store.auditTrail(item: item, since: since) } catch { throw .storage(error) }
+    }
+
+    func calendar(until: Instant?, dialogue: String?) -> String {
+        let now = engine.now
+        let entries = CalendarExport.entries(engine.plan, at: now, filter: CalendarExport.Filter(until: until, dialogue: dialogue))
+        return calendar?.calendar(entries, plan: engine.plan, at: now) ?? CalendarExport.calendar(entries, plan: engine.plan, at: now)
     }
 
     func record(id: String, event: String, on: CivilDate?, note: String?, term: ISODuration?,

@@ -26,8 +26,8 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
 
 /// Answers whether a reminder reached the journal, to settle claims a crash interrupted.
 public protocol JournalLookup: Sendable {
-    /// nil when the journal cannot be read.
-    func contains(reminderKey: String) -> Bool?
+    /// The keys among `keys` whose entry the daemon itself wrote; nil when the journal cannot be read.
+    func written(among keys: [String]) -> Set<String>?
 }
 
 /// The daemon's bookkeeping between the plan, the ledger and the journal (DESIGN §5):
@@ -61,6 +61,8 @@ public final class ReminderEngine: @unchecked Sendable {
     public private(set) var ledgerCounts: [LedgerEntry.Outcome: Int] = [:]
     /// Called for each reminder written to the journal (Watch clients, the notify hook).
     public var onFired: ((Reminder, _ catchUp: Bool) -> Void)?
+    /// Called after every re-plan (a write, a reload, a clock change): the plan may have moved.
+    public var onReplanned: ((ReminderPlan) -> Void)?
 
     /// The next batch, taken off the cursor, claimed in the ledger and built ahead of its
     /// second, so that when the timer fires only the journal writes remain. The claims are the
@@ -121,8 +123,9 @@ public final class ReminderEngine: @unchecked Sendable {
         let pending = try store.pendingKeys()
         guard !pending.isEmpty else { return }
         var written: [String] = [], lost: [String] = []
+        let found = lookup?.written(among: pending) ?? []
         for key in pending {
-            if lookup?.contains(reminderKey: key) == true { written.append(key) } else { lost.append(key) }
+            if found.contains(key) { written.append(key) } else { lost.append(key) }
         }
         try store.settle(written, processedThrough: nil)
         try store.release(lost)
@@ -339,6 +342,7 @@ public final class ReminderEngine: @unchecked Sendable {
         cursor = plan.cursor(from: max(processed ?? now, now).adding(seconds: 1))
         cachedNext = nil
         arm(after: now)
+        onReplanned?(plan)
     }
 
     /// Takes a new configuration whole (it was fully validated by the loader).

@@ -20,6 +20,8 @@ protocol TrackerBackend: AnyObject {
     func ledger(item: String) throws(EngineError) -> [LedgerEntry]
     func events(item: String) throws(EngineError) -> [StoredEvent]
     func auditTrail(item: String?, since: Instant?) throws(EngineError) -> [AuditRecord]
+    /// The deadlines as iCalendar text, with the revisions of the subscription file.
+    func calendar(until: Instant?, dialogue: String?) -> String
 
     /// The writes re-plan and re-arm the timer before they return.
     func record(id: String, event: String, on: CivilDate?, note: String?, term: ISODuration?,

@@ -59,6 +59,9 @@ final class TrackerService {
             try service.handleSnooze(parameters, peer: peer)
         },
         Tracker.Reload.name: handler(Tracker.Reload.self, .admin) { service, _, peer throws(VarlinkError) in try service.handleReload(peer: peer) },
+        Tracker.Export.name: handler(Tracker.Export.self, .read) { service, parameters, _ throws(VarlinkError) in
+            try service.handleExport(parameters)
+        },
         Tracker.Watch.name: Handler(permission: .read) { service, call, peer throws(VarlinkError) in
             _ = try NoParameters.decode(call.parameters)
             try service.authorize(.read, Tracker.Watch.name, call: call, peer: peer)
@@ -284,6 +287,12 @@ final class TrackerService {
         } catch {
             throw error.varlinkError
         }
+    }
+
+    private func handleExport(_ parameters: Tracker.Export.Parameters) throws(VarlinkError) -> Tracker.Export.Reply {
+        let within = try duration(parameters.within, "within")
+        let now = backend.now
+        return Tracker.Export.Reply(calendar: backend.calendar(until: within.map { Zone.utc.adding($0, to: now) }, dialogue: parameters.dialogue))
     }
 
     // MARK: writes

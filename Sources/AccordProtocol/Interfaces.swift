@@ -211,6 +211,11 @@ method Reload() -> (portfolios: int, objectives: int, instruments: int)
 # With more: one reply per reminder as it fires.
 method Watch() -> (reminder: Reminder)
 
+# The deadlines as an iCalendar (RFC 5545) text: one event per deadline falling
+# within the duration from now (passed ones included; default all), optionally
+# of one dialogue. The same events, UIDs and SEQUENCEs as the subscription file.
+method Export(within: ?string, dialogue: ?string) -> (calendar: string)
+
 error NoSuchItem (id: string)
 error AmbiguousItem (id: string, candidates: []string)
 error InvalidEvent (id: string, event: string, state: string, allowed: []string, reason: string)

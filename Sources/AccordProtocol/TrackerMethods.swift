@@ -213,6 +213,24 @@ extension Tracker {
     }
 }
 
+extension Tracker {
+    /// The deadlines as an iCalendar (RFC 5545) text.
+    public enum Export: TrackerMethod {
+        public static let name = "Export"
+        public struct Parameters: CallParameters {
+            public var within: String?
+            public var dialogue: String?
+            public enum CodingKeys: String, CodingKey, CaseIterable { case within, dialogue }
+            public typealias Keys = CodingKeys
+            public init(within: String? = nil, dialogue: String? = nil) { self.within = within; self.dialogue = dialogue }
+        }
+        public struct Reply: WireCodable {
+            public var calendar: String
+            public init(calendar: String) { self.calendar = calendar }
+        }
+    }
+}
+
 /// org.varlink.service, which every Varlink service implements.
 public enum VarlinkService {
     public static let interfaceName = "org.varlink.service"

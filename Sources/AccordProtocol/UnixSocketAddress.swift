@@ -50,3 +50,11 @@ public struct Errno: Error, Equatable, Sendable, CustomStringConvertible {
     public init(_ code: Int32) { self.code = code }
     public var description: String { String(cString: strerror(code)) }
 }
+
+extension Result {
+    /// True for `.success`.
+    public var isSuccess: Bool {
+        if case .success = self { return true }
+        return false
+    }
+}

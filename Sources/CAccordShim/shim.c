@@ -1,7 +1,15 @@
 #define _GNU_SOURCE
 #include "accord_shim.h"
 #include <errno.h>
+#include <pthread.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <limits.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -28,11 +36,24 @@ int accord_accept_nonblocking(int listen_fd) {
     return accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }
 
-int accord_clock_change_rearm(int fd) {
-    /* An absolute expiry far away: the timer itself never fires, only the cancel-on-set does. */
-    struct itimerspec spec = { .it_value = { .tv_sec = (time_t)INT_MAX, .tv_nsec = 0 } };
+/* The expiry the clock-change timer is armed at: the largest time_t the kernel takes. An
+ * absolute CLOCK_REALTIME expiry is only validated for tv_sec >= 0 and then clamped to
+ * KTIME_MAX (2262-04-11), so on 64-bit Linux that is the largest time_t itself; the halving
+ * below is for kernels or ABIs that refuse it with EINVAL. INT_MAX, used before, is
+ * 2038-01-19T03:14:07Z: after it the timer expired once and the watch was never re-armed. */
+int accord_clock_change_arm_at(int fd, time_t at) {
+    struct itimerspec spec = { .it_value = { .tv_sec = at, .tv_nsec = 0 } };
     if (timerfd_settime(fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &spec, NULL) < 0) return -errno;
     return 0;
+}
+
+int accord_clock_change_rearm(int fd) {
+    time_t at = (time_t)(((uint64_t)1 << (sizeof(time_t) * 8 - 1)) - 1);
+    for (;;) {
+        int r = accord_clock_change_arm_at(fd, at);
+        if (r != -EINVAL || at <= (time_t)INT_MAX) return r;
+        at /= 2;
+    }
 }
 
 int accord_clock_change_fd(void) {
@@ -43,6 +64,126 @@ int accord_clock_change_fd(void) {
     return fd;
 }
 
+int accord_clock_change_read(int fd) {
+    uint64_t expirations = 0;
+    ssize_t n = read(fd, &expirations, sizeof expirations);
+    if (n < 0 && errno == EAGAIN) return 0;
+    int changed = n < 0 && errno == ECANCELED;
+    int failed = n < 0 && !changed ? -errno : 0;
+    /* A set clock cancels the timer and an expiry disarms it: either way it must be armed
+     * again, or no later clock change would ever be reported. */
+    int r = accord_clock_change_rearm(fd);
+    if (failed) return failed;
+    if (r < 0) return r;
+    return changed ? 1 : 2;
+}
+
+int64_t accord_clock_change_remaining(int fd) {
+    struct itimerspec spec;
+    if (timerfd_gettime(fd, &spec) < 0) return -errno;
+    if (spec.it_value.tv_sec == 0 && spec.it_value.tv_nsec == 0) return 0;
+    return (int64_t)spec.it_value.tv_sec + (spec.it_value.tv_nsec > 0);
+}
+
 ssize_t accord_send(int fd, const void *buf, size_t len) {
     return send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* --- the notify hook's process ---------------------------------------------------------------
+ * Landlock (Linux 5.13+): an unprivileged process can take away its own file system rights.
+ * The rules are built in the daemon; the child applies them just before exec. The numbers
+ * are the kernel ABI's, spelled out so that older kernel headers still build this. */
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#define SYS_landlock_add_rule 445
+#define SYS_landlock_restrict_self 446
+#endif
+#define ACCORD_LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
+#define ACCORD_LANDLOCK_RULE_PATH_BENEATH 1
+
+struct accord_landlock_ruleset_attr { uint64_t handled_access_fs; };
+struct accord_landlock_path_beneath_attr { uint64_t allowed_access; int32_t parent_fd; } __attribute__((packed));
+
+int accord_landlock_abi(void) {
+    long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, ACCORD_LANDLOCK_CREATE_RULESET_VERSION);
+    return abi < 0 ? -errno : (int)abi;
+}
+
+int accord_landlock_ruleset(uint64_t handled) {
+    struct accord_landlock_ruleset_attr attr = { .handled_access_fs = handled };
+    long fd = syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+    return fd < 0 ? -errno : (int)fd;
+}
+
+int accord_landlock_allow(int ruleset, const char *path, uint64_t access) {
+    int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    struct accord_landlock_path_beneath_attr attr = { .allowed_access = access, .parent_fd = fd };
+    long r = syscall(SYS_landlock_add_rule, ruleset, ACCORD_LANDLOCK_RULE_PATH_BENEATH, &attr, 0);
+    int saved = errno;
+    close(fd);
+    return r < 0 ? -saved : 0;
+}
+
+/* fork and exec, because posix_spawn cannot apply Landlock or clear groups in between. The
+ * child does only async-signal-safe things (it is a copy of a multithreaded process). */
+int accord_spawn_hook(const char *path, char *const argv[], char *const envp[], int ruleset,
+                      int clear_groups, pid_t *pid_out) {
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) < 0) return -errno;
+    /* Every signal blocked across the fork, so that no handler of the daemon runs in the
+     * child before the dispositions are reset; the parent's mask is restored after. */
+    sigset_t all, saved;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
+    pid_t pid = _Fork();
+    if (pid == 0) {
+        int error = 0;
+        struct sigaction action = { .sa_handler = SIG_DFL };
+        sigemptyset(&action.sa_mask);
+        for (int sig = 1; sig < NSIG; sig++) {
+            if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &action, NULL);  /* 32, 33: EINVAL, fine */
+        }
+        if (setpgid(0, 0) < 0) { error = errno; goto failed; }
+        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null < 0) { error = errno; goto failed; }
+        if (dup2(null, 0) < 0) { error = errno; goto failed; }
+        /* Root drops its supplementary groups; any other uid cannot (EPERM) and keeps them. */
+        if (clear_groups && setgroups(0, NULL) < 0 && errno != EPERM) { error = errno; goto failed; }
+        if (ruleset >= 0) {
+            if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) { error = errno; goto failed; }
+            if (syscall(SYS_landlock_restrict_self, ruleset, 0) < 0) { error = errno; goto failed; }
+        }
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execve(path, argv, envp);
+        error = errno;
+    failed:
+        (void)!write(report[1], &error, sizeof error);
+        _exit(127);
+    }
+    int fork_error = pid < 0 ? errno : 0;
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    close(report[1]);
+    if (pid < 0) { close(report[0]); return -fork_error; }
+    setpgid(pid, pid);  /* both sides, so the group exists before either goes on (EACCES after exec: fine) */
+    int child_error = 0;
+    ssize_t n;
+    do { n = read(report[0], &child_error, sizeof child_error); } while (n < 0 && errno == EINTR);
+    close(report[0]);
+    if (n == (ssize_t)sizeof child_error) {
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        return -child_error;
+    }
+    *pid_out = pid;
+    return 0;
+}
+
+pid_t accord_exited_child(void) {
+    siginfo_t info;
+    info.si_pid = 0;
+    if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0) return -errno;
+    return info.si_pid;
 }

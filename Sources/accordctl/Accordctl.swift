@@ -20,6 +20,7 @@ struct Accordctl: ParsableCommand {
               accordctl record cbsa-beea-pilot-mou in-force --on 2017-01-15 --note "exchange of letters"
               accordctl upcoming --within P1Y
               accordctl --json list | jq -r '.items[].id'
+              accordctl export --ics --within P1Y > deadlines.ics
 
             Global options: --socket PATH (or $ACCORD_SOCKET), --json and --timeout SECONDS, before or \
             after the command. \
@@ -30,7 +31,7 @@ struct Accordctl: ParsableCommand {
             """,
         version: accordVersion,
         subcommands: [Status.self, List.self, Show.self, Upcoming.self, History.self, Record.self, Ack.self,
-                      SnoozeCommand.self, Reload.self, Watch.self]
+                      SnoozeCommand.self, Reload.self, Watch.self, Export.self]
     )
 
     /// DESIGN §8 puts the global options before the command (`accordctl --json status`);
@@ -63,7 +64,7 @@ struct Accordctl: ParsableCommand {
 
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "The daemon's socket (default: $ACCORD_SOCKET, else $XDG_RUNTIME_DIR/accord/io.accord.Tracker, else /run/accord/io.accord.Tracker).",
+        "The daemon's socket (default: $ACCORD_SOCKET, else $XDG_RUNTIME_DIR/accord/io.accord.Tracker, else /tmp/accord-UID/io.accord.Tracker when that directory is your own, else /run/accord/io.accord.Tracker).",
         valueName: "path"))
     var socket: String?
 
@@ -87,6 +88,16 @@ struct GlobalOptions: ParsableArguments {
         if getuid() != 0, let runtime = getenv("XDG_RUNTIME_DIR"), runtime.pointee != 0 {
             let path = String(cString: runtime) + "/accord/io.accord.Tracker"
             if access(path, F_OK) == 0 { return path }
+        } else if getuid() != 0 {
+            // The daemon's own fallback without XDG_RUNTIME_DIR; used only when it is this
+            // user's private directory, since anyone may have made /tmp/accord-UID first.
+            let directory = PrivateDirectory.fallback()
+            do {
+                let path = directory + "/io.accord.Tracker"
+                if try PrivateDirectory.check(directory, create: false), access(path, F_OK) == 0 { return path }
+            } catch {
+                writeError("accordctl: warning: \(error)\n")
+            }
         }
         return "/run/accord/io.accord.Tracker"
     }
@@ -94,7 +105,10 @@ struct GlobalOptions: ParsableArguments {
 
 /// One call to the daemon, its reply read into the shared struct, with the exit codes of
 /// accordctl(1) for everything that can go wrong.
-func request<Method: TrackerMethod>(_ options: GlobalOptions, _ method: Method.Type, _ parameters: Method.Parameters) -> Method.Reply {
+/// `forTerminals`: escape control characters for human output (not for --json, and not for
+/// a document such as a calendar that goes to a file as it is).
+func request<Method: TrackerMethod>(_ options: GlobalOptions, _ method: Method.Type, _ parameters: Method.Parameters,
+                                    forTerminals: Bool = true) -> Method.Reply {
     let connection: VarlinkConnection
     do {
         connection = try VarlinkConnection(path: options.socketPath, timeout: options.timeout)
@@ -103,7 +117,7 @@ func request<Method: TrackerMethod>(_ options: GlobalOptions, _ method: Method.T
     }
     do {
         let reply = try connection.call(Method.qualifiedName, parameters.wireObject())!
-        return try VarlinkConnection.decodeReply(method, options.json ? reply : reply.forTerminals)
+        return try VarlinkConnection.decodeReply(method, options.json || !forTerminals ? reply : reply.forTerminals)
     } catch let error as VarlinkClientError {
         fail(error.description, exitCode: 69)
     } catch let failure as CallFailure {

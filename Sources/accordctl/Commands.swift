@@ -230,6 +230,32 @@ struct Reload: ParsableCommand {
     }
 }
 
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Print the deadlines as an iCalendar (RFC 5545) calendar.",
+        discussion: """
+            The same events as the daemon's subscription file (accord.ics in its state directory): \
+            one per deadline, with an alarm per lead, stable UIDs and a SEQUENCE that grows when a \
+            deadline moves. Import it into a calendar program, e.g. khal import --batch FILE.
+            """)
+    @OptionGroup var options: GlobalOptions
+    @Flag(help: "iCalendar output (the only format today; required so that others can come).") var ics = false
+    @Option(help: ArgumentHelp("Only deadlines up to this ISO 8601 duration from now (passed ones included).", valueName: "duration"))
+    var within: String?
+    @Option(help: "Only this dialogue's deadlines.") var dialogue: String?
+
+    func validate() throws {
+        guard ics else { throw ValidationError("say which format: --ics") }
+    }
+
+    func run() throws {
+        let r = request(options, Tracker.Export.self, Tracker.Export.Parameters(within: within, dialogue: dialogue), forTerminals: false)
+        if options.json { return printJSON(r) }
+        print(r.calendar, terminator: "")
+    }
+}
+
 struct Watch: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",

@@ -18,6 +18,7 @@ struct PlanCommand: ParsableCommand {
             Examples:
               accordd plan --config Config/accordd.toml --from 2016-09-12 --until 2018-12-31
               accordd plan --portfolio Config/portfolios/canada-china-2016.toml --json | jq '.[0]'
+              accordd plan --config Config/accordd.toml --ics > deadlines.ics
             """
     )
 
@@ -37,7 +38,12 @@ struct PlanCommand: ParsableCommand {
     @Flag(name: .long, help: "Print a JSON array instead of a table.")
     var json = false
 
+    @Flag(name: .long, help: ArgumentHelp(
+        "Print the deadlines as an iCalendar (RFC 5545) calendar instead: one event per deadline up to --until (passed ones included), an alarm per lead."))
+    var ics = false
+
     func validate() throws {
+        if json, ics { throw ValidationError("--json and --ics cannot be combined: choose one output") }
         if config != nil, !portfolio.isEmpty {
             throw ValidationError("--config and --portfolio cannot be combined: give one or the other")
         }
@@ -62,6 +68,11 @@ struct PlanCommand: ParsableCommand {
             catalog = value
         }
         let plan = ReminderPlan(catalog: catalog)
+        if ics {
+            let entries = CalendarExport.entries(plan, at: now, filter: CalendarExport.Filter(until: until == nil ? nil : end))
+            writeAll(CalendarExport.calendar(entries, plan: plan, at: now))
+            return
+        }
         var cursor = plan.cursor(from: start)
         var output = PlanOutput(json: json, catalog: catalog)
         while let next = cursor.peekFireAt(), next < end, let reminder = cursor.next() { output.append(reminder) }
@@ -134,4 +145,15 @@ struct PlanOutput {
     }
 
     private func pad(_ text: String, _ width: Int) -> String { text.padded(to: width) }
+}
+
+/// Writes all of a text to standard output.
+func writeAll(_ text: String) {
+    var bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeMutableBytes { write(1, $0.baseAddress! + offset, $0.count - offset) }
+        if n <= 0 { break }
+        offset += n
+    }
 }

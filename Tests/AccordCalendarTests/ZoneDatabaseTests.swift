@@ -192,3 +192,22 @@ private func hours(_ rule: PosixZoneRule, _ text: String) -> Double { Double(rul
         }
     }
 }
+
+@Suite struct ZoneFileLimitsTests {
+    @Test func anOffsetNoClockKeepsIsRefused() {
+        // Found by the TZif fuzzer: a type claiming a UT offset of 34 years was accepted.
+        #expect(throws: TZifRules.Malformed(reason: "a UT offset outside -25 h to +26 h")) {
+            try TZifRules(tzif(types: [1_098_019_328], footer: nil))
+        }
+        #expect(throws: Never.self) { try TZifRules(tzif(types: [93_599, -89_999], footer: nil)) }
+    }
+
+    @Test func aLastChangeInTheDistantPastDoesNotExpandTheRuleForEver() throws {
+        // Found by the TZif fuzzer: a last transition at year -9 billion made extendRule loop
+        // over every year since (a timeout, 14 s and counting).
+        var rules = try TZifRules(tzif(transitions: [(-(1 << 59), 1)], types: [-5 * 3600, -4 * 3600], footer: "EST5EDT,M3.2.0,M11.1.0"))
+        rules.extendRule(through: 2100)
+        #expect(rules.offset(at: try Instant(parsingRFC3339: "2030-07-01T00:00:00Z").seconds) == -4 * 3600)
+        #expect(rules.offset(at: try Instant(parsingRFC3339: "2030-01-01T00:00:00Z").seconds) == -5 * 3600)
+    }
+}

@@ -30,7 +30,7 @@ final class CollectingJournal: JournalSink, @unchecked Sendable {
 
 struct FixedLookup: JournalLookup {
     let present: Set<String>
-    func contains(reminderKey: String) -> Bool? { present.contains(reminderKey) }
+    func written(among keys: [String]) -> Set<String>? { present.intersection(keys) }
 }
 
 func instant(_ text: String) -> Instant { try! Instant(parsingRFC3339: text) }

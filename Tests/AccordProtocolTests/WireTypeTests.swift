@@ -117,6 +117,7 @@ private enum Examples {
         Tracker.Snooze.name: (Tracker.Snooze.Parameters.parameterNames, Tracker.Snooze.Reply(item: "i", until: "2017-04-01T04:00:00Z")),
         Tracker.Reload.name: (Tracker.Reload.Parameters.parameterNames, Tracker.Reload.Reply(portfolios: 1, objectives: 2, instruments: 3)),
         Tracker.Watch.name: (Tracker.Watch.Parameters.parameterNames, Tracker.Watch.Reply(reminder: reminder)),
+        Tracker.Export.name: (Tracker.Export.Parameters.parameterNames, Tracker.Export.Reply(calendar: "BEGIN:VCALENDAR\r\n")),
     ]
 
     static let errors: [String: any TrackerErrorReply] = [
@@ -140,7 +141,7 @@ private func throughTheWire<T: WireCodable>(_ value: T) throws -> T {
 
     @Test func theIDLParserFindsEveryDeclaration() {
         #expect(idl.types.count == 9)
-        #expect(idl.methods.count == 10)
+        #expect(idl.methods.count == 11)
         #expect(idl.errors.count == 8)
         #expect(idl.methods["List"]?.parameters == ["kind", "state", "dialogue", "dueWithin", "owner", "basis"])
         #expect(idl.types["Deadline"] == ["kind", "at", "date", "daysLeft", "passed", "acknowledged", "basis", "source", "projected", "lapsed"])

@@ -295,7 +295,10 @@ def test_slow_or_failing_hook_never_delays_a_reminder(make_daemon, scratch):
     """Six reminders due at the same instant; the hook sleeps 10 s (timeout PT1S) for some
     and fails for others. Every entry is on time, each hook runs once with the fields in its
     environment, the slow ones are killed at the limit, and both problems are logged."""
-    marker = os.path.join(scratch, "hook-ran")
+    # In a folder of its own: the hook may not create files in the daemon's folder, which
+    # holds the state and socket directories (accordd(8), "Notify hook").
+    os.mkdir(os.path.join(scratch, "hook-out"))
+    marker = os.path.join(scratch, "hook-out", "hook-ran")
     hook = os.path.join(scratch, "hook")
     with open(hook, "w") as f:
         f.write("#!/bin/sh\n"

@@ -2,6 +2,7 @@
 #define ACCORD_SHIM_H
 #include <sys/types.h>
 #include <stdint.h>
+#include <time.h>
 
 /// Peer credentials of a connected Unix socket (SO_PEERCRED). Returns 0 or -errno.
 int accord_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
@@ -14,14 +15,48 @@ int accord_peer_groups(int fd, gid_t *groups, int capacity);
 /// accept4 with SOCK_NONBLOCK|SOCK_CLOEXEC. Returns the fd or -1 with errno set.
 int accord_accept_nonblocking(int listen_fd);
 
-/// A CLOCK_REALTIME timerfd armed far in the future with TFD_TIMER_CANCEL_ON_SET,
-/// so that a read fails with ECANCELED when the wall clock is set. Returns fd or -errno.
+/// A CLOCK_REALTIME timerfd armed at the largest expiry the kernel accepts (2262 on 64-bit
+/// Linux) with TFD_TIMER_CANCEL_ON_SET, so that a read fails with ECANCELED when the wall
+/// clock is set. Returns fd or -errno.
 int accord_clock_change_fd(void);
 
-/// Re-arms the timerfd after a clock change was reported. Returns 0 or -errno.
+/// Arms the timerfd at that largest expiry again. Returns 0 or -errno.
 int accord_clock_change_rearm(int fd);
+
+/// Arms the timerfd at the absolute CLOCK_REALTIME second `at` (tests: an expiry now). Returns 0 or -errno.
+int accord_clock_change_arm_at(int fd, time_t at);
+
+/// Reads the timerfd once it is readable and re-arms it, whether the clock was set or the
+/// timer expired. Returns 1 when the wall clock was set, 2 when the timer expired (nothing
+/// to do), 0 when there was nothing to read, or -errno.
+int accord_clock_change_read(int fd);
+
+/// Whole seconds until the timerfd expires (rounded up), 0 when it is disarmed, or -errno.
+int64_t accord_clock_change_remaining(int fd);
 
 /// Sends with MSG_NOSIGNAL|MSG_DONTWAIT so that a vanished client never raises SIGPIPE.
 ssize_t accord_send(int fd, const void *buf, size_t len);
+
+/// The Landlock ABI version the kernel offers (1, 2, ...), or -errno (ENOSYS, EOPNOTSUPP:
+/// none; EPERM: a seccomp filter refuses it).
+int accord_landlock_abi(void);
+
+/// A Landlock ruleset handling the file system rights `handled`. Returns its fd (close-on-exec) or -errno.
+int accord_landlock_ruleset(uint64_t handled);
+
+/// Allows `access` beneath `path` (opened O_PATH|O_NOFOLLOW). Returns 0 or -errno.
+int accord_landlock_allow(int ruleset, const char *path, uint64_t access);
+
+/// Starts the notify hook `path` with `argv` and `envp`: every signal at its default
+/// disposition and none blocked, in a process group of its own (pgid = its pid), stdin from
+/// /dev/null, without supplementary groups when `clear_groups` and the daemon may drop them,
+/// and restricted by the Landlock `ruleset` when it is >= 0. Returns 0 with *pid_out set, or
+/// -errno when the child could not be set up or exec'd (the child is reaped then).
+int accord_spawn_hook(const char *path, char *const argv[], char *const envp[], int ruleset,
+                      int clear_groups, pid_t *pid_out);
+
+/// The pid of a child that exited, left unreaped (waitid WNOWAIT), so that its process group
+/// id stays reserved while the rest of the group is killed; 0 when none, or -errno.
+pid_t accord_exited_child(void);
 
 #endif

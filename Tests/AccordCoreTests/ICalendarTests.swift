@@ -1,0 +1,108 @@
+import AccordCalendar
+import AccordCore
+import Testing
+
+/// Unfolds content lines (RFC 5545 §3.1) and undoes TEXT escaping (§3.3.11), independently of the
+/// writer, to check that what it folded and escaped comes back exactly.
+private func unfolded(_ text: String) -> [String] {
+    text.replacingOccurrencesOfFold().split(separator: "\r\n", omittingEmptySubsequences: true).map(String.init)
+}
+
+extension String {
+    fileprivate func replacingOccurrencesOfFold() -> String {
+        var out = "", pending = ""
+        for character in self {  // "\r\n" is one Character
+            if pending == "\r\n", character == " " { pending = ""; continue }
+            out += pending
+            pending = character == "\r\n" ? "\r\n" : ""
+            if pending.isEmpty { out.append(character) }
+        }
+        return out + pending
+    }
+
+    fileprivate var unescapedText: String {
+        var out = "", escaping = false
+        for character in self {
+            if escaping {
+                out.append(character == "n" || character == "N" ? "\n" : character)
+                escaping = false
+            } else if character == "\\" {
+                escaping = true
+            } else {
+                out.append(character)
+            }
+        }
+        return out
+    }
+}
+
+@Suite struct ICalendarTests {
+    @Test func longTextIsFoldedAt75OctetsAndComesBackExactly() {
+        let title = String(("A treaty, on extradition; \\ and transfer\nsecond line 中华人民共和国与加拿大 ").prefix(60)) + String(repeating: "司法协助, ", count: 40)
+        var writer = ICalendarWriter()
+        writer.text("SUMMARY", title)
+        let bytes = writer.bytes
+        let lines = bytes.split(separator: 10, omittingEmptySubsequences: false).dropLast()
+        #expect(lines.allSatisfy { $0.last == 13 && $0.count - 1 <= 75 }, "every line ends in CRLF and holds at most 75 octets")
+        // No fold inside a UTF-8 sequence: each physical line is valid UTF-8 on its own.
+        #expect(lines.allSatisfy { String(validating: $0.dropLast(), as: UTF8.self) != nil })
+        let logical = unfolded(writer.text)
+        #expect(logical.count == 1)
+        #expect(logical[0].hasPrefix("SUMMARY:"))
+        #expect(String(logical[0].dropFirst("SUMMARY:".count)).unescapedText == title)
+    }
+
+    @Test func textEscapingFollowsTheRFC() {
+        #expect(ICalendarWriter.escaped("a,b;c\\d\ne\r\nf\tg\u{1}h") == "a\\,b\\;c\\\\d\\ne\\nf\tg h")
+    }
+
+    @Test func valuesAreInTheirBasicForms() {
+        #expect(ICalendarWriter.date(try! CivilDate(parsing: "2017-03-31")) == "20170331")
+        #expect(ICalendarWriter.utcDateTime(try! Instant(parsingRFC3339: "2017-03-31T13:05:09Z")) == "20170331T130509Z")
+        #expect(ICalendarWriter.duration(seconds: -(29 * 86_400 + 15 * 3600)) == "-P29DT15H")
+        #expect(ICalendarWriter.duration(seconds: 0) == "PT0S")
+        #expect(ICalendarWriter.duration(seconds: 3661) == "PT1H1M1S")
+        #expect(ICalendarWriter.utcOffset(-5 * 3600) == "-0500")
+        #expect(ICalendarWriter.utcOffset(5 * 3600 + 45 * 60) == "+0545")
+    }
+
+    @Test func revisionsBumpOnlyWhatChanged() throws {
+        let text = """
+            [dialogue]
+            id = "r"
+            title = "Revisions"
+            time-zone = "UTC"
+            reminders = ["P7D"]
+
+            [[objective]]
+            id = "a"
+            title = "A"
+            due = 2031-05-01
+
+            [[objective]]
+            id = "b"
+            title = "B"
+            due = 2031-06-01
+            """
+        let now = try Instant(parsingRFC3339: "2030-01-01T00:00:00Z")
+        let first = CalendarExport.entries(try plan(text), at: now)
+        #expect(first.map(\.uid) == ["r/a:due@accord", "r/b:due@accord"])
+        let initial = CalendarRevisions().updated(with: first, at: now)
+        #expect(initial.revisions["r/a:due@accord"]?.sequence == 0)
+        let later = now.adding(seconds: 3600)
+        let moved = CalendarExport.entries(try plan(text.replacingDue("2031-05-01", with: "2031-05-15")), at: later)
+        let next = initial.updated(with: moved, at: later)
+        #expect(next.revisions["r/a:due@accord"]?.sequence == 1 && next.revisions["r/a:due@accord"]?.modified == later)
+        #expect(next.revisions["r/b:due@accord"] == initial.revisions["r/b:due@accord"])
+        #expect(CalendarRevisions(parsing: next.serialized) == next)
+        let calendar = CalendarExport.calendar(moved, plan: try plan(text), at: later, revisions: next)
+        #expect(calendar.contains("SEQUENCE:1\r\n") && calendar.contains("LAST-MODIFIED:20300101T010000Z\r\n"))
+    }
+}
+
+extension String {
+    fileprivate func replacingDue(_ old: String, with new: String) -> String {
+        split(separator: "\n", omittingEmptySubsequences: false).map { $0 == "due = \(old)" ? "due = \(new)" : String($0) }
+            .joined(separator: "\n")
+    }
+}
