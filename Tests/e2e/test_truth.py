@@ -102,7 +102,9 @@ def test_recording_signed_completes_the_objective_and_names_the_recorder(make_da
 
 
 def test_the_notify_hook_gets_basis_owner_and_title(make_daemon, scratch):
-    marker = os.path.join(scratch, "hook-env")
+    # The hook may not write where the daemon keeps its state (the scratch folder): a folder of its own.
+    os.mkdir(os.path.join(scratch, "hook-out"))
+    marker = os.path.join(scratch, "hook-out", "hook-env")
     hook = os.path.join(scratch, "hook")
     with open(hook, "w") as f:
         f.write(f'#!/bin/sh\nprintf "%s|%s|%s\\n" "$ACCORD_BASIS" "$ACCORD_OWNER" "$ACCORD_TITLE" >> {marker}\n')
