@@ -29,9 +29,15 @@ public struct ItemEvent: Sendable, Hashable {
     public var recordedAt: Instant
     /// For `renewed` (and optionally `in-force`): the length of the new term.
     public var term: ISODuration?
+    /// Who recorded it (the user name of the socket's peer), for dates that rest on it.
+    public var recordedBy: String?
+    /// For an objective's completion derived from its instrument's event (§11): that event.
+    public var derivedFrom: String?
 
-    public init(id: Int64, itemID: String, type: EventType, on: CivilDate, recordedAt: Instant, term: ISODuration? = nil) {
+    public init(id: Int64, itemID: String, type: EventType, on: CivilDate, recordedAt: Instant, term: ISODuration? = nil,
+                recordedBy: String? = nil, derivedFrom: String? = nil) {
         self.id = id; self.itemID = itemID; self.type = type; self.on = on; self.recordedAt = recordedAt; self.term = term
+        self.recordedBy = recordedBy; self.derivedFrom = derivedFrom
     }
 }
 
@@ -57,7 +63,10 @@ public enum Lifecycle {
             case .dropped: return .dropped
             }
         }
-        return item.inForce == nil ? .planned : .inForce
+        // Only a date that is known (statement, confirmed) puts an instrument in force (§10).
+        if let _ = item.inForce, item.provenance(of: "in-force").basis.isFact { return .inForce }
+        if let _ = item.adopted, item.provenance(of: "adopted").basis.isFact { return .inForce }
+        return .planned
     }
 
     /// The events that may follow a state.
@@ -134,6 +143,17 @@ public struct Term: Sendable, Hashable {
     public var knownFrom: Instant
     /// When a renewal or a termination took over.
     public var endedAt: Instant
+    /// Counted from a planned or assumed in-force date: shown, never reminded (§10).
+    public var projected = false
+    /// What the term's dates rest on.
+    public var provenance = Provenance(basis: .planned)
+}
+
+enum Timeline {
+    /// The provenance of a date that comes from a recorded event: basis recorded, and who.
+    static func recorded(_ event: ItemEvent) -> Provenance {
+        Provenance(basis: .recorded, source: "\(event.type.rawValue) on \(event.on), recorded by \(event.recordedBy ?? "an unknown user")")
+    }
 }
 
 /// An item's history folded into what the planner and the queries need.
@@ -143,6 +163,8 @@ public struct ItemTimeline: Sendable {
     public private(set) var terms: [Term]
     /// The instrument's in-force date comes from its file, and no event has confirmed it.
     public private(set) var inForceOnlyFromFile = false
+    /// The file's in-force date is planned or assumed: its term is projected, the state untouched.
+    public private(set) var inForceProjected = false
 
     public init(item: Item, events: [ItemEvent]) {
         let zone = item.settings.zone
@@ -152,10 +174,21 @@ public struct ItemTimeline: Sendable {
         var state: ItemState = item.kind == .objective ? Lifecycle.initialState(of: item) : .planned
         states.append((Instant.distantPast, state))
         if item.kind.isInstrument, let inForce = item.inForce, let length = item.term {
-            states.append((zone.startOfDay(inForce), .inForce))
+            let provenance = Provenance.combined([("in-force", item.provenance(of: "in-force")), ("term", item.provenance(of: "term"))])
+            if item.provenance(of: "in-force").basis.isFact {
+                states.append((zone.startOfDay(inForce), .inForce))
+                state = .inForce
+                inForceOnlyFromFile = true
+                terms.append(Term(start: inForce, length: length, knownFrom: .distantPast, endedAt: .distantFuture,
+                                  provenance: provenance))
+            } else {
+                inForceProjected = true
+                terms.append(Term(start: inForce, length: length, knownFrom: .distantFuture, endedAt: .distantFuture,
+                                  projected: true, provenance: provenance))
+            }
+        } else if item.kind.isInstrument, let adopted = item.adopted, item.provenance(of: "adopted").basis.isFact {
+            states.append((zone.startOfDay(adopted), .inForce))
             state = .inForce
-            inForceOnlyFromFile = true
-            terms.append(Term(start: inForce, length: length, knownFrom: .distantPast, endedAt: .distantFuture))
         }
         for event in ordered {
             let effective = zone.startOfDay(event.on)
@@ -164,6 +197,10 @@ public struct ItemTimeline: Sendable {
             let next = (try? Lifecycle.apply(event.type, to: state, item: item, term: event.term, allowed: allowed)) ?? state
             switch event.type {
             case .inForce:
+                if inForceProjected {  // the recorded date replaces the projection
+                    terms.removeAll()
+                    inForceProjected = false
+                }
                 if inForceOnlyFromFile {  // the recorded date replaces the planned one
                     terms.removeAll()
                     states.removeAll { $0.state == .inForce }
@@ -172,15 +209,18 @@ public struct ItemTimeline: Sendable {
                 }
                 if let length = event.term ?? item.term {
                     for index in terms.indices where terms[index].endedAt > effective { terms[index].endedAt = effective }
-                    terms.append(Term(start: event.on, length: length, knownFrom: effective, endedAt: .distantFuture))
+                    terms.append(Term(start: event.on, length: length, knownFrom: effective, endedAt: .distantFuture,
+                                      provenance: Timeline.recorded(event)))
                 }
             case .renewed:
                 if let last = terms.last {
                     let length = event.term ?? item.term ?? last.length
                     terms[terms.count - 1].endedAt = min(last.endedAt, effective)
-                    terms.append(Term(start: last.expiry, length: length, knownFrom: effective, endedAt: .distantFuture))
+                    terms.append(Term(start: last.expiry, length: length, knownFrom: effective, endedAt: .distantFuture,
+                                      provenance: Timeline.recorded(event)))
                 }
             case .terminated:
+                if inForceProjected { terms.removeAll(); inForceProjected = false }
                 for index in terms.indices where terms[index].endedAt > effective { terms[index].endedAt = effective }
             default:
                 break

@@ -31,6 +31,59 @@ public enum DeadlineKind: String, Sendable, CaseIterable, Comparable {
     }
 }
 
+/// What a date or duration rests on (docs/contracts.md §10). The order is from strongest to
+/// weakest; `recorded` is for dates that come from recorded events, never from a file.
+public enum Basis: String, Sendable, CaseIterable {
+    case statement, confirmed, planned, assumed, recorded
+
+    /// The bases a portfolio file may give.
+    public static let inFiles: [Basis] = [.statement, .confirmed, .planned, .assumed]
+
+    /// A date with this basis may change an item's state; a planned or assumed one never does.
+    public var isFact: Bool { self == .statement || self == .confirmed || self == .recorded }
+
+    /// Weakness for combining: a deadline counted from two values rests on the weaker one.
+    var weakness: Int {
+        switch self {
+        case .recorded, .statement, .confirmed: return 0
+        case .planned: return 1
+        case .assumed: return 2
+        }
+    }
+}
+
+/// What one value rests on and where that is written.
+public struct Provenance: Hashable, Sendable {
+    public var basis: Basis
+    /// Free text: the founding text's own words, or the reason for an assumption.
+    public var source: String?
+    public init(basis: Basis, source: String? = nil) { self.basis = basis; self.source = source }
+
+    /// A deadline counted from several values (in-force, term, notice) rests on the weakest;
+    /// its source names each part, so that `show` can say why.
+    public static func combined(_ parts: [(key: String, provenance: Provenance)]) -> Provenance {
+        guard let weakest = parts.max(by: { $0.provenance.basis.weakness < $1.provenance.basis.weakness }) else {
+            return Provenance(basis: .planned)
+        }
+        let sources = parts.compactMap { part in part.provenance.source.map { "\(part.key) (\(part.provenance.basis.rawValue)): \($0)" } }
+        return Provenance(basis: weakest.provenance.basis, source: sources.isEmpty ? nil : sources.joined(separator: "; "))
+    }
+}
+
+/// An objective's link to the instrument event that fulfils it (§11).
+public struct FulfilledBy: Hashable, Sendable {
+    /// As written: a bare id in the same dialogue, or a full id.
+    public var item: String
+    public var event: EventType
+    public var source: SourceLocation
+}
+
+/// `renews = "ITEM"` or `supersedes = "ITEM"` on an instrument, with where it is written.
+public struct ItemLink: Hashable, Sendable {
+    public var item: String
+    public var source: SourceLocation
+}
+
 /// Where something was written, for error messages and `accordctl show`.
 public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
     public var file: String
@@ -45,10 +98,18 @@ public struct ReminderSettings: Hashable, Sendable {
     public var remindAt: LocalTime
     public var leads: [ISODuration]
     public var overdueEvery: ISODuration?
+    /// Overdue reminders stop this long after the deadline, and one last "lapsed" entry fires (§11).
+    public var overdueFor: ISODuration
 
-    public init(zone: Zone, remindAt: LocalTime = .nineAM, leads: [ISODuration], overdueEvery: ISODuration?) {
+    public init(zone: Zone, remindAt: LocalTime = .nineAM, leads: [ISODuration], overdueEvery: ISODuration?,
+                overdueFor: ISODuration = ReminderSettings.defaultOverdueFor) {
         self.zone = zone; self.remindAt = remindAt; self.leads = leads; self.overdueEvery = overdueEvery
+        self.overdueFor = overdueFor
     }
+
+    /// 180 days: long enough for two quarterly follow-ups, short enough that a fresh install
+    /// of a 2016 portfolio does not nag about deadlines that lapsed years ago.
+    public static let defaultOverdueFor = ISODuration(days: 180)
 
     public static let defaultLeads = [ISODuration(days: 30), ISODuration(days: 7), ISODuration(days: 1), ISODuration.zero]
 }
@@ -60,6 +121,19 @@ public struct Dialogue: Sendable {
     public var established: CivilDate?
     public var settings: ReminderSettings
     public var source: SourceLocation
+    /// What bare dates in this file rest on (`default-basis`, default planned).
+    public var defaultBasis: Basis = .planned
+    /// Provenance of `established`, `established-until`, `inaugural-meeting`.
+    public var provenance: [String: Provenance] = [:]
+    /// The last day of an establishment that took several days (a visit), if given.
+    public var establishedUntil: CivilDate?
+    public var inauguralMeeting: CivilDate?
+    public var venue: String?
+    public var coChairs: [String] = []
+    public var description: String?
+    /// Default owner and contacts of the dialogue's items.
+    public var owner: String?
+    public var contacts: [String] = []
 }
 
 /// An objective or an instrument, as its portfolio file defines it.
@@ -80,6 +154,24 @@ public struct Item: Sendable {
     public var term: ISODuration?
     public var inForce: CivilDate?
     public var notice: ISODuration?
+    /// A date on which an instrument without a term (terms of reference) was adopted.
+    public var adopted: CivilDate?
+    /// What each date or duration rests on, by key (`due`, `sign-by`, `term`, `in-force`,
+    /// `notice`, `adopted`): every key the file gives has one, bare ones the default basis.
+    public var provenance: [String: Provenance] = [:]
+    public var description: String?
+    /// The item's own, else the dialogue's.
+    public var owner: String?
+    public var contacts: [String] = []
+    public var fulfilledBy: FulfilledBy?
+    public var renews: ItemLink?
+    public var supersedes: ItemLink?
+
+    /// What a key's value rests on; a key without one is planned (the contract's default).
+    public func provenance(of key: String) -> Provenance { provenance[key] ?? Provenance(basis: .planned) }
+
+    /// The full id a link names: bare ids are in the item's own dialogue.
+    public func resolve(link id: String) -> String { id.contains("/") ? id : dialogueID + "/" + id }
 
     public init(dialogueID: String, localID: String, kind: ItemKind, title: String, parties: [String] = [],
                 settings: ReminderSettings, source: SourceLocation,
@@ -153,6 +245,7 @@ public struct Catalog: Sendable {
                 items.append(item)
             }
         }
+        if problems.isEmpty { problems = Catalog.checkLinks(items: items, index: index) }
         if !problems.isEmpty { throw ConfigProblems(problems) }
         self.portfolios = portfolios
         self.items = items
@@ -160,6 +253,61 @@ public struct Catalog: Sendable {
         self.fullIDsByLocalID = byLocal
         objectiveCount = items.count { $0.kind == .objective }
         instrumentCount = items.count - objectiveCount
+    }
+
+    /// `fulfilled-by`, `renews` and `supersedes` must name an instrument that exists, and
+    /// renewals and supersessions must not go round in a circle (§11).
+    static func checkLinks(items: [Item], index: [String: Int]) -> [ConfigProblem] {
+        var problems: [ConfigProblem] = []
+        func name(_ item: Item) -> String { "\(item.kind.isInstrument ? "instrument" : "objective") \"\(item.localID)\"" }
+        func target(_ item: Item, _ key: String, _ id: String, _ at: SourceLocation) -> Int? {
+            guard let found = index[item.resolve(link: id)] else {
+                problems.append(ConfigProblem(file: at.file, line: at.line, keyPath: "\(name(item)) › \(key)",
+                                              message: "\"\(id)\" is not an item of dialogue \"\(item.dialogueID)\""))
+                return nil
+            }
+            guard items[found].kind.isInstrument else {
+                problems.append(ConfigProblem(file: at.file, line: at.line, keyPath: "\(name(item)) › \(key)",
+                                              message: "\"\(id)\" is an objective; \(key) names an instrument"))
+                return nil
+            }
+            return found
+        }
+        // Each instrument has at most one renews and one supersedes edge; follow them from each.
+        var next: [Int: [(Int, String, SourceLocation)]] = [:]
+        for (position, item) in items.enumerated() {
+            if let link = item.fulfilledBy { _ = target(item, "fulfilled-by", link.item, link.source) }
+            for (key, link) in [("renews", item.renews), ("supersedes", item.supersedes)] {
+                guard let link, let found = target(item, key, link.item, link.source) else { continue }
+                if found == position {
+                    problems.append(ConfigProblem(file: link.source.file, line: link.source.line, keyPath: "\(name(item)) › \(key)",
+                                                  message: "an instrument cannot \(key == "renews" ? "renew" : "supersede") itself"))
+                    continue
+                }
+                next[position, default: []].append((found, key, link.source))
+            }
+        }
+        var reported: Set<Int> = []
+        for start in next.keys.sorted() where !reported.contains(start) {
+            // Depth-first from `start`; a path back to `start` is a cycle, reported at its first edge.
+            var stack: [(Int, [Int])] = [(start, [start])]
+            var seen: Set<Int> = [start]
+            while let (node, path) = stack.popLast() {
+                for (to, _, _) in next[node] ?? [] {
+                    if to == start {
+                        let edge = next[start]!.first { $0.0 == path.dropFirst().first ?? to }!
+                        let cycle = (path + [start]).map { items[$0].localID }.joined(separator: " → ")
+                        problems.append(ConfigProblem(file: edge.2.file, line: edge.2.line, keyPath: "\(name(items[start])) › \(edge.1)",
+                                                      message: "renews/supersedes go round in a circle: \(cycle)"))
+                        reported.formUnion(path)
+                        stack.removeAll()
+                        break
+                    }
+                    if seen.insert(to).inserted { stack.append((to, path + [to])) }
+                }
+            }
+        }
+        return problems
     }
 
     public enum Lookup: Equatable, Sendable {

@@ -3,10 +3,13 @@ import TOMLKit
 
 /// Reads one portfolio file (DESIGN §3) into a `Portfolio`, reporting every problem.
 public enum PortfolioParser {
-    static let dialogueKeys = ["id", "title", "parties", "established", "time-zone", "remind-at", "reminders", "overdue-every"]
-    static let overrideKeys = ["reminders", "time-zone", "remind-at", "overdue-every"]
-    static let objectiveKeys = ["id", "title", "due", "status"] + overrideKeys
-    static let instrumentKeys = ["id", "kind", "title", "parties", "sign-by", "term", "in-force", "notice"] + overrideKeys
+    static let dialogueKeys = ["id", "title", "parties", "established", "established-until", "inaugural-meeting", "venue",
+                               "co-chairs", "description", "owner", "contacts", "default-basis", "time-zone", "remind-at",
+                               "reminders", "overdue-every", "overdue-for"]
+    static let overrideKeys = ["reminders", "time-zone", "remind-at", "overdue-every", "overdue-for", "owner", "contacts", "description"]
+    static let objectiveKeys = ["id", "title", "due", "status", "fulfilled-by"] + overrideKeys
+    static let instrumentKeys = ["id", "kind", "title", "parties", "sign-by", "term", "in-force", "notice", "adopted",
+                                 "renews", "supersedes"] + overrideKeys
 
     /// - Parameters:
     ///   - text: the file's contents.
@@ -72,7 +75,31 @@ public enum PortfolioParser {
         let id = reader.identifier("id")
         let title = reader.string("title", required: true)
         let parties = reader.strings("parties") ?? []
-        let established = reader.date("established")
+        var defaultBasis = Basis.planned
+        if let text = reader.string("default-basis") {
+            if let parsed = Basis(rawValue: text), Basis.inFiles.contains(parsed) {
+                defaultBasis = parsed
+            } else {
+                reader.problem("default-basis", "\"\(text)\" is not a basis; allowed: statement, confirmed, planned, assumed")
+            }
+        }
+        var provenance: [String: Provenance] = [:]
+        func dated(_ key: String) -> CivilDate? {
+            guard let found = reader.provenanced(key, valueKey: "date", defaultBasis: defaultBasis, { $0.date($1) }) else { return nil }
+            provenance[key] = found.provenance
+            return found.value
+        }
+        let established = dated("established")
+        let establishedUntil = dated("established-until")
+        if let established, let establishedUntil, establishedUntil < established {
+            reader.problem("established-until", "\(establishedUntil) is before established (\(established))")
+        }
+        let inaugural = dated("inaugural-meeting")
+        let venue = reader.string("venue")
+        let coChairs = reader.strings("co-chairs") ?? []
+        let description = reader.string("description")
+        let owner = reader.string("owner")
+        let contacts = reader.strings("contacts") ?? []
         let zone: Zone?
         if reader.table["time-zone"] == nil {
             reader.problem("time-zone", "is required: the IANA zone in which dates are read, e.g. \"America/Toronto\"")
@@ -84,11 +111,39 @@ public enum PortfolioParser {
         let remindAt = reader.time("remind-at") ?? .nineAM
         let leads = reader.durations("reminders") ?? ReminderSettings.defaultLeads
         let overdue = checkedOverdue(reader)
+        let overdueFor = checkedOverdueFor(reader) ?? ReminderSettings.defaultOverdueFor
         reader.rejectUnknownKeys(allowed: dialogueKeys)
         guard let id, let title, let zone, reader.problems.isEmpty else { return nil }
-        return Dialogue(id: id, title: title, parties: parties, established: established,
-                        settings: ReminderSettings(zone: zone, remindAt: remindAt, leads: leads, overdueEvery: overdue),
-                        source: SourceLocation(file: file, line: reader.lines.line(section: "dialogue")))
+        var dialogue = Dialogue(id: id, title: title, parties: parties, established: established,
+                                settings: ReminderSettings(zone: zone, remindAt: remindAt, leads: leads, overdueEvery: overdue,
+                                                           overdueFor: overdueFor),
+                                source: SourceLocation(file: file, line: reader.lines.line(section: "dialogue")))
+        dialogue.defaultBasis = defaultBasis
+        dialogue.provenance = provenance
+        dialogue.establishedUntil = establishedUntil
+        dialogue.inauguralMeeting = inaugural
+        dialogue.venue = venue
+        dialogue.coChairs = coChairs
+        dialogue.description = description
+        dialogue.owner = owner
+        dialogue.contacts = contacts
+        return dialogue
+    }
+
+    private static func checkedOverdueFor(_ reader: TableReader) -> ISODuration? {
+        guard let length = reader.duration("overdue-for") else { return nil }
+        if length.isZero {
+            reader.problem("overdue-for", "must be longer than zero (e.g. P180D)")
+            return nil
+        }
+        return length
+    }
+
+    /// Owner, contacts and description, which every item may set and inherits from its dialogue.
+    private static func apply(common reader: TableReader, dialogue: Dialogue, to item: inout Item) {
+        item.owner = reader.string("owner") ?? dialogue.owner
+        item.contacts = reader.strings("contacts") ?? dialogue.contacts
+        item.description = reader.string("description")
     }
 
     private static func checkedOverdue(_ reader: TableReader) -> ISODuration? {
@@ -106,15 +161,37 @@ public enum PortfolioParser {
         let remindAt = reader.time("remind-at") ?? dialogue?.settings.remindAt ?? .nineAM
         let leads = reader.durations("reminders") ?? dialogue?.settings.leads ?? ReminderSettings.defaultLeads
         let overdue = reader.table["overdue-every"] != nil ? checkedOverdue(reader) : dialogue?.settings.overdueEvery
+        let overdueFor = checkedOverdueFor(reader) ?? dialogue?.settings.overdueFor ?? ReminderSettings.defaultOverdueFor
         guard let zone else { return nil }
-        return ReminderSettings(zone: zone, remindAt: remindAt, leads: leads, overdueEvery: overdue)
+        return ReminderSettings(zone: zone, remindAt: remindAt, leads: leads, overdueEvery: overdue, overdueFor: overdueFor)
     }
 
     private static func readObjective(_ reader: TableReader, dialogue: Dialogue?, file: String) -> Item? {
         let id = reader.identifier("id")
         let title = reader.string("title", required: true)
         let settings = settings(reader, dialogue: dialogue)
-        let due = reader.deadline("due", zone: settings?.zone)
+        let basis = dialogue?.defaultBasis ?? .planned
+        let due = reader.provenanced("due", valueKey: "date", defaultBasis: basis) { $0.deadline($1, zone: settings?.zone) }
+        var fulfilledBy: FulfilledBy?
+        if let value = reader.value("fulfilled-by") {
+            if let table = value.table {
+                let sub = TableReader(table: table, file: file, path: reader.path + " › fulfilled-by", section: reader.section,
+                                      lines: reader.lines, fixedLine: reader.location("fulfilled-by").line)
+                let target = sub.string("item", required: true)
+                var event: EventType?
+                if let text = sub.string("event", required: true) {
+                    event = EventType(rawValue: text).flatMap { $0.isForObjectives ? nil : $0 }
+                    if event == nil {
+                        sub.problem("event", "\"\(text)\" is not an instrument event; allowed: \(EventType.forKind(.mou).map(\.rawValue).joined(separator: ", "))")
+                    }
+                }
+                sub.rejectUnknownKeys(allowed: ["item", "event"])
+                reader.absorb(sub)
+                if let target, let event { fulfilledBy = FulfilledBy(item: target, event: event, source: reader.location("fulfilled-by")) }
+            } else {
+                reader.problem("fulfilled-by", "must be a table: { item = \"ITEM\", event = \"signed\" }")
+            }
+        }
         var status: ObjectiveStatus = .open
         if let text = reader.string("status") {
             if let parsed = ObjectiveStatus(rawValue: text) {
@@ -123,11 +200,16 @@ public enum PortfolioParser {
                 reader.problem("status", "\"\(text)\" is not a status; allowed: open, in-progress, done, dropped")
             }
         }
+        var item = Item(dialogueID: dialogue?.id ?? "", localID: id ?? "", kind: .objective, title: title ?? "",
+                        settings: settings ?? ReminderSettings(zone: .utc, leads: [], overdueEvery: nil),
+                        source: SourceLocation(file: file, line: reader.lines.line(section: reader.section)),
+                        due: due?.value, status: status)
+        if let dialogue { apply(common: reader, dialogue: dialogue, to: &item) }
         reader.rejectUnknownKeys(allowed: objectiveKeys)
-        guard let id, let title, let settings, let dialogue, reader.problems.isEmpty else { return nil }
-        return Item(dialogueID: dialogue.id, localID: id, kind: .objective, title: title, settings: settings,
-                    source: SourceLocation(file: file, line: reader.lines.line(section: reader.section)),
-                    due: due, status: status)
+        guard id != nil, title != nil, settings != nil, dialogue != nil, reader.problems.isEmpty else { return nil }
+        if let due { item.provenance["due"] = due.provenance }
+        item.fulfilledBy = fulfilledBy
+        return item
     }
 
     private static func readInstrument(_ reader: TableReader, dialogue: Dialogue?, file: String) -> Item? {
@@ -140,10 +222,23 @@ public enum PortfolioParser {
         }
         let parties = reader.strings("parties") ?? []
         let settings = settings(reader, dialogue: dialogue)
-        let signBy = reader.deadline("sign-by", zone: settings?.zone)
-        let term = reader.duration("term")
-        let inForce = reader.date("in-force")
-        let notice = reader.duration("notice")
+        let basis = dialogue?.defaultBasis ?? .planned
+        var provenance: [String: Provenance] = [:]
+        func read<T>(_ key: String, _ valueKey: String, _ body: (TableReader, String) -> T?) -> T? {
+            guard let found = reader.provenanced(key, valueKey: valueKey, defaultBasis: basis, body) else { return nil }
+            provenance[key] = found.provenance
+            return found.value
+        }
+        let signBy = read("sign-by", "date") { $0.deadline($1, zone: settings?.zone) }
+        let term = read("term", "duration") { $0.duration($1) }
+        let inForce = read("in-force", "date") { $0.date($1) }
+        let notice = read("notice", "duration") { $0.duration($1) }
+        let adopted = read("adopted", "date") { $0.date($1) }
+        if adopted != nil, inForce != nil {
+            reader.problem("adopted", "is for an instrument without a term (terms of reference); this one has in-force")
+        }
+        let renews = reader.string("renews").map { ItemLink(item: $0, source: reader.location("renews")) }
+        let supersedes = reader.string("supersedes").map { ItemLink(item: $0, source: reader.location("supersedes")) }
         if let term {
             if term.hasTimePart || term.isZero {
                 reader.problem("term", "must be a whole number of years, months, weeks or days (e.g. P1Y)")
@@ -163,10 +258,17 @@ public enum PortfolioParser {
                 reader.problem("notice", "is set but term is missing: the renewal notice is counted back from the expiry")
             }
         }
+        var item = Item(dialogueID: dialogue?.id ?? "", localID: id ?? "", kind: kind ?? .mou, title: title ?? "", parties: parties,
+                        settings: settings ?? ReminderSettings(zone: .utc, leads: [], overdueEvery: nil),
+                        source: SourceLocation(file: file, line: reader.lines.line(section: reader.section)),
+                        signBy: signBy, term: term, inForce: inForce, notice: notice)
+        if let dialogue { apply(common: reader, dialogue: dialogue, to: &item) }
         reader.rejectUnknownKeys(allowed: instrumentKeys)
-        guard let id, let title, let kind, let settings, let dialogue, reader.problems.isEmpty else { return nil }
-        return Item(dialogueID: dialogue.id, localID: id, kind: kind, title: title, parties: parties,
-                    settings: settings, source: SourceLocation(file: file, line: reader.lines.line(section: reader.section)),
-                    signBy: signBy, term: term, inForce: inForce, notice: notice)
+        guard id != nil, title != nil, kind != nil, settings != nil, dialogue != nil, reader.problems.isEmpty else { return nil }
+        item.adopted = adopted
+        item.provenance = provenance
+        item.renews = renews
+        item.supersedes = supersedes
+        return item
     }
 }

@@ -20,6 +20,12 @@ public struct Reminder: Sendable, Hashable {
     public let tone: Tone
     /// The zone the item's dates are read in, for showing local times.
     public let zone: Zone
+    /// What the deadline's date rests on, and where that is said (§10).
+    public let basis: Basis
+    public let source: String?
+    /// The item's owner (or its dialogue's) and title, for the journal and the hook (§11).
+    public let owner: String?
+    public let title: String
     /// Which occurrence and which of its firings this is, so the plan can re-time it.
     let occurrence: Int32
     let step: Int32
@@ -34,7 +40,7 @@ public struct Reminder: Sendable, Hashable {
         daysLeft > 7 ? 5 : (daysLeft >= 1 ? 4 : 3)
     }
 
-    public enum Tone: Sendable { case approaching, reached, overdue }
+    public enum Tone: Sendable { case approaching, reached, overdue, lapsed }
 
     /// The MESSAGE_ID of DESIGN §6 for this reminder.
     public var messageID: String {
@@ -42,6 +48,7 @@ public struct Reminder: Sendable, Hashable {
         case .approaching: return MessageID.approaching
         case .reached: return MessageID.reached
         case .overdue: return MessageID.overdue
+        case .lapsed: return MessageID.lapsed
         }
     }
 }
@@ -60,6 +67,8 @@ public enum MessageID {
     public static let becameActive = "6ce0f72c48004232aea157d0736120c1"
     /// … or another one does, or this one lost it.
     public static let standingBy = "d1951274e9cf42dea62af74dc5bec035"
+    /// A deadline passed longer ago than overdue-for: its reminders stop (§11).
+    public static let lapsed = "17393d58f35b4699a534ca630d2dba94"
 }
 
 /// The sentences of reminder entries; the relative wording is AccordCalendar's RelativeTime.
@@ -68,21 +77,25 @@ enum ReminderText {
     static func behind(days: Int, seconds: Int64?) -> String { RelativeTime.behind(days: days, seconds: seconds) }
 
     static func message(item: String, kind: DeadlineKind, when: String, tone: Reminder.Tone,
-                        days: Int, secondsLeft: Int64?) -> String {
+                        days: Int, secondsLeft: Int64?, overdueFor: ISODuration = ReminderSettings.defaultOverdueFor) -> String {
+        if tone == .lapsed {
+            let name = kind == .signBy ? "signature (sign-by \(when))" : kind == .due ? "due \(when)" : "renewal decision (due \(when))"
+            return "\(item): \(name) has lapsed: overdue for \(overdueFor), no further reminders; acknowledge it or record what happened"
+        }
         let overdueBy = "overdue by \(behind(days: days, seconds: secondsLeft))"
         let text: String
         switch (kind, tone) {
         case (.due, .approaching): text = "due \(ahead(days: days, seconds: secondsLeft)) (\(when))"
         case (.due, .reached): text = "due today (\(when))"
-        case (.due, .overdue): text = "\(overdueBy) (due \(when))"
+        case (.due, .overdue), (.due, .lapsed): text = "\(overdueBy) (due \(when))"
         case (.signBy, .approaching): text = "to be signed \(ahead(days: days, seconds: secondsLeft)) (by \(when))"
         case (.signBy, .reached): text = "to be signed today (by \(when))"
-        case (.signBy, .overdue): text = "signature \(overdueBy) (sign-by \(when))"
+        case (.signBy, .overdue), (.signBy, .lapsed): text = "signature \(overdueBy) (sign-by \(when))"
         case (.expiry, .approaching): text = "term expires \(ahead(days: days, seconds: secondsLeft)) (\(when))"
         case (.expiry, _): text = "term has expired (\(when))"
         case (.renewalNotice, .approaching): text = "renewal decision due \(ahead(days: days, seconds: secondsLeft)) (\(when))"
         case (.renewalNotice, .reached): text = "renewal decision due today (\(when))"
-        case (.renewalNotice, .overdue): text = "renewal decision \(overdueBy) (due \(when))"
+        case (.renewalNotice, .overdue), (.renewalNotice, .lapsed): text = "renewal decision \(overdueBy) (due \(when))"
         }
         return "\(item): \(text)"
     }

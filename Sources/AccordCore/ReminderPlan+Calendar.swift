@@ -8,7 +8,8 @@ extension ReminderPlan {
         for (index, item) in catalog.items.enumerated() {
             var ordinal: [DeadlineKind: Int] = [:]
             let ordered = occurrencesByItem[index].map { occurrences[Int($0)] }.sorted { $0.passesAt < $1.passesAt }
-            for occurrence in ordered {
+            // A lapse is a last firing of its deadline, not a deadline of its own.
+            for occurrence in ordered where !occurrence.isLapse {
                 let count = ordinal[occurrence.kind, default: 0] + 1
                 ordinal[occurrence.kind] = count
                 let status: CalendarExport.Status
@@ -31,6 +32,8 @@ extension ReminderPlan {
                 }
                 var description = [item.title, "Item: \(item.fullID)", "Deadline: \(occurrence.kind.rawValue) \(occurrence.time)"]
                 if !item.parties.isEmpty { description.append("Parties: " + item.parties.joined(separator: "; ")) }
+                description.append("Basis: \(occurrence.provenance.basis.rawValue)" + (occurrence.provenance.source.map { " (\($0))" } ?? ""))
+                if let owner = item.owner { description.append("Owner: \(owner)") }
                 description.append("Defined in: \(item.source.file)")
                 entries.append(CalendarExport.Entry(
                     uid: uid, item: index, kind: occurrence.kind, time: occurrence.time,

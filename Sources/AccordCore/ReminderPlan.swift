@@ -40,6 +40,12 @@ public struct DeadlineStatus: Sendable, Hashable {
     public var daysLeft: Int
     public var passed: Bool
     public var acknowledged: Bool
+    /// What the deadline's date rests on (§10).
+    public var provenance = Provenance(basis: .planned)
+    /// Counted from a planned or assumed in-force date: shown, not reminded.
+    public var projected = false
+    /// Passed longer ago than overdue-for, neither acknowledged nor resolved (§11).
+    public var lapsed = false
 }
 
 /// One deadline of one item, with the firings it may produce.
@@ -64,6 +70,17 @@ struct Occurrence: Sendable {
     /// The earliest acknowledgement: nothing fires from then on.
     let silencedFrom: Instant
     let keyPrefix: String
+    let provenance: Provenance
+    let projected: Bool
+    /// deadline + overdue-for: no overdue repeat from then on, and the deadline reads as lapsed.
+    let lapseAt: Instant?
+    /// The one "lapsed" entry of a deadline: a firing of its own, at `lapseAt`.
+    let isLapse: Bool
+    /// Another item's reminders stand for this deadline (an objective fulfilled by an
+    /// instrument's signature reminds once, through the instrument's sign-by).
+    let quiet: Bool
+    /// Appended to the message: the other item of a fulfilled-by pair.
+    let note: String?
 }
 
 /// The reminders that portfolios and history call for (DESIGN §5), as a merge of
@@ -80,6 +97,18 @@ public final class ReminderPlan: Sendable {
         self.catalog = catalog
         var eventsByItem: [String: [ItemEvent]] = [:]
         for event in history.events { eventsByItem[event.itemID, default: []].append(event) }
+        // §11: an instrument's event completes the objectives it fulfils, as a derived event.
+        var fulfils: [String: [(objective: String, event: EventType)]] = [:]
+        for item in catalog.items {
+            guard let link = item.fulfilledBy else { continue }
+            let instrument = item.resolve(link: link.item)
+            fulfils[instrument, default: []].append((item.fullID, link.event))
+            for event in eventsByItem[instrument] ?? [] where event.type == link.event {
+                eventsByItem[item.fullID, default: []].append(ItemEvent(
+                    id: event.id, itemID: item.fullID, type: .completed, on: event.on, recordedAt: event.recordedAt,
+                    recordedBy: event.recordedBy, derivedFrom: "\(instrument) \(event.type.rawValue)"))
+            }
+        }
         var acknowledged: [String: Instant] = [:]
         for ack in history.acknowledgements {
             let key = "\(ack.itemID):\(ack.deadline.rawValue):\(ack.deadlineTime)"
@@ -94,8 +123,8 @@ public final class ReminderPlan: Sendable {
             let timeline = ItemTimeline(item: item, events: eventsByItem[item.fullID] ?? [])
             timelines.append(timeline)
             let first = occurrences.count
-            ReminderPlan.addOccurrences(of: item, index: Int32(index), timeline: timeline,
-                                        acknowledged: acknowledged, to: &occurrences)
+            ReminderPlan.addOccurrences(of: item, index: Int32(index), timeline: timeline, catalog: catalog,
+                                        fulfils: fulfils[item.fullID] ?? [], acknowledged: acknowledged, to: &occurrences)
             byItem.append((first..<occurrences.count).map { Int32($0) })
         }
         for snooze in history.snoozes {
@@ -109,11 +138,32 @@ public final class ReminderPlan: Sendable {
         self.snoozesByItem = snoozes.mapValues { $0.sorted { $0.from < $1.from } }
     }
 
-    private static func addOccurrences(of item: Item, index: Int32, timeline: ItemTimeline,
+    /// The instrument deadline an event answers, when the instrument has it: the objective it
+    /// fulfils then reminds through that deadline alone.
+    static func answeredDeadline(of event: EventType, instrument: Item) -> DeadlineKind? {
+        event == .signed && instrument.signBy != nil ? .signBy : nil
+    }
+
+    private static func addOccurrences(of item: Item, index: Int32, timeline: ItemTimeline, catalog: Catalog,
+                                       fulfils: [(objective: String, event: EventType)],
                                        acknowledged: [String: Instant], to occurrences: inout [Occurrence]) {
         let settings = item.settings
+        var quiet = false
+        var dueNote: String?
+        if let link = item.fulfilledBy {
+            let instrumentID = item.resolve(link: link.item)
+            dueNote = "fulfilled when \(instrumentID) is \(link.event.rawValue)"
+            if let instrument = catalog.item(fullID: instrumentID), answeredDeadline(of: link.event, instrument: instrument) != nil {
+                quiet = true
+            }
+        }
+        func note(for kind: DeadlineKind) -> String? {
+            if kind == .due { return dueNote }
+            let objectives = fulfils.filter { answeredDeadline(of: $0.event, instrument: item) == kind }.map(\.objective)
+            return objectives.isEmpty ? nil : "fulfils objective " + objectives.joined(separator: ", ")
+        }
         func add(_ kind: DeadlineKind, _ time: DeadlineTime, overdue: Bool, until: Instant = .distantFuture,
-                 relevance: Occurrence.Relevance) {
+                 relevance: Occurrence.Relevance, provenance: Provenance, projected: Bool = false) {
             let prefix = "\(item.fullID):\(kind.rawValue):\(time)"
             let passesAt: Instant
             switch time {
@@ -125,26 +175,49 @@ public final class ReminderPlan: Sendable {
             let fires = settings.leads
                 .map { (fireAt: ReminderPlan.fireTime(of: time, lead: $0, settings: settings), lead: $0) }
                 .sorted { ($0.fireAt, $1.lead.approximateSeconds) < ($1.fireAt, $0.lead.approximateSeconds) }
+            // §11: overdue repeats stop at deadline + overdue-for, counted like the repeats (at
+            // remind-at in the item's zone for dates); a lapse after `until` never comes.
+            var lapseAt: Instant?
+            if overdue {
+                let at = shifted(time, by: settings.overdueFor, sign: 1, settings: settings)
+                if at < until { lapseAt = at }
+            }
+            let silenced = acknowledged[prefix] ?? .distantFuture
+            let isQuiet = kind == .due && quiet
             occurrences.append(Occurrence(item: index, kind: kind, time: time, passesAt: passesAt, leadFires: fires,
-                                          overdueEvery: overdue ? settings.overdueEvery : nil, overdueUntil: until,
-                                          relevance: relevance, silencedFrom: acknowledged[prefix] ?? .distantFuture,
-                                          keyPrefix: prefix))
+                                          overdueEvery: overdue ? settings.overdueEvery : nil, overdueUntil: min(until, lapseAt ?? until),
+                                          relevance: relevance, silencedFrom: silenced, keyPrefix: prefix,
+                                          provenance: provenance, projected: projected, lapseAt: lapseAt, isLapse: false,
+                                          quiet: isQuiet, note: note(for: kind)))
+            // The last entry stops overdue repeats: without repeats there is nothing to stop.
+            if let lapseAt, settings.overdueEvery != nil {
+                occurrences.append(Occurrence(item: index, kind: kind, time: time, passesAt: passesAt,
+                                              leadFires: [(fireAt: lapseAt, lead: settings.overdueFor)], overdueEvery: nil,
+                                              overdueUntil: until, relevance: relevance, silencedFrom: silenced, keyPrefix: prefix,
+                                              provenance: provenance, projected: projected, lapseAt: lapseAt, isLapse: true,
+                                              quiet: isQuiet, note: note(for: kind)))
+            }
         }
         if item.kind == .objective {
-            if let due = item.due { add(.due, due, overdue: true, relevance: .whileState([.open, .inProgress])) }
+            if let due = item.due {
+                add(.due, due, overdue: true, relevance: .whileState([.open, .inProgress]), provenance: item.provenance(of: "due"))
+            }
             return
         }
         if let signBy = item.signBy {
-            add(.signBy, signBy, overdue: true, relevance: .whileState([.planned, .negotiating, .concluded]))
+            add(.signBy, signBy, overdue: true, relevance: .whileState([.planned, .negotiating, .concluded]),
+                provenance: item.provenance(of: "sign-by"))
         }
         for term in timeline.terms {
             let relevance = Occurrence.Relevance.term(knownFrom: term.knownFrom, endedAt: term.endedAt)
             let expiry = term.expiry
             if let notice = item.notice {
+                let provenance = term.provenance.basis == .recorded ? term.provenance
+                    : Provenance.combined([("term dates", term.provenance), ("notice", item.provenance(of: "notice"))])
                 add(.renewalNotice, .date(expiry.adding(notice, sign: -1)), overdue: true,
-                    until: settings.zone.startOfDay(expiry), relevance: relevance)
+                    until: settings.zone.startOfDay(expiry), relevance: relevance, provenance: provenance, projected: term.projected)
             }
-            add(.expiry, .date(expiry), overdue: false, relevance: relevance)
+            add(.expiry, .date(expiry), overdue: false, relevance: relevance, provenance: term.provenance, projected: term.projected)
         }
     }
 
@@ -214,9 +287,11 @@ public final class ReminderPlan: Sendable {
     func reminder(occurrence index: Int32, step: Int, firingAt fireAt: Instant) -> Reminder {
         let occurrence = occurrences[Int(index)]
         let item = catalog.items[Int(occurrence.item)]
-        let overdue = step >= occurrence.leadFires.count
+        let overdue = step >= occurrence.leadFires.count || occurrence.isLapse
         let label: String
-        if overdue {
+        if occurrence.isLapse {
+            label = "+" + item.settings.overdueFor.description
+        } else if overdue {
             label = "+" + occurrence.overdueEvery!.times(step - occurrence.leadFires.count + 1).description
         } else {
             label = occurrence.leadFires[step].lead.description
@@ -239,19 +314,26 @@ public final class ReminderPlan: Sendable {
         let ahead = secondsLeft.map { $0 > 0 } ?? (daysLeft > 0)
         let onTheDeadline = secondsLeft.map { $0 == 0 } ?? (daysLeft == 0)
         let tone: Reminder.Tone
-        if ahead && !overdue {
+        if occurrence.isLapse {
+            tone = .lapsed
+        } else if ahead && !overdue {
             tone = .approaching
         } else if (onTheDeadline && !overdue) || occurrence.kind == .expiry {
             tone = .reached  // DESIGN §6: "a deadline is reached today / a term expired"
         } else {
             tone = .overdue
         }
-        return Reminder(key: occurrence.keyPrefix + ":" + label, itemID: item.fullID, dialogueID: item.dialogueID,
+        var message = ReminderText.message(item: item.fullID, kind: occurrence.kind, when: when, tone: tone,
+                                           days: daysLeft, secondsLeft: secondsLeft, overdueFor: item.settings.overdueFor)
+        if let note = occurrence.note { message += " (\(note))" }
+        if occurrence.provenance.basis == .assumed { message += " [assumed date]" }
+        return Reminder(key: occurrence.keyPrefix + ":" + label, itemID: item.fullID,
+                        dialogueID: item.dialogueID,
                         deadline: occurrence.kind, deadlineTime: occurrence.time, deadlineAt: occurrence.passesAt,
                         lead: label, isOverdue: overdue, fireAt: fireAt, daysLeft: daysLeft,
-                        message: ReminderText.message(item: item.fullID, kind: occurrence.kind, when: when, tone: tone,
-                                                      days: daysLeft, secondsLeft: secondsLeft),
-                        tone: tone, zone: item.settings.zone, occurrence: index, step: Int32(step))
+                        message: message, tone: tone, zone: item.settings.zone, basis: occurrence.provenance.basis,
+                        source: occurrence.provenance.source, owner: item.owner, title: item.title,
+                        occurrence: index, step: Int32(step))
     }
 
     /// The same reminder (same key) as it reads when it fires late, e.g. on catch-up.
@@ -301,6 +383,7 @@ public final class ReminderPlan: Sendable {
     public func deadlines(ofItem index: Int, at now: Instant) -> [DeadlineStatus] {
         occurrencesByItem[index].compactMap { occurrenceIndex -> DeadlineStatus? in
             let occurrence = occurrences[Int(occurrenceIndex)]
+            if occurrence.isLapse { return nil }
             let acknowledged = now >= occurrence.silencedFrom
             switch verdict(occurrence, at: now, overdue: false) {
             case .fires: break
@@ -314,8 +397,10 @@ public final class ReminderPlan: Sendable {
             case let .date(date): days = item.settings.zone.local(at: now).date.days(until: date)
             case let .instant(instant): days = Int((instant.seconds - now.seconds) / 86_400)
             }
+            let lapsed = !acknowledged && occurrence.lapseAt.map { now >= $0 } == true
             return DeadlineStatus(kind: occurrence.kind, time: occurrence.time, at: occurrence.passesAt,
-                                  daysLeft: days, passed: now >= occurrence.passesAt, acknowledged: acknowledged)
+                                  daysLeft: days, passed: now >= occurrence.passesAt, acknowledged: acknowledged,
+                                  provenance: occurrence.provenance, projected: occurrence.projected, lapsed: lapsed)
         }
         .sorted { $0.at < $1.at }
     }
@@ -329,6 +414,13 @@ public final class ReminderPlan: Sendable {
     /// When a snooze running at `now` ends, if one is.
     public func snoozedUntil(ofItem index: Int, at now: Instant) -> Instant? {
         snoozesByItem[Int32(index)]?.filter { $0.from <= now && now < $0.until }.map(\.until).max()
+    }
+
+    /// Every basis the item's dates rest on: its file's, and `recorded` once an event gave one.
+    public func bases(ofItem index: Int) -> Set<Basis> {
+        var result = Set(catalog.items[index].provenance.values.map(\.basis))
+        for occurrence in occurrencesByItem[index] { result.insert(occurrences[Int(occurrence)].provenance.basis) }
+        return result
     }
 
     public func state(ofItem index: Int, at now: Instant) -> ItemState {
@@ -365,6 +457,7 @@ public struct PlanCursor: Sendable {
         entries.reserveCapacity(occurrences.count)
         for index in occurrences {
             let occurrence = plan.occurrences[Int(index)]
+            if occurrence.quiet { continue }
             // A snooze running at `instant` may hold reminders from before it, to release at its
             // end: start where it began so that they are seen, as in the plan walked from the start.
             var start = instant

@@ -104,16 +104,58 @@ final class TableReader {
     let lines: SourceLines
     private(set) var problems: [ConfigProblem]
     private var consulted: Set<String> = []
+    /// For an inline table: every problem is on the line of the key that holds it.
+    let fixedLine: Int?
 
-    init(table: TOMLTable, file: String, path: String, section: String, lines: SourceLines) {
+    init(table: TOMLTable, file: String, path: String, section: String, lines: SourceLines, fixedLine: Int? = nil) {
         self.table = table; self.file = file; self.path = path; self.section = section
-        self.lines = lines; self.problems = []
+        self.lines = lines; self.problems = []; self.fixedLine = fixedLine
     }
 
     func problem(_ key: String?, _ message: String) {
         let keyPath = [path, key].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " › ")
-        problems.append(ConfigProblem(file: file, line: lines.line(section: section, key: key),
+        problems.append(ConfigProblem(file: file, line: fixedLine ?? lines.line(section: section, key: key),
                                       keyPath: keyPath, message: message))
+    }
+
+    /// Takes over the problems of a reader of an inline table.
+    func absorb(_ other: TableReader) { problems += other.problems }
+
+    /// Where a key is written, for checks made later (links between items).
+    func location(_ key: String) -> SourceLocation {
+        SourceLocation(file: file, line: fixedLine ?? lines.line(section: section, key: key))
+    }
+
+    /// A value written bare, or as `{ VALUEKEY = …, basis = "…", source = "…" }` (§10). A bare
+    /// value rests on `defaultBasis`. `read` reads the value from a reader and key.
+    func provenanced<T>(_ key: String, valueKey: String, defaultBasis: Basis,
+                        _ read: (TableReader, String) -> T?) -> (value: T, provenance: Provenance)? {
+        guard let inline = table[key]?.table else {
+            guard let result = read(self, key) else { return nil }
+            return (result, Provenance(basis: defaultBasis))
+        }
+        consulted.insert(key)
+        let sub = TableReader(table: inline, file: file, path: [path, key].filter { !$0.isEmpty }.joined(separator: " › "),
+                              section: section, lines: lines, fixedLine: fixedLine ?? lines.line(section: section, key: key))
+        var result: T?
+        if inline[valueKey] == nil {
+            sub.problem(valueKey, "is required in a table with basis and source, e.g. { \(valueKey) = …, basis = \"statement\", source = \"…\" }")
+        } else {
+            result = read(sub, valueKey)
+        }
+        var basis = defaultBasis
+        if let text = sub.string("basis") {
+            if let parsed = Basis(rawValue: text), Basis.inFiles.contains(parsed) {
+                basis = parsed
+            } else {
+                sub.problem("basis", "\"\(text)\" is not a basis; allowed: statement, confirmed, planned, assumed (recorded is for recorded events)")
+            }
+        }
+        let source = sub.string("source")
+        sub.rejectUnknownKeys(allowed: [valueKey, "basis", "source"])
+        problems += sub.problems
+        guard let result, sub.problems.isEmpty else { return nil }
+        return (result, Provenance(basis: basis, source: source))
     }
 
     func value(_ key: String) -> TOMLValueConvertible? {

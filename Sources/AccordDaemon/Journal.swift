@@ -36,7 +36,7 @@ public struct JournalEntry: Sendable {
         return result
     }
 
-    /// The fields DESIGN §6 puts on every reminder.
+    /// The fields DESIGN §6 puts on every reminder, and those of §10 and §11.
     public static func reminder(_ reminder: Reminder, catchUp: Bool) -> JournalEntry {
         JournalEntry(message: reminder.message, priority: reminder.priority, messageID: reminder.messageID, fields: [
             ("ACCORD_ITEM", reminder.itemID),
@@ -48,6 +48,10 @@ public struct JournalEntry: Sendable {
             ("ACCORD_REMINDER", reminder.key),
             ("ACCORD_CATCHUP", catchUp ? "1" : "0"),
             ("ACCORD_FIRE_AT", reminder.fireAt.rfc3339),
+            // §10, §11: what the deadline rests on, who owns it, what it is (empty: no owner given).
+            ("ACCORD_BASIS", reminder.basis.rawValue),
+            ("ACCORD_OWNER", reminder.owner ?? ""),
+            ("ACCORD_TITLE", reminder.title),
         ])
     }
 }

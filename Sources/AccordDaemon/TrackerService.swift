@@ -212,13 +212,18 @@ final class TrackerService {
         return Tracker.Item(id: item.fullID, dialogue: item.dialogueID, kind: item.kind.rawValue, title: item.title,
                             state: plan.state(ofItem: index, at: now).rawValue,
                             nextDeadline: plan.mostPressingDeadline(ofItem: index, at: now).map(Tracker.Deadline.init),
-                            snoozedUntil: plan.snoozedUntil(ofItem: index, at: now)?.rfc3339)
+                            snoozedUntil: plan.snoozedUntil(ofItem: index, at: now)?.rfc3339, owner: item.owner)
     }
 
     private func handleList(_ parameters: Tracker.List.Parameters) throws(VarlinkError) -> Tracker.List.Reply {
         let kind = parameters.kind, state = parameters.state, dialogue = parameters.dialogue
         if let kind, kind != "instrument", ItemKind(rawValue: kind) == nil { throw .invalidParameter("kind") }
-        if let state, ItemState(rawValue: state) == nil { throw .invalidParameter("state") }
+        if let state, state != "lapsed", ItemState(rawValue: state) == nil { throw .invalidParameter("state") }
+        let basis = try parameters.basis.map { text throws(VarlinkError) -> Basis in
+            guard let basis = Basis(rawValue: text) else { throw .invalidParameter("basis") }
+            return basis
+        }
+        let owner = parameters.owner?.lowercased()
         let dueWithin = try duration(parameters.dueWithin, "dueWithin")
         let now = backend.now
         let plan = backend.plan
@@ -227,7 +232,15 @@ final class TrackerService {
         for (index, item) in plan.catalog.items.enumerated() {
             if let kind, kind == "instrument" ? !item.kind.isInstrument : item.kind.rawValue != kind { continue }
             if let dialogue, item.dialogueID != dialogue { continue }
-            if let state, plan.state(ofItem: index, at: now).rawValue != state { continue }
+            if let state {
+                if state == "lapsed" {
+                    guard plan.deadlines(ofItem: index, at: now).contains(where: \.lapsed) else { continue }
+                } else if plan.state(ofItem: index, at: now).rawValue != state {
+                    continue
+                }
+            }
+            if let owner, !(item.owner?.lowercased().contains(owner) ?? false) { continue }
+            if let basis, !plan.bases(ofItem: index).contains(basis) { continue }
             if let horizon {
                 guard let deadline = plan.mostPressingDeadline(ofItem: index, at: now),
                       deadline.passed || deadline.at <= horizon else { continue }
@@ -295,6 +308,14 @@ final class TrackerService {
                                                       actor: Actor(uid: peer.uid, user: peer.user))
             backend.audit(AuditLine(action: "record", item: stored.itemID, detail: "\(parameters.event) on \(stored.on)" + (term.map { " term \($0)" } ?? ""),
                                     allowed: true, peer: peer, storeToo: false))
+            // §11: the objectives this event fulfils are completed by it; their history says so and by whom.
+            let catalog = backend.plan.catalog
+            for objective in catalog.items where objective.fulfilledBy.map({
+                objective.resolve(link: $0.item) == stored.itemID && $0.event == stored.type }) == true {
+                backend.audit(AuditLine(action: "record", item: objective.fullID,
+                                        detail: "completed on \(stored.on): derived from \(stored.itemID) \(stored.type.rawValue), recorded by \(peer.user) (uid \(peer.uid))",
+                                        allowed: true, peer: peer))
+            }
             return Tracker.Record.Reply(event: Tracker.Event(stored), state: state.rawValue)
         } catch {
             throw error.varlinkError

@@ -11,7 +11,8 @@ extension Tracker.Reminder {
     public init(_ reminder: Reminder, catchUp: Bool? = nil) {
         self.init(key: reminder.key, item: reminder.itemID, dialogue: reminder.dialogueID, deadline: reminder.deadline.rawValue,
                   deadlineAt: reminder.deadlineAt.rfc3339, lead: reminder.lead, fireAt: reminder.fireAt.rfc3339,
-                  daysLeft: reminder.daysLeft, priority: reminder.priority, message: reminder.message, catchUp: catchUp)
+                  daysLeft: reminder.daysLeft, priority: reminder.priority, message: reminder.message, catchUp: catchUp,
+                  basis: reminder.basis.rawValue, source: reminder.source, owner: reminder.owner, title: reminder.title)
     }
 }
 
@@ -20,7 +21,8 @@ extension Tracker.Deadline {
         var date: String?
         if case let .date(day) = deadline.time { date = day.description }
         self.init(kind: deadline.kind.rawValue, at: deadline.at.rfc3339, daysLeft: deadline.daysLeft, passed: deadline.passed,
-                  acknowledged: deadline.acknowledged, date: date)
+                  acknowledged: deadline.acknowledged, date: date, basis: deadline.provenance.basis.rawValue,
+                  source: deadline.provenance.source, projected: deadline.projected ? true : nil, lapsed: deadline.lapsed ? true : nil)
     }
 }
 
@@ -31,7 +33,21 @@ extension Tracker.Definition {
                   timeZone: settings.zone.identifier, remindAt: settings.remindAt.description,
                   reminders: settings.leads.map(\.description), overdueEvery: settings.overdueEvery?.description,
                   due: item.due?.description, status: item.status?.rawValue, signBy: item.signBy?.description,
-                  term: item.term?.description, inForce: item.inForce?.description, notice: item.notice?.description)
+                  term: item.term?.description, inForce: item.inForce?.description, notice: item.notice?.description,
+                  overdueFor: settings.overdueFor.description, adopted: item.adopted?.description)
+        let values: [(String, String?)] = [("due", item.due?.description), ("sign-by", item.signBy?.description),
+                                           ("adopted", item.adopted?.description), ("in-force", item.inForce?.description),
+                                           ("term", item.term?.description), ("notice", item.notice?.description)]
+        dates = values.compactMap { key, value in
+            value.map { Tracker.DatedValue(key: key, value: $0, basis: item.provenance(of: key).basis.rawValue,
+                                           source: item.provenance(of: key).source) }
+        }
+        description = item.description
+        owner = item.owner
+        contacts = item.contacts.isEmpty ? nil : item.contacts
+        fulfilledBy = item.fulfilledBy.map { "\(item.resolve(link: $0.item)) \($0.event.rawValue)" }
+        renews = item.renews.map { item.resolve(link: $0.item) }
+        supersedes = item.supersedes.map { item.resolve(link: $0.item) }
     }
 }
 
@@ -45,7 +61,7 @@ extension Tracker.Event {
     init(_ event: StoredEvent) {
         self.init(id: event.id, item: event.itemID, event: event.type.rawValue, on: event.on.description,
                   recordedAt: event.recordedAt.rfc3339, uid: Int(event.uid), user: event.user, note: event.note,
-                  term: event.term?.description)
+                  term: event.term?.description, basis: Basis.recorded.rawValue)
     }
 }
 

@@ -27,7 +27,14 @@ type Reminder (
   priority: int,
   message: string,
   # true when fired late after downtime (Watch only)
-  catchUp: ?bool
+  catchUp: ?bool,
+  # what the deadline's date rests on: statement, confirmed, planned, assumed or recorded
+  basis: ?string,
+  # where that is said: the founding text's words, the reason for an assumption, or who recorded it
+  source: ?string,
+  # the item's owner (or its dialogue's), and its title
+  owner: ?string,
+  title: ?string
 )
 
 # A deadline of an item as it stands now.
@@ -38,7 +45,14 @@ type Deadline (
   date: ?string,
   daysLeft: int,
   passed: bool,
-  acknowledged: bool
+  acknowledged: bool,
+  # statement, confirmed, planned, assumed or recorded, and where that is said
+  basis: ?string,
+  source: ?string,
+  # true when counted from a planned or assumed in-force date: shown, never reminded
+  projected: ?bool,
+  # true when passed longer ago than overdue-for, neither acknowledged nor resolved
+  lapsed: ?bool
 )
 
 # An objective or an instrument, in summary.
@@ -52,7 +66,8 @@ type Item (
   # instruments: planned, negotiating, concluded, signed, in-force, expired, terminated
   state: string,
   nextDeadline: ?Deadline,
-  snoozedUntil: ?string
+  snoozedUntil: ?string,
+  owner: ?string
 )
 
 # What the portfolio file says about an item.
@@ -70,7 +85,29 @@ type Definition (
   signBy: ?string,
   term: ?string,
   inForce: ?string,
-  notice: ?string
+  notice: ?string,
+  overdueFor: ?string,
+  # when an instrument without a term (terms of reference) was adopted
+  adopted: ?string,
+  # what each date and duration above rests on
+  dates: ?[]DatedValue,
+  description: ?string,
+  owner: ?string,
+  contacts: ?[]string,
+  # "ITEM EVENT": the instrument event that fulfils this objective
+  fulfilledBy: ?string,
+  renews: ?string,
+  supersedes: ?string
+)
+
+# One date or duration of a portfolio and what it rests on.
+type DatedValue (
+  # due, sign-by, term, in-force, notice or adopted
+  key: string,
+  value: string,
+  # statement, confirmed, planned or assumed
+  basis: string,
+  source: ?string
 )
 
 # One line of the reminder ledger: what happened to a reminder.
@@ -92,7 +129,9 @@ type Event (
   uid: int,
   user: string,
   note: ?string,
-  term: ?string
+  term: ?string,
+  # recorded: the dates this event gives rest on it, and on who recorded it (user)
+  basis: ?string
 )
 
 # One audited write or refused write.
@@ -132,8 +171,10 @@ method Status() -> (
 )
 
 # Items, optionally filtered. dueWithin is a duration: items with a deadline
-# that is passed or falls within it.
-method List(kind: ?string, state: ?string, dialogue: ?string, dueWithin: ?string) -> (items: []Item)
+# that is passed or falls within it. state may also be lapsed: items with a
+# deadline passed longer ago than overdue-for. owner: items whose owner
+# contains the text (case-insensitive); basis: items with a date of that basis.
+method List(kind: ?string, state: ?string, dialogue: ?string, dueWithin: ?string, owner: ?string, basis: ?string) -> (items: []Item)
 
 # Everything about one item; id is a full or bare item id.
 method Show(id: string) -> (

@@ -52,11 +52,17 @@ extension Tracker {
             public var state: String?
             public var dialogue: String?
             public var dueWithin: String?
-            public enum CodingKeys: String, CodingKey, CaseIterable { case kind, state, dialogue, dueWithin }
+            /// Items whose owner contains this text (case-insensitive).
+            public var owner: String?
+            /// Items with a date of this basis (statement, confirmed, planned, assumed, recorded).
+            public var basis: String?
+            public enum CodingKeys: String, CodingKey, CaseIterable { case kind, state, dialogue, dueWithin, owner, basis }
             public typealias Keys = CodingKeys
 
-            public init(kind: String? = nil, state: String? = nil, dialogue: String? = nil, dueWithin: String? = nil) {
+            public init(kind: String? = nil, state: String? = nil, dialogue: String? = nil, dueWithin: String? = nil,
+                        owner: String? = nil, basis: String? = nil) {
                 self.kind = kind; self.state = state; self.dialogue = dialogue; self.dueWithin = dueWithin
+                self.owner = owner; self.basis = basis
             }
         }
         public struct Reply: WireCodable {

@@ -25,12 +25,19 @@ public enum Tracker {
         public var priority: Int
         public var message: String
         public var catchUp: Bool?
+        /// What the deadline's date rests on: statement, confirmed, planned, assumed or recorded.
+        public var basis: String?
+        public var source: String?
+        public var owner: String?
+        public var title: String?
 
         public init(key: String, item: String, dialogue: String, deadline: String, deadlineAt: String, lead: String,
-                    fireAt: String, daysLeft: Int, priority: Int, message: String, catchUp: Bool? = nil) {
+                    fireAt: String, daysLeft: Int, priority: Int, message: String, catchUp: Bool? = nil,
+                    basis: String? = nil, source: String? = nil, owner: String? = nil, title: String? = nil) {
             self.key = key; self.item = item; self.dialogue = dialogue; self.deadline = deadline
             self.deadlineAt = deadlineAt; self.lead = lead; self.fireAt = fireAt; self.daysLeft = daysLeft
             self.priority = priority; self.message = message; self.catchUp = catchUp
+            self.basis = basis; self.source = source; self.owner = owner; self.title = title
         }
     }
 
@@ -43,10 +50,18 @@ public enum Tracker {
         public var acknowledged: Bool
         /// The calendar date when the deadline is a date, nil for an instant.
         public var date: String?
+        public var basis: String?
+        public var source: String?
+        /// Counted from a planned or assumed in-force date: not reminded. Left out when false.
+        public var projected: Bool?
+        /// Passed longer ago than overdue-for and neither acknowledged nor resolved. Left out when false.
+        public var lapsed: Bool?
 
-        public init(kind: String, at: String, daysLeft: Int, passed: Bool, acknowledged: Bool, date: String? = nil) {
+        public init(kind: String, at: String, daysLeft: Int, passed: Bool, acknowledged: Bool, date: String? = nil,
+                    basis: String? = nil, source: String? = nil, projected: Bool? = nil, lapsed: Bool? = nil) {
             self.kind = kind; self.at = at; self.daysLeft = daysLeft; self.passed = passed
             self.acknowledged = acknowledged; self.date = date
+            self.basis = basis; self.source = source; self.projected = projected; self.lapsed = lapsed
         }
 
         /// What a person reads: the date for date deadlines, else the instant.
@@ -62,11 +77,12 @@ public enum Tracker {
         public var state: String
         public var nextDeadline: Deadline?
         public var snoozedUntil: String?
+        public var owner: String?
 
         public init(id: String, dialogue: String, kind: String, title: String, state: String, nextDeadline: Deadline? = nil,
-                    snoozedUntil: String? = nil) {
+                    snoozedUntil: String? = nil, owner: String? = nil) {
             self.id = id; self.dialogue = dialogue; self.kind = kind; self.title = title; self.state = state
-            self.nextDeadline = nextDeadline; self.snoozedUntil = snoozedUntil
+            self.nextDeadline = nextDeadline; self.snoozedUntil = snoozedUntil; self.owner = owner
         }
     }
 
@@ -86,13 +102,43 @@ public enum Tracker {
         public var term: String?
         public var inForce: String?
         public var notice: String?
+        public var overdueFor: String?
+        public var adopted: String?
+        /// What each date and duration above rests on, in the file's order of keys.
+        public var dates: [DatedValue]?
+        public var description: String?
+        public var owner: String?
+        public var contacts: [String]?
+        /// `ITEM EVENT`: the instrument event that fulfils this objective.
+        public var fulfilledBy: String?
+        public var renews: String?
+        public var supersedes: String?
 
         public init(file: String, title: String, kind: String, parties: [String], timeZone: String, remindAt: String,
                     reminders: [String], overdueEvery: String? = nil, due: String? = nil, status: String? = nil,
-                    signBy: String? = nil, term: String? = nil, inForce: String? = nil, notice: String? = nil) {
+                    signBy: String? = nil, term: String? = nil, inForce: String? = nil, notice: String? = nil,
+                    overdueFor: String? = nil, adopted: String? = nil, dates: [DatedValue]? = nil, description: String? = nil,
+                    owner: String? = nil, contacts: [String]? = nil, fulfilledBy: String? = nil, renews: String? = nil,
+                    supersedes: String? = nil) {
             self.file = file; self.title = title; self.kind = kind; self.parties = parties; self.timeZone = timeZone
             self.remindAt = remindAt; self.reminders = reminders; self.overdueEvery = overdueEvery; self.due = due
             self.status = status; self.signBy = signBy; self.term = term; self.inForce = inForce; self.notice = notice
+            self.overdueFor = overdueFor; self.adopted = adopted; self.dates = dates; self.description = description
+            self.owner = owner; self.contacts = contacts; self.fulfilledBy = fulfilledBy; self.renews = renews
+            self.supersedes = supersedes
+        }
+    }
+
+    /// One date or duration of a portfolio and what it rests on.
+    public struct DatedValue: WireCodable {
+        /// The portfolio key: due, sign-by, term, in-force, notice, adopted.
+        public var key: String
+        public var value: String
+        public var basis: String
+        public var source: String?
+
+        public init(key: String, value: String, basis: String, source: String? = nil) {
+            self.key = key; self.value = value; self.basis = basis; self.source = source
         }
     }
 
@@ -120,11 +166,13 @@ public enum Tracker {
         public var user: String
         public var note: String?
         public var term: String?
+        /// Always `recorded` for events recorded over the socket: the dates they give rest on them.
+        public var basis: String?
 
         public init(id: Int64, item: String, event: String, on: String, recordedAt: String, uid: Int, user: String,
-                    note: String? = nil, term: String? = nil) {
+                    note: String? = nil, term: String? = nil, basis: String? = nil) {
             self.id = id; self.item = item; self.event = event; self.on = on; self.recordedAt = recordedAt
-            self.uid = uid; self.user = user; self.note = note; self.term = term
+            self.uid = uid; self.user = user; self.note = note; self.term = term; self.basis = basis
         }
     }
 

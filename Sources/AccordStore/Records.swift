@@ -35,7 +35,7 @@ public struct StoredEvent: Sendable, Hashable {
     public var term: ISODuration?
 
     public var asItemEvent: ItemEvent {
-        ItemEvent(id: id, itemID: itemID, type: type, on: on, recordedAt: recordedAt, term: term)
+        ItemEvent(id: id, itemID: itemID, type: type, on: on, recordedAt: recordedAt, term: term, recordedBy: user)
     }
 
     init?(row: Row) {

@@ -31,24 +31,32 @@ struct List: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List items, optionally filtered.")
     @OptionGroup var options: GlobalOptions
     @Option(help: "objective, instrument, treaty, agreement, mou or arrangement.") var kind: String?
-    @Option(help: "e.g. open, in-progress, done, dropped, planned, signed, in-force, expired, terminated.") var state: String?
+    @Option(help: "e.g. open, in-progress, done, dropped, planned, signed, in-force, expired, terminated, or lapsed.") var state: String?
     @Option(help: "A dialogue id.") var dialogue: String?
     @Option(name: .customLong("due-within"), help: ArgumentHelp("Only items with a deadline passed or within this ISO 8601 duration (e.g. P30D).", valueName: "duration"))
     var dueWithin: String?
+    @Option(help: ArgumentHelp("Only items whose owner contains this text (case-insensitive).", valueName: "text")) var owner: String?
+    @Option(help: ArgumentHelp("Only items with a date of this basis: statement, confirmed, planned, assumed or recorded.",
+                               valueName: "basis")) var basis: String?
 
     func run() throws {
         let r = request(options, Tracker.List.self,
-                        Tracker.List.Parameters(kind: kind, state: state, dialogue: dialogue, dueWithin: dueWithin))
+                        Tracker.List.Parameters(kind: kind, state: state, dialogue: dialogue, dueWithin: dueWithin,
+                                                owner: owner, basis: basis))
         if options.json { return printJSON(r) }
-        var table = TextTable(headers: ["ITEM", "KIND", "STATE", "NEXT DEADLINE", "WHEN", "TITLE"])
+        var table = TextTable(headers: ["ITEM", "KIND", "STATE", "NEXT DEADLINE", "WHEN", "OWNER", "TITLE"])
+        var assumed = false
         for item in r.items {
             let deadline = item.nextDeadline
-            let when = deadline.map { Pretty.deadline(daysLeft: $0.daysLeft, passed: $0.passed) } ?? "-"
-            let what = deadline.map { "\($0.kind) \($0.shown)" } ?? "-"
-            table.append([item.id, item.kind, item.state, what, when, item.title])
+            let when = deadline.map { $0.lapsed == true ? "lapsed" : Pretty.deadline(daysLeft: $0.daysLeft, passed: $0.passed) } ?? "-"
+            // `*` marks a date that is an assumption (§10): `list --basis assumed` lists what needs checking.
+            let marker = deadline?.basis == "assumed" ? "*" : ""
+            if !marker.isEmpty { assumed = true }
+            let what = deadline.map { "\($0.kind) \($0.shown)\(marker)\($0.projected == true ? " (projected)" : "")" } ?? "-"
+            table.append([item.id, item.kind, item.state, what, when, item.owner ?? "-", item.title])
         }
         print(table.render(style: Pretty.bold), terminator: "")
-        print("\(Pretty.plural(table.rows.count, "item"))")
+        print("\(Pretty.plural(table.rows.count, "item"))" + (assumed ? "; * an assumed date (see accordctl show ITEM)" : ""))
     }
 }
 
@@ -66,18 +74,31 @@ struct Show: ParsableCommand {
         var facts: [(String, String)] = [("kind", summary.kind), ("state", summary.state)]
         if let until = summary.snoozedUntil { facts.append(("snoozed", "until \(Pretty.shortTime(until))")) }
         if !definition.parties.isEmpty { facts.append(("parties", definition.parties.joined(separator: "; "))) }
-        for (label, value) in [("due", definition.due), ("status in file", definition.status), ("sign by", definition.signBy),
-                               ("in force", definition.inForce), ("term", definition.term), ("notice", definition.notice)] {
-            if let value { facts.append((label, value)) }
+        if let description = definition.description { facts.append(("about", description)) }
+        if let owner = definition.owner { facts.append(("owner", owner)) }
+        if let contacts = definition.contacts { facts.append(("contacts", contacts.joined(separator: ", "))) }
+        if let status = definition.status { facts.append(("status in file", status)) }
+        // Each date with what it rests on and where that is said (§10), so a reader need not open the file.
+        let dates = definition.dates ?? []
+        for (key, label) in [("due", "due"), ("sign-by", "sign by"), ("adopted", "adopted"), ("in-force", "in force"),
+                             ("term", "term"), ("notice", "notice")] {
+            guard let dated = dates.first(where: { $0.key == key }) else { continue }
+            facts.append((label, "\(dated.value)  [\(dated.basis)]" + (dated.source.map { ": \($0)" } ?? "")))
         }
+        if let fulfilledBy = definition.fulfilledBy { facts.append(("fulfilled by", fulfilledBy)) }
+        if let renews = definition.renews { facts.append(("renews", renews)) }
+        if let supersedes = definition.supersedes { facts.append(("supersedes", supersedes)) }
         facts.append(("reminders", "\(definition.reminders.joined(separator: ", ")) at \(definition.remindAt) \(definition.timeZone)"
-                      + (definition.overdueEvery.map { ", then every \($0) while overdue" } ?? "")))
+                      + (definition.overdueEvery.map { ", then every \($0) while overdue" } ?? "")
+                      + (definition.overdueFor.map { ", for at most \($0)" } ?? "")))
         facts.append(("defined in", definition.file))
         for (key, value) in facts { print("  " + key.padded(to: 10) + "  " + value) }
 
-        section("Deadlines", r.deadlines, headers: ["DEADLINE", "DATE", "WHEN", "ACKNOWLEDGED"]) { d in
-            [d.kind, d.shown, Pretty.urgency(Pretty.deadline(daysLeft: d.daysLeft, passed: d.passed), daysLeft: d.daysLeft, passed: d.passed),
-             d.acknowledged ? "yes" : "no"]
+        section("Deadlines", r.deadlines, headers: ["DEADLINE", "DATE", "WHEN", "ACKNOWLEDGED", "BASIS", "SOURCE"]) { d in
+            let when = d.lapsed == true ? "lapsed" : Pretty.deadline(daysLeft: d.daysLeft, passed: d.passed)
+            return [d.kind, d.shown + (d.projected == true ? " (projected)" : ""),
+                    Pretty.urgency(when, daysLeft: d.daysLeft, passed: d.passed),
+                    d.acknowledged ? "yes" : "no", d.basis ?? "-", d.source ?? ""]
         }
         section("Upcoming reminders", r.upcoming, headers: ["WHEN", "FIRES", "DEADLINE", "LEAD", "MESSAGE"]) { u in
             [Pretty.relative(u.fireAt), Pretty.shortTime(u.fireAt), u.deadline, u.lead, u.message]
@@ -85,8 +106,8 @@ struct Show: ParsableCommand {
         section("Ledger", r.ledger, headers: ["AT", "OUTCOME", "CATCH-UP", "REMINDER"]) { l in
             [Pretty.shortTime(l.at), l.outcome, l.catchUp ? "yes" : "", l.key]
         }
-        section("Events", r.events, headers: ["ON", "EVENT", "BY", "RECORDED", "NOTE"]) { e in
-            [e.on, e.event + (e.term.map { " (\($0))" } ?? ""), e.user, Pretty.shortTime(e.recordedAt), e.note ?? ""]
+        section("Events", r.events, headers: ["ON", "EVENT", "BY", "RECORDED", "BASIS", "NOTE"]) { e in
+            [e.on, e.event + (e.term.map { " (\($0))" } ?? ""), e.user, Pretty.shortTime(e.recordedAt), e.basis ?? "recorded", e.note ?? ""]
         }
     }
 
@@ -115,9 +136,9 @@ struct Upcoming: ParsableCommand {
 }
 
 func printReminders(_ reminders: [Tracker.Reminder]) {
-    var table = TextTable(headers: ["WHEN", "FIRES", "ITEM", "DEADLINE", "LEAD", "MESSAGE"])
+    var table = TextTable(headers: ["WHEN", "FIRES", "ITEM", "DEADLINE", "LEAD", "BASIS", "MESSAGE"])
     for u in reminders {
-        table.append([Pretty.relative(u.fireAt), Pretty.shortTime(u.fireAt), u.item, u.deadline, u.lead,
+        table.append([Pretty.relative(u.fireAt), Pretty.shortTime(u.fireAt), u.item, u.deadline, u.lead, u.basis ?? "-",
                       Pretty.urgency(u.message, daysLeft: u.daysLeft)])
     }
     print(table.render(style: Pretty.bold), terminator: "")

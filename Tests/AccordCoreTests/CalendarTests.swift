@@ -58,7 +58,7 @@ struct CalendarTests {
         id = "pilot"
         kind = "mou"
         title = "One-year pilot"
-        in-force = 2016-10-01
+        in-force = { date = 2016-10-01, basis = "confirmed" }
         term = "P1Y"
         """
     }

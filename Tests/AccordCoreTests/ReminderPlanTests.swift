@@ -19,6 +19,10 @@ struct ReminderPlanTests {
         remind-at = 09:00:00
         reminders = ["P30D", "P7D", "P1D", "P0D"]
         overdue-every = "P7D"
+        # These tests are about §5: the fixture's bare dates are facts and its overdue
+        # reminders never lapse, as every portfolio read before §10 and §11.
+        default-basis = "confirmed"
+        overdue-for = "P36500D"
 
         [[objective]]
         id = "extradition-treaty-talks"
@@ -366,7 +370,7 @@ struct ReminderPlanTests {
         id = "mou"
         kind = "mou"
         title = "A short MOU"
-        in-force = 2016-06-15
+        in-force = { date = 2016-06-15, basis = "confirmed" }
         term = "P1Y"
         notice = "P10D"
 
@@ -515,27 +519,88 @@ struct ReminderPlanTests {
         let portfolio = try PortfolioParser.parse(text, file: Self.shippedFile)
         #expect(portfolio.dialogue.id == "ca-cn-nsrl")
         #expect(portfolio.dialogue.settings.zone == toronto)
-        #expect(portfolio.dialogue.established == day("2016-09-12"))
+        // Established during the visit of 30 August - 6 September; 12 September was the inaugural meeting.
+        #expect(portfolio.dialogue.established == day("2016-08-30"))
+        #expect(portfolio.dialogue.establishedUntil == day("2016-09-06"))
+        #expect(portfolio.dialogue.inauguralMeeting == day("2016-09-12"))
+        #expect(portfolio.dialogue.venue == "Beijing")
+        #expect(portfolio.dialogue.coChairs.count == 2)
         #expect(portfolio.items.filter { $0.kind == .objective }.count == 5)
-        #expect(portfolio.items.filter { $0.kind.isInstrument }.count == 5)
+        #expect(portfolio.items.filter { $0.kind.isInstrument }.count == 7)
         let pilot = try #require(portfolio.items.first { $0.localID == "cbsa-beea-pilot-mou" })
         #expect(pilot.term == duration("P1Y"))
-        #expect(pilot.kind == .mou)
+        #expect(pilot.provenance(of: "term").basis == .statement)
+        #expect(pilot.provenance(of: "in-force").basis == .assumed)
+        let terms = try #require(portfolio.items.first { $0.localID == "terms-of-reference" })
+        #expect(terms.kind == .arrangement && terms.adopted == day("2016-09-12") && terms.provenance(of: "adopted").basis == .statement)
+        let talks = try #require(portfolio.items.first { $0.localID == "extradition-treaty-talks" })
+        #expect(talks.title.hasSuffix("as well as other related matters"))
 
         let plan = ReminderPlan(catalog: try Catalog(portfolios: [portfolio]))
         let reminders = plan.all(from: "2016-09-12T00:00:00Z", until: "2018-12-31T00:00:00Z")
         #expect(zip(reminders, reminders.dropFirst()).allSatisfy { $0.fireAt <= $1.fireAt })
         #expect(Set(reminders.keys).count == reminders.count)
-        let notice = try #require(reminders.keyed("ca-cn-nsrl/cbsa-beea-pilot-mou:renewal-notice:2017-10-17:P30D"))
-        #expect(notice.fireAt == instant("2017-09-17T13:00:00Z"))
-        let expiry = try #require(reminders.keyed("ca-cn-nsrl/cbsa-beea-pilot-mou:expiry:2018-01-15:P0D"))
-        #expect(expiry.fireAt == instant("2018-01-15T14:00:00Z"))
-        #expect(expiry.message == "ca-cn-nsrl/cbsa-beea-pilot-mou: term has expired (2018-01-15)")
+        // The pilot's in-force date is assumed: its term is projected and reminds nothing, and it
+        // stays "planned" so its sign-by keeps reminding (the issue's contradiction).
+        #expect(!reminders.contains { $0.key.hasPrefix("ca-cn-nsrl/cbsa-beea-pilot-mou:expiry") })
+        #expect(!reminders.contains { $0.key.hasPrefix("ca-cn-nsrl/cbsa-beea-pilot-mou:renewal-notice") })
+        #expect(plan.state(ofItem: catalogIndex(plan, "cbsa-beea-pilot-mou"), at: instant("2017-06-01T00:00:00Z")) == .planned)
+        #expect(reminders.keyed("ca-cn-nsrl/cbsa-beea-pilot-mou:sign-by:2016-12-31:P7D") != nil)
+        // One commitment reminds once: the objective fulfilled by the pilot's signature is quiet.
+        #expect(!reminders.contains { $0.itemID == "ca-cn-nsrl/cbsa-beea-pilot-negotiation" })
+        #expect(!reminders.contains { $0.itemID == "ca-cn-nsrl/forfeited-assets-signing" })
         #expect(reminders.keyed("ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P14D") != nil)
         #expect(reminders.keyed("ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:+P7D") != nil)
         // The treaties have no dates until something is recorded.
         #expect(!reminders.contains { $0.itemID == "ca-cn-nsrl/extradition-treaty" })
     }
+
+    /// The issue's acceptance test: a fresh install at 2026-12-02 plans no overdue entry for
+    /// 30 days, lists every lapsed deadline, and every date has a basis and a source.
+    @Test func theShippedPortfolioAtTwentyTwentySixIsQuiet() throws {
+        let text = try String(contentsOfFile: Self.shippedFile, encoding: .utf8)
+        let portfolio = try PortfolioParser.parse(text, file: Self.shippedFile)
+        let plan = ReminderPlan(catalog: try Catalog(portfolios: [portfolio]))
+        let now = instant("2026-12-02T14:00:00Z")
+        let month = plan.reminders(from: now, until: now.adding(seconds: 30 * 86_400))
+        #expect(month.filter { $0.isOverdue || $0.tone == .lapsed }.isEmpty)
+        #expect(month.isEmpty)
+        var lapsed: [String] = []
+        for index in plan.catalog.items.indices {
+            for deadline in plan.deadlines(ofItem: index, at: now) where deadline.lapsed {
+                lapsed.append("\(plan.catalog.items[index].localID):\(deadline.kind.rawValue)")
+            }
+        }
+        #expect(Set(lapsed) == [
+            "extradition-treaty-talks:due", "cyber-cooperation-talks:due", "forfeited-assets-signing:due",
+            "rcmp-mps-mou-renewal:due", "cbsa-beea-pilot-negotiation:due", "forfeited-assets-agreement:sign-by",
+            "rcmp-mps-mou-renewed:sign-by", "cbsa-beea-pilot-mou:sign-by",
+        ])
+        // Every date and duration says what it rests on and where that is said.
+        let dialogueKeys = ["established", "established-until", "inaugural-meeting"]
+        for key in dialogueKeys {
+            let provenance = try #require(portfolio.dialogue.provenance[key], "dialogue \(key)")
+            #expect(provenance.basis == .statement)
+            #expect(!(provenance.source ?? "").isEmpty)
+        }
+        for item in portfolio.items {
+            let dated: [(String, Bool)] = [("due", item.due != nil), ("sign-by", item.signBy != nil), ("term", item.term != nil),
+                                           ("in-force", item.inForce != nil), ("notice", item.notice != nil),
+                                           ("adopted", item.adopted != nil)]
+            for (key, present) in dated where present {
+                let provenance = try #require(item.provenance[key], "\(item.localID) \(key)")
+                #expect(!(provenance.source ?? "").isEmpty, "\(item.localID) \(key)")
+                if provenance.source?.contains("joint statement, 12 September 2016: '") == true {
+                    #expect(provenance.basis == .statement, "\(item.localID) \(key)")
+                }
+            }
+        }
+        #expect(!text.contains("../shared"))
+    }
+}
+
+func catalogIndex(_ plan: ReminderPlan, _ local: String) -> Int {
+    plan.catalog.items.firstIndex { $0.localID == local }!
 }
 
 /// A reminder's words and MESSAGE_ID follow where its firing stands against the deadline, so
@@ -563,7 +628,7 @@ struct ReminderPlanTests {
         id = "mou"
         kind = "mou"
         title = "A term"
-        in-force = 2029-04-01
+        in-force = { date = 2029-04-01, basis = "confirmed" }
         term = "P1Y"
         """
 

@@ -21,7 +21,7 @@ struct SnoozeAndOverdueTests {
         id = "mou"
         kind = "mou"
         title = "A short MOU"
-        in-force = 2016-06-15
+        in-force = { date = 2016-06-15, basis = "confirmed" }
         term = "P1Y"
         notice = "P10D"
         """

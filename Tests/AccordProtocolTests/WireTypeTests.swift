@@ -75,25 +75,30 @@ private enum Examples {
     static let reminder = Tracker.Reminder(
         key: "ca-cn-nsrl/pilot:expiry:2018-01-15:P7D", item: "ca-cn-nsrl/pilot", dialogue: "ca-cn-nsrl", deadline: "expiry",
         deadlineAt: "2018-01-15T05:00:00Z", lead: "P7D", fireAt: "2018-01-08T14:00:00Z", daysLeft: 7, priority: 4, message: tricky,
-        catchUp: true)
+        catchUp: true, basis: "assumed", source: tricky, owner: "Canada Border Services Agency", title: tricky)
     static let deadline = Tracker.Deadline(kind: "due", at: "2017-04-01T04:00:00Z", daysLeft: -3, passed: true, acknowledged: false,
-                                           date: "2017-03-31")
+                                           date: "2017-03-31", basis: "statement", source: "joint statement: 'a one year MOU'",
+                                           projected: true, lapsed: true)
     static let item = Tracker.Item(id: "ca-cn-nsrl/x", dialogue: "ca-cn-nsrl", kind: "mou", title: tricky, state: "in-force",
-                                   nextDeadline: deadline, snoozedUntil: "2017-03-01T00:00:00Z")
+                                   nextDeadline: deadline, snoozedUntil: "2017-03-01T00:00:00Z", owner: "RCMP")
     static let definition = Tracker.Definition(
         file: "/etc/accord/portfolios/a.toml:12", title: "t", kind: "objective", parties: ["Canada", "中华人民共和国"], timeZone: "Asia/Shanghai",
         remindAt: "09:00:00", reminders: ["P30D", "P0D"], overdueEvery: "P7D", due: "2017-03-31", status: "open", signBy: "2016-12-31",
-        term: "P1Y", inForce: "2017-01-15", notice: "P90D")
+        term: "P1Y", inForce: "2017-01-15", notice: "P90D", overdueFor: "P180D", adopted: "2016-09-12",
+        dates: [dated, Tracker.DatedValue(key: "term", value: "P1Y", basis: "statement")], description: tricky, owner: "CBSA",
+        contacts: ["mailto:desk@example.org"], fulfilledBy: "ca-cn-nsrl/pilot signed", renews: "ca-cn-nsrl/old", supersedes: "ca-cn-nsrl/older")
+    static let dated = Tracker.DatedValue(key: "in-force", value: "2017-01-15", basis: "assumed", source: tricky)
     static let ledger = Tracker.LedgerEntry(key: "k", outcome: "fired", at: "2017-01-01T00:00:00Z", catchUp: true)
     static let event = Tracker.Event(id: 9_007_199_254_740_993, item: "ca-cn-nsrl/x", event: "renewed", on: "2017-01-15",
-                                     recordedAt: "2017-01-15T10:00:00Z", uid: 4_294_967_294, user: "bob", note: tricky, term: "P2Y")
+                                     recordedAt: "2017-01-15T10:00:00Z", uid: 4_294_967_294, user: "bob", note: tricky, term: "P2Y",
+                                     basis: "recorded")
     static let audit = Tracker.AuditEntry(at: "2017-01-15T10:00:00Z", uid: 0, user: "root", action: "record", detail: "d", allowed: false,
                                           item: "ca-cn-nsrl/x")
     static let problem = Tracker.ConfigProblem(file: "a.toml", key: "objective \"x\" › due", message: tricky, line: 7)
 
     static let types: [String: any WireCodable] = [
         "Reminder": reminder, "Deadline": deadline, "Item": item, "Definition": definition, "LedgerEntry": ledger, "Event": event,
-        "AuditEntry": audit, "ConfigProblem": problem,
+        "AuditEntry": audit, "ConfigProblem": problem, "DatedValue": dated,
     ]
 
     /// Each method's parameter names (from its struct) and a reply with every field set.
@@ -135,11 +140,11 @@ private func throughTheWire<T: WireCodable>(_ value: T) throws -> T {
     let idl = DeclaredInterface(TrackerInterface.description)
 
     @Test func theIDLParserFindsEveryDeclaration() {
-        #expect(idl.types.count == 8)
+        #expect(idl.types.count == 9)
         #expect(idl.methods.count == 11)
         #expect(idl.errors.count == 8)
-        #expect(idl.methods["List"]?.parameters == ["kind", "state", "dialogue", "dueWithin"])
-        #expect(idl.types["Deadline"] == ["kind", "at", "date", "daysLeft", "passed", "acknowledged"])
+        #expect(idl.methods["List"]?.parameters == ["kind", "state", "dialogue", "dueWithin", "owner", "basis"])
+        #expect(idl.types["Deadline"] == ["kind", "at", "date", "daysLeft", "passed", "acknowledged", "basis", "source", "projected", "lapsed"])
     }
 
     @Test func everyIDLTypeHasItsStructWithTheSameFields() {
@@ -179,6 +184,7 @@ private func throughTheWire<T: WireCodable>(_ value: T) throws -> T {
         #expect(try throughTheWire(Examples.event) == Examples.event)
         #expect(try throughTheWire(Examples.audit) == Examples.audit)
         #expect(try throughTheWire(Examples.problem) == Examples.problem)
+        #expect(try throughTheWire(Examples.dated) == Examples.dated)
         for (_, (_, reply)) in Examples.methods { try roundTrips(reply) }
         for (_, error) in Examples.errors { try roundTrips(error) }
         // Optional fields that are nil are left out, not sent as null, and read back as nil.
@@ -195,8 +201,12 @@ private func throughTheWire<T: WireCodable>(_ value: T) throws -> T {
     @Test func repliesKeepTheirFieldOrder() {
         // The order the daemon has always sent: scripts that diff replies see no change.
         #expect(Examples.reminder.wireObject().keys == ["key", "item", "dialogue", "deadline", "deadlineAt", "lead", "fireAt", "daysLeft",
-                                                         "priority", "message", "catchUp"])
-        #expect(Examples.deadline.wireObject().keys == ["kind", "at", "daysLeft", "passed", "acknowledged", "date"])
+                                                         "priority", "message", "catchUp", "basis", "source", "owner", "title"])
+        #expect(Examples.deadline.wireObject().keys == ["kind", "at", "daysLeft", "passed", "acknowledged", "date", "basis", "source",
+                                                         "projected", "lapsed"])
+        // A reply without the new fields reads exactly as before them.
+        let old = Tracker.Deadline(kind: "due", at: "2017-04-01T04:00:00Z", daysLeft: -3, passed: true, acknowledged: false, date: "2017-03-31")
+        #expect(old.wireValue().jsonText == #"{"kind":"due","at":"2017-04-01T04:00:00Z","daysLeft":-3,"passed":true,"acknowledged":false,"date":"2017-03-31"}"#)
         #expect(Examples.methods["Status"]!.reply.wireObject().keys.last == "nextReminder")
     }
 

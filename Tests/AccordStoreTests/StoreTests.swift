@@ -1,6 +1,7 @@
 import AccordCalendar
 import AccordCore
 import Foundation
+import GRDB
 import Testing
 
 @testable import AccordStore
@@ -52,6 +53,46 @@ func scratchPath(_ name: String) -> String {
         #expect(events[0].note == "signed in Ottawa")
         #expect(try store.history().events.count == 1)
         #expect(try store.auditTrail(item: nil, since: nil).first?.detail.contains("in-force on 2017-01-15") == true)
+    }
+
+    /// Issue 11 adds no migration step: the "v1" schema of the previous release holds all it
+    /// needs (events keep who recorded them, a lapsed entry is a ledger key). A database made
+    /// by it, with an event and a ledger row, still opens, and its event gives a date that rests
+    /// on `recorded` and names the recorder.
+    @Test func aDatabaseOfThePreviousSchemaGivesRecordedDates() throws {
+        let path = scratchPath("state.sqlite")
+        do {
+            let store = try SQLiteStateStore(path: path)
+            _ = try store.append(NewEvent(itemID: "d/mou", type: .inForce, on: CivilDate(year: 2030, month: 3, day: 1)!),
+                                 actor: Actor(uid: 1000, user: "ana"), at: Instant(seconds: 5))
+            _ = try store.claim([LedgerEntry(key: "d/mou:sign-by:2030-01-31:P0D", itemID: "d/mou", outcome: .fired,
+                                             scheduledAt: Instant(seconds: 1), at: Instant(seconds: 2))])
+            try store.close()
+        }
+        let store = try SQLiteStateStore(path: path)
+        let migrations = try DatabaseQueue(path: path).read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
+        #expect(migrations == ["v1"])
+        let portfolio = try PortfolioParser.parse("""
+            [dialogue]
+            id = "d"
+            title = "D"
+            time-zone = "UTC"
+
+            [[instrument]]
+            id = "mou"
+            kind = "mou"
+            title = "MOU"
+            sign-by = 2030-01-31
+            term = "P1Y"
+            in-force = { date = 2030-02-15, basis = "assumed", source = "guess" }
+            """, file: "p.toml")
+        let plan = ReminderPlan(catalog: try Catalog(portfolios: [portfolio]), history: try store.history())
+        let expiry = try #require(plan.deadlines(ofItem: 0, at: Instant(seconds: 1_900_000_000)).first { $0.kind == .expiry })
+        #expect(expiry.time == .date(CivilDate(year: 2031, month: 3, day: 1)!))
+        #expect(expiry.provenance == Provenance(basis: .recorded, source: "in-force on 2030-03-01, recorded by ana"))
+        // The ledger row of the previous release still claims its key: it does not fire again.
+        #expect(try store.claim([LedgerEntry(key: "d/mou:sign-by:2030-01-31:P0D", itemID: "d/mou", outcome: .fired,
+                                             scheduledAt: Instant(seconds: 1), at: Instant(seconds: 3))]).isEmpty)
     }
 
     @Test func damagedFileIsRefusedAndLeftUntouched() throws {
