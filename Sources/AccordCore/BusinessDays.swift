@@ -14,7 +14,17 @@ public enum Weekday: Int, CaseIterable, Comparable, Sendable, CustomStringConver
     case monday = 1, tuesday, wednesday, thursday, friday, saturday, sunday
 
     /// The name a calendar file uses: `saturday`.
-    public var name: String { String(describing: self) }
+    public var name: String {
+        switch self {
+        case .monday: "monday"
+        case .tuesday: "tuesday"
+        case .wednesday: "wednesday"
+        case .thursday: "thursday"
+        case .friday: "friday"
+        case .saturday: "saturday"
+        case .sunday: "sunday"
+        }
+    }
     /// `Saturday`, for people.
     public var description: String { name.prefix(1).uppercased() + name.dropFirst() }
 
@@ -259,7 +269,7 @@ public enum BusinessCalendarParser {
                 }
             }
         }
-        let names = readNames(reader, holidays: holidays ?? [], working: working ?? [], lines: lines, located: &located)
+        let names = readNames(reader, holidays: holidays, working: working, lines: lines, located: &located)
         reader.rejectUnknownKeys(allowed: calendarKeys)
         guard reader.problems.isEmpty, located.isEmpty, let id, let title, let source, let years, let weekend,
               let holidays, let working else { return nil }
@@ -373,7 +383,7 @@ public enum BusinessCalendarParser {
     /// `[calendar.names]` (or `names = { … }`): a name for each date of `holidays` and
     /// `working-days`; a key that is not one of those dates is an error (a typo would otherwise
     /// leave a day unexplained).
-    private static func readNames(_ reader: TableReader, holidays: Set<CivilDate>, working: Set<CivilDate>,
+    private static func readNames(_ reader: TableReader, holidays: Set<CivilDate>?, working: Set<CivilDate>?,
                                   lines: SourceLines, located: inout [ConfigProblem]) -> [CivilDate: String] {
         guard let value = reader.value("names") else { return [:] }
         guard let table = value.table else {
@@ -387,7 +397,8 @@ public enum BusinessCalendarParser {
                 names.problem(key, "is not a date such as 2026-01-01")
                 continue
             }
-            guard holidays.contains(date) || working.contains(date) else {
+            // Checked only when both arrays read: a broken array is reported once, as itself.
+            if let holidays, let working, !holidays.contains(date), !working.contains(date) {
                 names.problem(key, "\(key) is in neither holidays nor working-days")
                 continue
             }
