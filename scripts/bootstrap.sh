@@ -6,8 +6,10 @@
 #      is missing). Without root it names the missing packages and stops.
 #   2. The Swift toolchain: used from PATH, else from /opt/swift/usr/bin (the other scripts
 #      put that on their own PATH; this script exports nothing to its caller).
-#   3. A Python virtual environment in <repo>/.venv with the end-to-end tests' PyPI
-#      packages: `varlink` (the third-party Varlink client) and `pytest`.
+#   3. A Python virtual environment in <repo>/.venv with the end-to-end tests' PyPI packages:
+#      `varlink` (the third-party Varlink client), `pytest`, `icalendar` (an independent RFC 5545
+#      parser), and the pinned ones of scripts/requirements-test.txt (the calendars' sources,
+#      `holidays` and `chinesecalendar`).
 #   usage: scripts/bootstrap.sh
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -86,3 +88,13 @@ for module in varlink pytest icalendar; do
     say "installed $module $("$venv/bin/python" -m pip show "$module" 2>/dev/null | sed -n 's/^Version: //p') into .venv (PyPI)"
   fi
 done
+# Pinned packages: installed when missing or at another version than the pin.
+while read -r requirement; do
+  case $requirement in ''|'#'*) continue ;; esac
+  name=${requirement%%==*} pinned=${requirement#*==}
+  have=$("$venv/bin/python" -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p')
+  if [ "$have" != "$pinned" ]; then
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check "$requirement" || die "pip install $requirement failed"
+    say "installed $requirement into .venv (PyPI)"
+  fi
+done < "$repo/scripts/requirements-test.txt"
