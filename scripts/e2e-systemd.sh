@@ -10,7 +10,7 @@
 #     WatchdogSec=3s; the sysusers snippet, tmpfiles snippet (if any), catalog and Config/;
 #   * creates users alice (accord), bob (accord, accord-admin) and carol (neither), and a
 #     portfolio whose date-time deadlines lie seconds ahead;
-#   * checks socket activation, authorization, the journal fields of DESIGN §6, the catalog,
+#   * checks socket activation, authorization, the journal fields of docs/contracts.md §6, the catalog,
 #     a rejected reload, the watchdog, a clean stop, and re-activation without repeats.
 # Prints one PASS:/FAIL: line per check and "N passed, N failed" last; exit status 1 when
 # anything failed, 2 when it could not run. On failure the guest's journal is printed.

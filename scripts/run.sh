@@ -1,6 +1,6 @@
 #!/bin/bash
 # Builds accord and runs the daemon in the foreground on the shipped Config/ (Ctrl-C stops it).
-# State goes to the standard place (DESIGN §2: $XDG_STATE_HOME/accord, or /var/lib/accord as
+# State goes to the standard place (docs/contracts.md §2: $XDG_STATE_HOME/accord, or /var/lib/accord as
 # root), the control socket to the user's runtime directory. Extra arguments go to `accordd run`.
 set -euo pipefail
 cd "$(dirname "$0")/.."

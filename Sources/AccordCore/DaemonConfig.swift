@@ -1,7 +1,7 @@
 import AccordCalendar
 import TOMLKit
 
-/// The daemon's own file, `accordd.toml` (DESIGN §3).
+/// The daemon's own file, `accordd.toml` (docs/contracts.md §3).
 public struct DaemonConfig: Sendable {
     /// Files or folders of `*.toml`, as written (relative to the config file's folder).
     public var portfolios: [String]

@@ -1,5 +1,5 @@
 import AccordCalendar
-/// Something that happened to an item (DESIGN §8 events). Events are append-only.
+/// Something that happened to an item (docs/contracts.md §8 events). Events are append-only.
 public enum EventType: String, Sendable, CaseIterable {
     case started, completed, dropped, reopened
     case negotiationStarted = "negotiation-started", concluded, signed

@@ -22,7 +22,7 @@ public enum ObjectiveStatus: String, Sendable, CaseIterable {
     case open, inProgress = "in-progress", done, dropped
 }
 
-/// The deadlines of DESIGN §1.
+/// The deadlines of docs/contracts.md §1.
 public enum DeadlineKind: String, Sendable, CaseIterable, Comparable {
     case due, signBy = "sign-by", expiry, renewalNotice = "renewal-notice"
 

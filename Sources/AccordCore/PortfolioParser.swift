@@ -1,7 +1,7 @@
 import AccordCalendar
 import TOMLKit
 
-/// Reads one portfolio file (DESIGN §3) into a `Portfolio`, reporting every problem.
+/// Reads one portfolio file (docs/contracts.md §3) into a `Portfolio`, reporting every problem.
 public enum PortfolioParser {
     static let dialogueKeys = ["id", "title", "parties", "established", "established-until", "inaugural-meeting", "venue",
                                "co-chairs", "description", "owner", "contacts", "default-basis", "time-zone", "remind-at",

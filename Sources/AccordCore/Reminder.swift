@@ -1,5 +1,5 @@
 import AccordCalendar
-/// One firing of a reminder, ready for the journal (DESIGN §5, §6).
+/// One firing of a reminder, ready for the journal (docs/contracts.md §5, §6).
 public struct Reminder: Sendable, Hashable {
     /// `FULL_ITEM_ID:DEADLINE:DEADLINE_DATE_OR_INSTANT:LEAD`; overdue leads are `+P7D`, `+P14D`, …
     public let key: String
@@ -42,7 +42,7 @@ public struct Reminder: Sendable, Hashable {
 
     public enum Tone: Sendable { case approaching, reached, overdue, lapsed }
 
-    /// The MESSAGE_ID of DESIGN §6 for this reminder.
+    /// The MESSAGE_ID of docs/contracts.md §6 for this reminder.
     public var messageID: String {
         switch tone {
         case .approaching: return MessageID.approaching
@@ -53,7 +53,7 @@ public struct Reminder: Sendable, Hashable {
     }
 }
 
-/// The journal MESSAGE_IDs of DESIGN §6.
+/// The journal MESSAGE_IDs of docs/contracts.md §6.
 public enum MessageID {
     public static let approaching = "db24cfe239bd40298ba9e58943ddbf50"
     public static let reached = "d5617cbd1e784413882d23c8eabc57bd"

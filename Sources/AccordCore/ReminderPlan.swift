@@ -83,7 +83,7 @@ struct Occurrence: Sendable {
     let note: String?
 }
 
-/// The reminders that portfolios and history call for (DESIGN §5), as a merge of
+/// The reminders that portfolios and history call for (docs/contracts.md §5), as a merge of
 /// per-deadline sequences: finding the next reminder is a heap operation, never a rescan.
 public final class ReminderPlan: Sendable {
     public let catalog: Catalog
@@ -221,7 +221,7 @@ public final class ReminderPlan: Sendable {
         }
     }
 
-    /// When a reminder `lead` before a deadline fires (DESIGN §4): at `remind-at` on
+    /// When a reminder `lead` before a deadline fires (docs/contracts.md §4): at `remind-at` on
     /// (date − lead) for dates, at (instant − lead) for instants. Date parts are counted
     /// on the calendar in the item's zone, time parts as elapsed time.
     static func fireTime(of time: DeadlineTime, lead: ISODuration, settings: ReminderSettings) -> Instant {
@@ -264,7 +264,7 @@ public final class ReminderPlan: Sendable {
 
     enum Verdict { case fires, suppressed, finished }
 
-    /// Whether a firing at `instant` still matters (DESIGN §5).
+    /// Whether a firing at `instant` still matters (docs/contracts.md §5).
     func verdict(_ occurrence: Occurrence, at instant: Instant, overdue: Bool) -> Verdict {
         if instant >= occurrence.silencedFrom { return .finished }
         if overdue, instant >= occurrence.overdueUntil { return .finished }
@@ -319,7 +319,7 @@ public final class ReminderPlan: Sendable {
         } else if ahead && !overdue {
             tone = .approaching
         } else if (onTheDeadline && !overdue) || occurrence.kind == .expiry {
-            tone = .reached  // DESIGN §6: "a deadline is reached today / a term expired"
+            tone = .reached  // docs/contracts.md §6: "a deadline is reached today / a term expired"
         } else {
             tone = .overdue
         }

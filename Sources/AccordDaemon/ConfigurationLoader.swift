@@ -11,7 +11,7 @@ public struct LoadedConfiguration: Sendable {
     public var catalog: Catalog
 }
 
-/// Reads `accordd.toml` and the portfolios it names (DESIGN §2, §3).
+/// Reads `accordd.toml` and the portfolios it names (docs/contracts.md §2, §3).
 public enum ConfigurationLoader {
     /// Larger files are refused: a portfolio is a few kilobytes; 100,000 items fit in 16 MB.
     public static let maximumFileSize = 16 * 1024 * 1024

@@ -36,7 +36,7 @@ public struct JournalEntry: Sendable {
         return result
     }
 
-    /// The fields DESIGN §6 puts on every reminder, and those of §10 and §11.
+    /// The fields docs/contracts.md §6 puts on every reminder, and those of §10 and §11.
     public static func reminder(_ reminder: Reminder, catchUp: Bool) -> JournalEntry {
         JournalEntry(message: reminder.message, priority: reminder.priority, messageID: reminder.messageID, fields: [
             ("ACCORD_ITEM", reminder.itemID),

@@ -1,7 +1,7 @@
 import CSystemd
 import Glibc
 
-/// Reads the journal back at start-up, to settle reminders a crash left claimed (DESIGN §5):
+/// Reads the journal back at start-up, to settle reminders a crash left claimed (docs/contracts.md §5):
 /// a claimed key counts as written only when the journal holds an `ACCORD_REMINDER=key` entry
 /// that journald itself attributes to this daemon.
 ///

@@ -3,7 +3,7 @@ import AccordCore
 import AccordProtocol
 import Glibc
 
-/// Where the daemon keeps its state and its socket (DESIGN §2).
+/// Where the daemon keeps its state and its socket (docs/contracts.md §2).
 public struct DaemonPaths: Sendable, Equatable {
     public var stateDirectory: String
     public var socket: String

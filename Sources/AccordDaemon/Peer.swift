@@ -49,7 +49,7 @@ struct Peer: Sendable {
         return gid == target || groups.contains(target)
     }
 
-    /// Reading needs what opening the socket needs (DESIGN: group accord), checked here too, so
+    /// Reading needs what opening the socket needs (docs/contracts.md §7: group accord), checked here too, so
     /// that a socket whose mode was loosened, or one passed by a misconfigured unit, does not
     /// open the audit trail to everyone: root, the daemon's own user, the socket's group or the
     /// admin group. Without a `socketGroup` on this system the socket's mode alone decides.

@@ -30,7 +30,7 @@ public protocol JournalLookup: Sendable {
     func written(among keys: [String]) -> Set<String>?
 }
 
-/// The daemon's bookkeeping between the plan, the ledger and the journal (DESIGN §5):
+/// The daemon's bookkeeping between the plan, the ledger and the journal (docs/contracts.md §5):
 /// each reminder fires once; late ones fire as catch-up, the latest per deadline only;
 /// older than `catch-up` they are recorded as missed.
 ///
@@ -66,7 +66,7 @@ public final class ReminderEngine: @unchecked Sendable {
 
     /// The next batch, taken off the cursor, claimed in the ledger and built ahead of its
     /// second, so that when the timer fires only the journal writes remain. The claims are the
-    /// ones DESIGN §5 makes before writing (pending until settled); a crash in between leaves
+    /// ones docs/contracts.md §5 makes before writing (pending until settled); a crash in between leaves
     /// them to `settlePending`, like any other interrupted claim.
     private struct ArmedBatch {
         var fireAt: Instant

@@ -38,7 +38,7 @@ final class TrackerService {
         var run: @Sendable (TrackerService, VarlinkCall, Peer) throws(VarlinkError) -> CallOutcome
     }
 
-    /// The permissions table (DESIGN: reads for group accord, writes for the admin group).
+    /// The permissions table (docs/contracts.md §7: reads for group accord, writes for the admin group).
     static let handlers: [String: Handler] = [
         Tracker.Status.name: handler(Tracker.Status.self, .read) { service, _, _ in service.handleStatus() },
         Tracker.List.name: handler(Tracker.List.self, .read) { service, parameters, _ throws(VarlinkError) in try service.handleList(parameters) },

@@ -34,7 +34,7 @@ struct Accordctl: ParsableCommand {
                       SnoozeCommand.self, Reload.self, Watch.self, Export.self]
     )
 
-    /// DESIGN §8 puts the global options before the command (`accordctl --json status`);
+    /// docs/contracts.md §8 puts the global options before the command (`accordctl --json status`);
     /// ArgumentParser reads a command's options after its name, so move them there.
     static func main() {
         main(Accordctl.movingGlobalOptions(Array(CommandLine.arguments.dropFirst())))

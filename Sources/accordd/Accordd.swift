@@ -27,7 +27,7 @@ struct Accordd: ParsableCommand {
     )
 }
 
-/// Exit status for a bad configuration (sysexits EX_CONFIG), as DESIGN §8 requires.
+/// Exit status for a bad configuration (sysexits EX_CONFIG), as docs/contracts.md §8 requires.
 let exitBadConfig = ExitCode(78)
 
 struct ConfigOption: ParsableArguments {

@@ -3,7 +3,7 @@ import AccordCore
 import Foundation
 import Testing
 
-/// DESIGN §4, the calendar rules, each with values worked out by hand.
+/// docs/contracts.md §4, the calendar rules, each with values worked out by hand.
 @Suite("Calendar rules")
 struct CalendarTests {
     // MARK: month-end clamping

@@ -3,7 +3,7 @@ import AccordCore
 import Foundation
 import Testing
 
-/// DESIGN §5: the reminder plan, from portfolios and what happened so far.
+/// docs/contracts.md §5: the reminder plan, from portfolios and what happened so far.
 @Suite("Reminder plan")
 struct ReminderPlanTests {
     static let shippedFile = repositoryRoot.appendingPathComponent("Config/portfolios/canada-china-2016.toml").path

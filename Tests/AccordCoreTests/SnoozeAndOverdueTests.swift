@@ -53,7 +53,7 @@ struct SnoozeAndOverdueTests {
         #expect(plan.count(from: start, until: end) == 4)
     }
 
-    /// A date deadline passes at the end of its day (DESIGN §4), and overdue reminders fire only
+    /// A date deadline passes at the end of its day (docs/contracts.md §4), and overdue reminders fire only
     /// after it has passed (§5): a 12-hour repeat that comes round on the day itself is skipped.
     @Test func anOverdueRepeatShorterThanADayWaitsForTheEndOfTheDay() throws {
         let plan = try plan("""

@@ -4,7 +4,7 @@ second, clients writing concurrently, and kill -9 at random moments, round after
 every restart it checks that every write the daemon answered as done is in the database, that no
 reminder key is in the journal twice and that the database passes integrity_check; at the end,
 that every reminder that fell due was fired, caught up, skipped as superseded or recorded missed
-exactly as DESIGN §5 says, and never lost. Run under scripts/with-journald.sh.
+exactly as docs/contracts.md §5 says, and never lost. Run under scripts/with-journald.sh.
 usage: chaos.py [--rounds N] [--seed S]"""
 import argparse
 import contextlib

@@ -74,7 +74,7 @@ VENV_PYTHON = os.path.join(REPO, ".venv", "bin", "python")
 CATALOG = os.path.join(REPO, "systemd", "accord.catalog")
 SOCKET_NAME = "io.accord.Tracker"
 
-# DESIGN §6: the MESSAGE_IDs of accordd's journal entries.
+# docs/contracts.md §6: the MESSAGE_IDs of accordd's journal entries.
 APPROACHING = "db24cfe239bd40298ba9e58943ddbf50"
 REACHED = "d5617cbd1e784413882d23c8eabc57bd"
 OVERDUE = "ce5134ff8f724784b33bf159f42040f5"

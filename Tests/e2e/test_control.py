@@ -228,7 +228,7 @@ def test_accordctl_commands_and_exit_codes(daemon):
     assert rc == 0 and "snoozed ctl/pilot-mou until" in out
     rc, out, err = accordctl("reload", env=env)
     assert rc == 0 and "reloaded" in out
-    # Exit codes of DESIGN §8.
+    # Exit codes of docs/contracts.md §8.
     assert accordctl("show", "nope", env=env)[0] == 1
     assert accordctl("record", "pilot-mou", "completed", env=env)[0] == 1
     assert accordctl("frobnicate", env=env)[0] == 64

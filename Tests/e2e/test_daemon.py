@@ -1,4 +1,4 @@
-"""accordd end to end (issue 3): reminders in the real journal with every field of DESIGN §6,
+"""accordd end to end (issue 3): reminders in the real journal with every field of docs/contracts.md §6,
 exactly once across kill -9, catch-up and missed, reload with a broken and a fixed portfolio,
 the systemd notify protocol and watchdog, the notify hook, `accordd check`, and stderr when
 there is no journal. Deadlines are datetimes a few seconds ahead, so every test waits for

@@ -96,7 +96,7 @@ def test_the_catalog_explains_every_message_id():
     for message_id in ids:
         assert message_id in listed, f"{message_id} is in accord.catalog but not in the compiled catalog"
     missing = sorted(name for name, message_id in MESSAGE_IDS.items() if message_id not in ids)
-    assert not missing, f"DESIGN §6 MESSAGE_IDs without a catalog entry: {missing}"
+    assert not missing, f"docs/contracts.md §6 MESSAGE_IDs without a catalog entry: {missing}"
     # journalctl -x puts the explanation, with @FIELD@ filled in, under the entry
     item = f"harness/{uuid.uuid4().hex[:8]}"
     fields = [f"SYSLOG_IDENTIFIER={TAG}", f"MESSAGE={item}: due in 7 days", f"MESSAGE_ID={MESSAGE_IDS['approaching']}",
