@@ -92,7 +92,7 @@ done
 while read -r requirement; do
   case $requirement in ''|'#'*) continue ;; esac
   name=${requirement%%==*} pinned=${requirement#*==}
-  have=$("$venv/bin/python" -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p')
+  have=$("$venv/bin/python" -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p' || true)  # pip show fails for a missing package
   if [ "$have" != "$pinned" ]; then
     "$venv/bin/python" -m pip install -q --disable-pip-version-check "$requirement" || die "pip install $requirement failed"
     say "installed $requirement into .venv (PyPI)"
