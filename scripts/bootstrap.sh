@@ -27,8 +27,11 @@ die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
 #   tzdata                        /usr/share/zoneinfo: the daemon reads its time zones there
 #   make                          the Makefile (make check, make lint, make test)
 #   (the shell linter)            make lint checks scripts/*.sh and .ci/run with shellcheck
+#   debhelper, devscripts, dpkg-dev, lintian   make deb (scripts/build-deb.sh): the .deb and its check
+#   debootstrap                   the package test (scripts/e2e-deb.sh): a Debian 12 root to boot
 packages=(libsystemd-dev libsqlite3-dev pkg-config python3 python3-venv systemd systemd-container
-          mandoc man-db passwd util-linux sqlite3 make tzdata shellcheck)
+          mandoc man-db passwd util-linux sqlite3 make tzdata shellcheck
+          debhelper devscripts dpkg-dev lintian debootstrap)
 
 command -v dpkg-query >/dev/null || die "dpkg-query not found: this script knows Debian (12) only"
 installed() { dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep ' installed$' >/dev/null; }
