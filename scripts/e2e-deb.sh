@@ -5,7 +5,8 @@
 #     included), and a second one, V+e2e1, from the same build tree with a bumped
 #     debian/changelog and accordVersion (only Version.swift recompiles);
 #   * a fresh Debian 12 root: debootstrap --variant=minbase bookworm with systemd, cached as
-#     .build/e2e-deb/bookworm.tar (about 4 minutes to make, seconds to unpack), unpacked anew
+#     .build/e2e-deb/bookworm.tar (measured: 33 s to 3.5 min to make,
+#     depending on the mirror; 1 s to unpack), unpacked anew
 #     each run and booted with systemd-nspawn --boot as PID 1 (no network: the install must
 #     need nothing from a mirror);
 #   * apt-get install ./accord_V_amd64.deb: socket active, status as a member of accord,
