@@ -5,6 +5,7 @@
 #   make install              release build, then install under PREFIX (default /usr/local)
 #   make install PREFIX=/usr  units in /usr/lib/systemd/system, and so on
 #   make install DESTDIR=/tmp/stage   stage for a package; nothing runs on this machine
+#   make deb                  accord_VERSION_amd64.deb with Debian's tools (scripts/build-deb.sh)
 #   make uninstall            remove what install put there (not /etc/accord, not /var/lib/accord)
 #   make check                debug build and unit tests only (swift test): the quick loop
 #   make test                 every test: scripts/test.sh (what .ci/run runs)
@@ -30,7 +31,8 @@
 #   $(PREFIX)/share/zsh/site-functions/_accordctl,
 #   $(PREFIX)/share/fish/vendor_completions.d/accordctl.fish
 #   $(PREFIX)/share/accord/hooks/mail-reminder (an example notify hook; nothing enables it)
-#   $(SYSCONFDIR)/accord/accordd.toml and portfolios/*.toml: never overwritten
+#   $(SYSCONFDIR)/accord/accordd.toml, portfolios/*.toml and calendars/*.toml (if any):
+#       never overwritten
 #
 # BUILDDIR names the binaries to install (default .build/release, built first). Any other
 # BUILDDIR is installed as it is, without building: make install BUILDDIR=.build/debug
@@ -58,6 +60,7 @@ UNITS      = accordd.service accordd.socket
 MANPAGES   = man/accordctl.1 man/accord.toml.5 man/accordd.8
 TMPFILES   = $(wildcard systemd/accord.tmpfiles)
 PORTFOLIOS = $(wildcard Config/portfolios/*.toml)
+CALENDARS  = $(wildcard Config/calendars/*.toml)
 
 INSTALL      ?= install
 INSTALL_DATA  = $(INSTALL) -m 0644
@@ -73,7 +76,7 @@ INSTALLED = $(addprefix $(bindir)/,$(BINARIES)) \
             $(hookdir)/mail-reminder
 
 .PHONY: all build release install uninstall check test run bench fuzz chaos sanitizers \
-        format lint lint-swift lint-units lint-man lint-shell e2e-systemd
+        format lint lint-swift lint-units lint-man lint-shell e2e-systemd deb e2e-deb
 
 all: build
 
@@ -113,8 +116,9 @@ endif
 	"$(BUILDDIR)/accordctl" --generate-completion-script fish >"$(DESTDIR)$(fishcompdir)/accordctl.fish"
 	chmod 0644 "$(DESTDIR)$(bashcompdir)/accordctl" "$(DESTDIR)$(zshcompdir)/_accordctl" \
 	    "$(DESTDIR)$(fishcompdir)/accordctl.fish"
-	$(INSTALL) -d -m 0755 "$(DESTDIR)$(confdir)" "$(DESTDIR)$(confdir)/portfolios"
-	@for f in Config/accordd.toml $(PORTFOLIOS); do \
+	$(INSTALL) -d -m 0755 "$(DESTDIR)$(confdir)" "$(DESTDIR)$(confdir)/portfolios" \
+	    $(if $(CALENDARS),"$(DESTDIR)$(confdir)/calendars")
+	@for f in Config/accordd.toml $(PORTFOLIOS) $(CALENDARS); do \
 	    dest="$(DESTDIR)$(confdir)/$${f#Config/}"; \
 	    if [ -e "$$dest" ]; then echo "keeping $$dest (it exists; the shipped one is $$f)"; \
 	    else echo "$(INSTALL_DATA) $$f $$dest"; $(INSTALL_DATA) "$$f" "$$dest" || exit 1; fi; \
@@ -209,3 +213,12 @@ e2e-systemd:
 
 sanitizers:
 	./scripts/sanitizers.sh
+
+# The Debian package, built by dpkg-buildpackage from a copy of the tracked files in
+# .build/deb/src (kept, so a second build is incremental); lintian-checked; copied here.
+deb:
+	./scripts/build-deb.sh
+
+# Install, upgrade and purge the package in a booted Debian 12 container (root).
+e2e-deb:
+	./scripts/e2e-deb.sh

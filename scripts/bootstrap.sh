@@ -33,8 +33,11 @@ die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
 #   libpq-dev                     CLibpq: the PostgreSQL state store's client (pkg-config libpq)
 #   postgresql                    initdb, pg_ctl, psql: the tests' own throwaway server
 #                                 (scripts/postgres-scratch.sh); Debian 12 ships 15
+#   debhelper, devscripts, dpkg-dev, lintian   make deb (scripts/build-deb.sh): the .deb and its check
+#   debootstrap                   the package test (scripts/e2e-deb.sh): a Debian 12 root to boot
 packages=(libsystemd-dev libsqlite3-dev pkg-config python3 python3-venv systemd systemd-container
-          mandoc man-db passwd util-linux sqlite3 make tzdata shellcheck khal libpq-dev postgresql)
+          mandoc man-db passwd util-linux sqlite3 make tzdata shellcheck khal libpq-dev postgresql
+          debhelper devscripts dpkg-dev lintian debootstrap)
 
 command -v dpkg-query >/dev/null || die "dpkg-query not found: this script knows Debian (12) only"
 installed() { dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep ' installed$' >/dev/null; }

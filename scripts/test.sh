@@ -7,13 +7,15 @@
 #   4. end-to-end tests    scripts/with-journald.sh .venv/bin/pytest -q Tests/e2e
 #                          (a real journald of their own, the real binaries, the PyPI Varlink client)
 #   5. under systemd       scripts/e2e-systemd.sh .build/debug (if it is there and executable)
-#   6. lint                make lint: swift-format lint (.swift-format), scripts/lint-units.sh
+#   6. Debian package      scripts/e2e-deb.sh: make deb (lintian --fail-on error,warning), then
+#                          install, upgrade and purge in a booted Debian 12 container
+#   7. lint                make lint: swift-format lint (.swift-format), scripts/lint-units.sh
 #                          (systemd-analyze verify, security --threshold=10), scripts/lint-man.sh
 #                          (mandoc -T lint, man --warnings) and shellcheck on scripts/*.sh, .ci/run
-#   7. fuzzing             scripts/fuzz.sh: each libFuzzer harness for FUZZ_SECONDS (60)
-#   8. chaos               Tests/chaos/chaos.py: CHAOS_ROUNDS (20) rounds of kill -9
-#   9. sanitizers          scripts/sanitizers.sh: swift test under ASan and TSan
-#  10. on PostgreSQL       the daemon suite again (test_daemon.py, test_control.py) with
+#   8. fuzzing             scripts/fuzz.sh: each libFuzzer harness for FUZZ_SECONDS (60)
+#   9. chaos               Tests/chaos/chaos.py: CHAOS_ROUNDS (20) rounds of kill -9
+#  10. sanitizers          scripts/sanitizers.sh: swift test under ASan and TSan
+#  11. on PostgreSQL       the daemon suite again (test_daemon.py, test_control.py) with
 #                          STATE=postgresql: the state in a throwaway PostgreSQL server
 #                          (scripts/postgres-scratch.sh; about 95 s on 2 cores). The unit tests
 #                          (stage 3) run the store tests against SQLite and, as stage 1 installs
@@ -38,8 +40,8 @@ mkdir -p "$logs"
 # reformat, change `no` to `yes` here (the one place), and CI fails on any swift-format finding.
 LINT_SWIFT_FORMAT_IN_CI=no
 
-names=("set-up" "build (debug)" "unit tests" "end-to-end tests" "under systemd" "lint"
-       "fuzzing" "chaos" "sanitizers" "on PostgreSQL")
+names=("set-up" "build (debug)" "unit tests" "end-to-end tests" "under systemd" "Debian package"
+       "lint" "fuzzing" "chaos" "sanitizers" "on PostgreSQL")
 results=()   # by stage index, for each stage reached: "ok 12.3", "FAILED 4.5" or "skipped 0.0"
 started_all=$(date +%s.%N)
 
@@ -59,7 +61,7 @@ summary() {
   printf '  total %s s; logs in %s\n' "$(elapsed "$started_all")" "${logs#"$repo"/}"
 }
 
-# The "[N/9]" of stage INDEX (0-based), for run_stage and skip_stage alike.
+# The "[N/11]" of stage INDEX (0-based), for run_stage and skip_stage alike.
 stage_number() { printf '%d/%d' $(($1 + 1)) ${#names[@]}; }
 
 # skip_stage INDEX REASON: a stage that does not run here; the summary shows it as skipped.
@@ -125,11 +127,12 @@ if [ -x scripts/e2e-systemd.sh ]; then
 else
   skip_stage 4 "scripts/e2e-systemd.sh is not there"
 fi
-run_stage 5 lint all make --no-print-directory lint LINT_SWIFT_FORMAT="$LINT_SWIFT_FORMAT_IN_CI"
-run_stage 6 fuzz all env FUZZ_SECONDS="${FUZZ_SECONDS:-60}" ./scripts/fuzz.sh
-run_stage 7 chaos all ./scripts/with-journald.sh python3 Tests/chaos/chaos.py --rounds "${CHAOS_ROUNDS:-20}"
-run_stage 8 sanitizers all ./scripts/sanitizers.sh
-run_stage 9 e2e-postgresql all env STATE=postgresql ./scripts/with-journald.sh .venv/bin/pytest -q -p no:cacheprovider \
+run_stage 5 e2e-deb all ./scripts/e2e-deb.sh
+run_stage 6 lint all make --no-print-directory lint LINT_SWIFT_FORMAT="$LINT_SWIFT_FORMAT_IN_CI"
+run_stage 7 fuzz all env FUZZ_SECONDS="${FUZZ_SECONDS:-60}" ./scripts/fuzz.sh
+run_stage 8 chaos all ./scripts/with-journald.sh python3 Tests/chaos/chaos.py --rounds "${CHAOS_ROUNDS:-20}"
+run_stage 9 sanitizers all ./scripts/sanitizers.sh
+run_stage 10 e2e-postgresql all env STATE=postgresql ./scripts/with-journald.sh .venv/bin/pytest -q -p no:cacheprovider \
   Tests/e2e/test_daemon.py Tests/e2e/test_control.py
 summary
 printf 'all tests passed\n'
