@@ -78,6 +78,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Calendar rules, zone files and full-range properties (0001-9999, every zone kind), with no plan.
         .testTarget(
             name: "AccordCalendarTests",
             dependencies: [
@@ -85,6 +86,7 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
+        // Portfolio parsing, lifecycle and the reminder plan, with plan properties over random portfolios.
         .testTarget(
             name: "AccordCoreTests",
             dependencies: [
@@ -92,8 +94,11 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
+        // The state store on real SQLite.
         .testTarget(name: "AccordStoreTests", dependencies: ["AccordCalendar", "AccordCore", "AccordStore"]),
+        // Varlink framing and client, JSON, the wire types against the IDL, private directories.
         .testTarget(name: "AccordProtocolTests", dependencies: ["AccordProtocol"]),
+        // The engine, the clock-change watch, the hook sandbox and a scripted session over the socket.
         .testTarget(name: "AccordDaemonTests", dependencies: ["AccordCalendar", "AccordCore", "AccordDaemon", "AccordProtocol", "AccordStore"]),
     ],
     swiftLanguageModes: [.v6]

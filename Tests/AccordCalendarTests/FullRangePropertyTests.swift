@@ -77,6 +77,23 @@ struct FullRangePropertyTests {
         }
     }
 
+    @Test func instantsIncreaseWithTheWallClockWhereTheReadingsExist() async {
+        // Two readings up to two days apart, on any day of 0001...9999: where both exist (a
+        // reading in a spring-forward gap moves forward by the gap, so it may pass a later
+        // reading: the gap rule, not an ordering), the later reading is the later instant, and
+        // the instants are never further apart than the readings plus the largest offset change
+        // of these zones (Dublin's and Toronto's one hour, so 2 h is a safe bound).
+        await propertyCheck(count: 600, input: zones, days, secondsOfDay, Gen.int(in: 0...172_799)) { zone, day, second, delta in
+            let zone = zone!
+            let a = LocalDateTime(secondsAsIfUTC: Int64(day) * 86_400 + Int64(second))
+            let b = LocalDateTime(secondsAsIfUTC: a.secondsAsIfUTC + Int64(delta))
+            let (ia, ib) = (zone.instant(for: a), zone.instant(for: b))
+            guard zone.local(at: ia) == a, zone.local(at: ib) == b else { return }
+            #expect(delta == 0 ? ia == ib : ia < ib, "\(zone) \(a) \(b)")
+            #expect(abs((ib.seconds - ia.seconds) - Int64(delta)) <= 7200, "\(zone) \(a) \(b)")
+        }
+    }
+
     @Test func durationsAddTotallyAndUndoWithoutClamping() async {
         let durations = Gen.int(in: 0...12_000).map { months in ISODuration(months: months) }
         await propertyCheck(count: 500, input: zones, days, durations) { zone, day, duration in
