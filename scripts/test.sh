@@ -35,10 +35,8 @@ logs=$repo/.build/test-logs
 # is (Makefile SWIFTFLAGS), so that a bad portfolio is an error, never a crash.
 SWIFT_FLAGS=(-Xcxx -DNDEBUG)
 mkdir -p "$logs"
-# swift-format lint is part of `make lint`, but the Swift sources go through `make format` only
-# once the branches now in flight are merged; until then this stage leaves it out. After the
-# reformat, change `no` to `yes` here (the one place), and CI fails on any swift-format finding.
-LINT_SWIFT_FORMAT_IN_CI=no
+# swift-format lint is part of `make lint`: CI fails on any finding (`make format` fixes most).
+LINT_SWIFT_FORMAT_IN_CI=yes
 
 names=("set-up" "build (debug)" "unit tests" "end-to-end tests" "under systemd" "Debian package"
        "lint" "fuzzing" "chaos" "sanitizers" "on PostgreSQL")

@@ -13,9 +13,11 @@ public func fuzzPlan(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let span: UInt64 = 253_402_300_799 + 62_135_596_800
     let now = Instant(seconds: Int64(raw % span) - 62_135_596_800)
     guard let text = String(validating: UnsafeBufferPointer(start: data + 8, count: size - 8), as: UTF8.self),
-          !text.utf8.contains(0) else { return 0 }
+        !text.utf8.contains(0)
+    else { return 0 }
     guard let portfolio = try? PortfolioParser.parse(text, file: "fuzz.toml"),
-          let catalog = try? Catalog(portfolios: [portfolio]) else { return 0 }
+        let catalog = try? Catalog(portfolios: [portfolio])
+    else { return 0 }
     let plan = ReminderPlan(catalog: catalog)
     for index in catalog.items.indices {
         _ = plan.state(ofItem: index, at: now)
@@ -38,9 +40,11 @@ public func fuzzPlan(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
 // SwiftPM links an executable's entry point as `<module>_main`; hand control to libFuzzer's driver.
 @_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>,
-                     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                     _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+func runFuzzerDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+) -> CInt
 
 @_cdecl("fuzz_plan_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {

@@ -7,7 +7,8 @@ import AccordCore
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzPortfolio(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard let text = String(validating: UnsafeBufferPointer(start: data, count: size), as: UTF8.self),
-          !text.utf8.contains(0) else { return 0 }
+        !text.utf8.contains(0)
+    else { return 0 }
     do {
         let portfolio = try PortfolioParser.parse(text, file: "fuzz.toml")
         let catalog = try Catalog(portfolios: [portfolio])
@@ -29,9 +30,11 @@ public func fuzzPortfolio(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
 // SwiftPM links an executable's entry point as `<module>_main`; hand control to libFuzzer's driver.
 @_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>,
-                     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                     _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+func runFuzzerDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+) -> CInt
 
 @_cdecl("fuzz_portfolio_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {

@@ -7,7 +7,8 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Builds a date, refusing impossible ones (2017-02-29, month 13).
     public init?(year: Int, month: Int, day: Int) {
         guard (1...9999).contains(year), (1...12).contains(month),
-              day >= 1, day <= CivilDate.daysIn(year: year, month: month) else { return nil }
+            day >= 1, day <= CivilDate.daysIn(year: year, month: month)
+        else { return nil }
         self.year = year; self.month = month; self.day = day
     }
 
@@ -63,8 +64,9 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         let index = year * 12 + (month - 1) + months
         let newYear = index >= 0 ? index / 12 : (index - 11) / 12
         let newMonth = index - newYear * 12 + 1
-        return CivilDate(unchecked: newYear, newMonth,
-                         min(day, CivilDate.daysIn(year: newYear, month: newMonth)))
+        return CivilDate(
+            unchecked: newYear, newMonth,
+            min(day, CivilDate.daysIn(year: newYear, month: newMonth)))
     }
 
     /// Adds the date part of a duration `sign` times: years and months first (clamped to
@@ -88,7 +90,8 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
     public init(parsing text: String) throws(CalendarError) {
         let bytes = Array(text.utf8)
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-              let y = digits(bytes[0..<4]), let m = digits(bytes[5..<7]), let d = digits(bytes[8..<10]) else {
+            let y = digits(bytes[0..<4]), let m = digits(bytes[5..<7]), let d = digits(bytes[8..<10])
+        else {
             throw .invalidDate(text, "expected YYYY-MM-DD, e.g. 2017-03-31")
         }
         guard let date = CivilDate(year: y, month: m, day: d) else {
@@ -122,8 +125,9 @@ public struct LocalTime: Hashable, Comparable, Sendable, CustomStringConvertible
     public init(parsing text: String) throws(CalendarError) {
         let bytes = Array(text.utf8)
         guard bytes.count == 5 || bytes.count == 8, bytes[2] == UInt8(ascii: ":"),
-              bytes.count == 5 || bytes[5] == UInt8(ascii: ":"),
-              let h = digits(bytes[0..<2]), let m = digits(bytes[3..<5]) else {
+            bytes.count == 5 || bytes[5] == UInt8(ascii: ":"),
+            let h = digits(bytes[0..<2]), let m = digits(bytes[3..<5])
+        else {
             throw .invalidTime(text, "expected HH:MM:SS, e.g. 09:00:00")
         }
         let s = bytes.count == 8 ? digits(bytes[6..<8]) : 0

@@ -11,8 +11,10 @@ public struct ISODuration: Hashable, Sendable, CustomStringConvertible {
     public var minutes: Int
     public var seconds: Int
 
-    public init(years: Int = 0, months: Int = 0, weeks: Int = 0, days: Int = 0,
-                hours: Int = 0, minutes: Int = 0, seconds: Int = 0) {
+    public init(
+        years: Int = 0, months: Int = 0, weeks: Int = 0, days: Int = 0,
+        hours: Int = 0, minutes: Int = 0, seconds: Int = 0
+    ) {
         self.years = years; self.months = months; self.weeks = weeks; self.days = days
         self.hours = hours; self.minutes = minutes; self.seconds = seconds
     }
@@ -29,8 +31,9 @@ public struct ISODuration: Hashable, Sendable, CustomStringConvertible {
     /// The duration `n` times over, component by component, so that repeats do not
     /// drift through month-end clamping (2017-01-31 + 2 × P1M is 2017-03-31).
     public func times(_ n: Int) -> ISODuration {
-        ISODuration(years: years * n, months: months * n, weeks: weeks * n, days: days * n,
-                    hours: hours * n, minutes: minutes * n, seconds: seconds * n)
+        ISODuration(
+            years: years * n, months: months * n, weeks: weeks * n, days: days * n,
+            hours: hours * n, minutes: minutes * n, seconds: seconds * n)
     }
 
     /// A rough length in seconds, good only for ordering and plausibility checks.
@@ -93,9 +96,11 @@ public struct ISODuration: Hashable, Sendable, CustomStringConvertible {
                 if designator == "." || designator == "," {
                     throw .invalidDuration(text, "fractions are not supported")
                 }
-                throw .invalidDuration(text, inTimePart
-                    ? "after T only H, M and S are allowed"
-                    : "before T only Y, M, W and D are allowed (hours, minutes and seconds go after T, e.g. PT36H)")
+                throw .invalidDuration(
+                    text,
+                    inTimePart
+                        ? "after T only H, M and S are allowed"
+                        : "before T only Y, M, W and D are allowed (hours, minutes and seconds go after T, e.g. PT36H)")
             }
             if slot == lastSlot { throw .invalidDuration(text, "\(designator) appears twice") }
             if slot < lastSlot { throw .invalidDuration(text, "designators must come in the order Y, M, W, D, T, H, M, S") }

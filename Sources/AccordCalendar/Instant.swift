@@ -45,9 +45,10 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
         if rest.count == 1, rest.first == UInt8(ascii: "Z") || rest.first == UInt8(ascii: "z") {
             offset = 0
         } else if rest.count == 6, rest[index] == UInt8(ascii: "+") || rest[index] == UInt8(ascii: "-"),
-                  rest[index + 3] == UInt8(ascii: ":"),
-                  let h = digits(rest[(index + 1)..<(index + 3)]), let m = digits(rest[(index + 4)..<(index + 6)]),
-                  h < 24, m < 60 {
+            rest[index + 3] == UInt8(ascii: ":"),
+            let h = digits(rest[(index + 1)..<(index + 3)]), let m = digits(rest[(index + 4)..<(index + 6)]),
+            h < 24, m < 60
+        {
             offset = (h * 3600 + m * 60) * (rest[index] == UInt8(ascii: "-") ? -1 : 1)
         } else {
             throw .invalidDate(text, why)

@@ -320,8 +320,9 @@ private struct TZScanner {
         }
         if consume("M") {
             guard let month = number(maximum: 12), month >= 1, consume("."),
-                  let week = number(maximum: 5), week >= 1, consume("."),
-                  let weekday = number(maximum: 6) else { return nil }
+                let week = number(maximum: 5), week >= 1, consume("."),
+                let weekday = number(maximum: 6)
+            else { return nil }
             return .monthWeekDay(month: month, week: week, weekday: weekday)
         }
         guard let n = number(maximum: 365) else { return nil }

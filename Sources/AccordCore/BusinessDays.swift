@@ -61,9 +61,11 @@ public struct BusinessCalendar: Hashable, Sendable {
     /// they make up for.
     public var workingDays: [CivilDate: String]
 
-    public init(id: String, title: String, source: String, years: ClosedRange<Int>,
-                weekend: Set<Weekday> = [.saturday, .sunday],
-                holidays: [CivilDate: String] = [:], workingDays: [CivilDate: String] = [:]) {
+    public init(
+        id: String, title: String, source: String, years: ClosedRange<Int>,
+        weekend: Set<Weekday> = [.saturday, .sunday],
+        holidays: [CivilDate: String] = [:], workingDays: [CivilDate: String] = [:]
+    ) {
         self.id = id; self.title = title; self.source = source; self.years = years
         self.weekend = weekend; self.holidays = holidays; self.workingDays = workingDays
     }
@@ -250,8 +252,10 @@ public enum BusinessCalendarParser {
 
     /// `located`: problems placed more precisely than `TableReader.problem` places them (the line
     /// of one date in an array, a key of `[calendar.names]`).
-    private static func readCalendar(_ reader: TableReader, text: String, lines: SourceLines,
-                                     located: inout [ConfigProblem]) -> BusinessCalendar? {
+    private static func readCalendar(
+        _ reader: TableReader, text: String, lines: SourceLines,
+        located: inout [ConfigProblem]
+    ) -> BusinessCalendar? {
         let id = reader.identifier("id")
         let title = reader.string("title", required: true)
         let source = reader.string("source", required: true)
@@ -262,7 +266,8 @@ public enum BusinessCalendarParser {
         if let holidays, let working, let weekend {
             for date in working {
                 if !weekend.contains(date.weekday) {
-                    reader.problem("working-days", "\(date) is a \(date.weekday), not a weekend day; working-days lists the weekend days that are working days")
+                    reader.problem(
+                        "working-days", "\(date) is a \(date.weekday), not a weekend day; working-days lists the weekend days that are working days")
                 }
                 if holidays.contains(date) {
                     reader.problem("working-days", "\(date) is also in holidays: a day is either off or a working day")
@@ -272,13 +277,15 @@ public enum BusinessCalendarParser {
         let names = readNames(reader, holidays: holidays, working: working, lines: lines, located: &located)
         reader.rejectUnknownKeys(allowed: calendarKeys)
         guard reader.problems.isEmpty, located.isEmpty, let id, let title, let source, let years, let weekend,
-              let holidays, let working else { return nil }
+            let holidays, let working
+        else { return nil }
         var holidayNames: [CivilDate: String] = [:]
         for date in holidays { holidayNames[date] = names[date] ?? "holiday" }
         var workingNames: [CivilDate: String] = [:]
         for date in working { workingNames[date] = names[date] ?? "holiday" }
-        return BusinessCalendar(id: id, title: title, source: source, years: years, weekend: weekend,
-                                holidays: holidayNames, workingDays: workingNames)
+        return BusinessCalendar(
+            id: id, title: title, source: source, years: years, weekend: weekend,
+            holidays: holidayNames, workingDays: workingNames)
     }
 
     private static func readYears(_ reader: TableReader) -> ClosedRange<Int>? {
@@ -328,8 +335,10 @@ public enum BusinessCalendarParser {
 
     /// An array of dates, each inside `years`, none twice. A problem names the line of the date
     /// itself when it can find it (the shipped files put one date on a line).
-    private static func readDates(_ reader: TableReader, key: String, text: String, years: ClosedRange<Int>?,
-                                  located: inout [ConfigProblem]) -> Set<CivilDate>? {
+    private static func readDates(
+        _ reader: TableReader, key: String, text: String, years: ClosedRange<Int>?,
+        located: inout [ConfigProblem]
+    ) -> Set<CivilDate>? {
         guard let value = reader.value(key) else {
             reader.problem(key, "is required (an empty array, \(key) = [], if there are none)")
             return nil
@@ -342,13 +351,16 @@ public enum BusinessCalendarParser {
         var ok = true
         for (index, element) in array.enumerated() {
             guard let tomlDate = element.date, element.type == .date,
-                  let date = CivilDate(year: tomlDate.year, month: tomlDate.month, day: tomlDate.day) else {
+                let date = CivilDate(year: tomlDate.year, month: tomlDate.month, day: tomlDate.day)
+            else {
                 reader.problem(key, "entry \(index + 1) must be a date such as 2026-01-01 (no quotes), not \(element.type)")
                 ok = false
                 continue
             }
             if let years, !years.contains(date.year) {
-                located.append(problem(reader, key: key, date: date, text: text,
+                located.append(
+                    problem(
+                        reader, key: key, date: date, text: text,
                         "\(date) is outside the years the file covers, \(years.lowerBound)–\(years.upperBound)"))
                 ok = false
             }
@@ -362,7 +374,8 @@ public enum BusinessCalendarParser {
 
     private static func problem(_ reader: TableReader, key: String, date: CivilDate, text: String, _ message: String) -> ConfigProblem {
         let keyPath = "\(reader.path) › \(key)"
-        let line = lineOfDate(date, after: reader.lines.line(section: reader.section, key: key), in: text)
+        let line =
+            lineOfDate(date, after: reader.lines.line(section: reader.section, key: key), in: text)
             ?? reader.lines.line(section: reader.section, key: key)
         return ConfigProblem(file: reader.file, line: line, keyPath: keyPath, message: message)
     }
@@ -383,8 +396,10 @@ public enum BusinessCalendarParser {
     /// `[calendar.names]` (or `names = { … }`): a name for each date of `holidays` and
     /// `working-days`; a key that is not one of those dates is an error (a typo would otherwise
     /// leave a day unexplained).
-    private static func readNames(_ reader: TableReader, holidays: Set<CivilDate>?, working: Set<CivilDate>?,
-                                  lines: SourceLines, located: inout [ConfigProblem]) -> [CivilDate: String] {
+    private static func readNames(
+        _ reader: TableReader, holidays: Set<CivilDate>?, working: Set<CivilDate>?,
+        lines: SourceLines, located: inout [ConfigProblem]
+    ) -> [CivilDate: String] {
         guard let value = reader.value("names") else { return [:] }
         guard let table = value.table else {
             reader.problem("names", "must be a table of date = \"name\": [calendar.names] then 2026-01-01 = \"New Year's Day\"")

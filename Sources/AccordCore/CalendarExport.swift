@@ -56,7 +56,9 @@ public enum CalendarExport {
     }
 
     /// The calendar text for `entries`, stamped `now`.
-    public static func calendar(_ entries: [Entry], plan: ReminderPlan, at now: Instant, revisions: CalendarRevisions = CalendarRevisions())
+    public static func calendar(
+        _ entries: [Entry], plan: ReminderPlan, at now: Instant, revisions: CalendarRevisions = CalendarRevisions()
+    )
         -> String
     {
         var out = ICalendarWriter()
@@ -136,8 +138,9 @@ public enum CalendarExport {
         for change in zone.transitions(from: start, until: end) {
             // Daylight time is the larger offset of a change (Ireland's negative DST aside,
             // where the label is reversed; clients go by the offsets, not the label).
-            observance(change.offsetAfter > change.offsetBefore ? "DAYLIGHT" : "STANDARD", at: change.at,
-                       from: change.offsetBefore, to: change.offsetAfter, into: &out)
+            observance(
+                change.offsetAfter > change.offsetBefore ? "DAYLIGHT" : "STANDARD", at: change.at,
+                from: change.offsetBefore, to: change.offsetAfter, into: &out)
         }
         out.end("VTIMEZONE")
     }

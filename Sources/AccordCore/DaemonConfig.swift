@@ -43,8 +43,10 @@ public struct DaemonConfig: Sendable {
         /// How soon a standby takes over from a dead active daemon.
         public var takeover: ISODuration
 
-        public init(url: String, sslMode: String? = nil, passwordFile: String? = nil,
-                    takeover: ISODuration = ISODuration(seconds: 10)) {
+        public init(
+            url: String, sslMode: String? = nil, passwordFile: String? = nil,
+            takeover: ISODuration = ISODuration(seconds: 10)
+        ) {
             self.url = url; self.sslMode = sslMode; self.passwordFile = passwordFile; self.takeover = takeover
         }
 
@@ -56,9 +58,11 @@ public struct DaemonConfig: Sendable {
         public var timeout: ISODuration
     }
 
-    public init(portfolios: [String] = ["portfolios"], catchUp: ISODuration = ISODuration(days: 7),
-                adminGroup: String = "accord-admin", stateDirectory: String? = nil, socket: String? = nil,
-                notify: NotifyHook? = nil) {
+    public init(
+        portfolios: [String] = ["portfolios"], catchUp: ISODuration = ISODuration(days: 7),
+        adminGroup: String = "accord-admin", stateDirectory: String? = nil, socket: String? = nil,
+        notify: NotifyHook? = nil
+    ) {
         self.portfolios = portfolios; self.catchUp = catchUp; self.adminGroup = adminGroup
         self.stateDirectory = stateDirectory; self.socket = socket; self.notify = notify
     }
@@ -94,7 +98,9 @@ public struct DaemonConfig: Sendable {
             if let table = value.table {
                 let reader = TableReader(table: table, file: file, path: "notify", section: "notify", lines: lines)
                 let exec = reader.strings("exec")
-                if exec == nil, table["exec"] == nil { reader.problem("exec", "is required: the command to run, e.g. [\"/usr/local/bin/accord-notify\"]") }
+                if exec == nil, table["exec"] == nil {
+                    reader.problem("exec", "is required: the command to run, e.g. [\"/usr/local/bin/accord-notify\"]")
+                }
                 if let exec, exec.isEmpty || exec[0].isEmpty { reader.problem("exec", "must name a program") }
                 if let exec, let program = exec.first, !program.isEmpty, !program.hasPrefix("/") {
                     reader.problem("exec", "\"\(program)\" must be an absolute path")
@@ -144,7 +150,9 @@ public struct DaemonConfig: Sendable {
     private static func readState(_ reader: TableReader) -> State? {
         let url = reader.string("url", required: true)
         if let url, !(url.hasPrefix("postgresql://") || url.hasPrefix("postgres://")) {
-            reader.problem("url", "\"\(url)\" must be a PostgreSQL URL: postgresql://[user@]host[:port]/database (leave [state] out to keep the state in SQLite)")
+            reader.problem(
+                "url", "\"\(url)\" must be a PostgreSQL URL: postgresql://[user@]host[:port]/database (leave [state] out to keep the state in SQLite)"
+            )
         }
         // user:password@ in the authority: the URL shows in Status and the journal.
         if let url, let schemeEnd = url.range(of: "://") {
@@ -167,7 +175,8 @@ public struct DaemonConfig: Sendable {
         }
         let takeover = reader.duration("takeover") ?? ISODuration(seconds: 10)
         if takeover.approximateSeconds < 3 || takeover.years != 0 || takeover.months != 0 {
-            reader.problem("takeover", "\(takeover) must be at least PT3S (standbys retry every third of it) and given in days, hours, minutes or seconds")
+            reader.problem(
+                "takeover", "\(takeover) must be at least PT3S (standbys retry every third of it) and given in days, hours, minutes or seconds")
         }
         reader.rejectUnknownKeys(allowed: ["url", "sslmode", "password-file", "takeover"])
         guard let url, reader.problems.isEmpty else { return nil }

@@ -1,4 +1,5 @@
 import AccordCalendar
+
 /// Something that happened to an item (docs/contracts.md §8 events). Events are append-only.
 public enum EventType: String, Sendable, CaseIterable {
     case started, completed, dropped, reopened
@@ -34,8 +35,10 @@ public struct ItemEvent: Sendable, Hashable {
     /// For an objective's completion derived from its instrument's event (§11): that event.
     public var derivedFrom: String?
 
-    public init(id: Int64, itemID: String, type: EventType, on: CivilDate, recordedAt: Instant, term: ISODuration? = nil,
-                recordedBy: String? = nil, derivedFrom: String? = nil) {
+    public init(
+        id: Int64, itemID: String, type: EventType, on: CivilDate, recordedAt: Instant, term: ISODuration? = nil,
+        recordedBy: String? = nil, derivedFrom: String? = nil
+    ) {
         self.id = id; self.itemID = itemID; self.type = type; self.on = on; self.recordedAt = recordedAt; self.term = term
         self.recordedBy = recordedBy; self.derivedFrom = derivedFrom
     }
@@ -95,19 +98,24 @@ public enum Lifecycle {
 
     /// Checks that an event may be recorded next and returns the state it leads to.
     public static func validate(_ type: EventType, item: Item, timeline: ItemTimeline, term: ISODuration?) throws(LifecycleError) -> ItemState {
-        try apply(type, to: timeline.latestState, item: item, term: term,
-                  allowed: allowedEvents(item: item, timeline: timeline))
+        try apply(
+            type, to: timeline.latestState, item: item, term: term,
+            allowed: allowedEvents(item: item, timeline: timeline))
     }
 
     /// The state an event leads to, or why it cannot happen.
-    public static func apply(_ type: EventType, to state: ItemState, item: Item, term: ISODuration?,
-                             allowed: [EventType]? = nil) throws(LifecycleError) -> ItemState {
+    public static func apply(
+        _ type: EventType, to state: ItemState, item: Item, term: ISODuration?,
+        allowed: [EventType]? = nil
+    ) throws(LifecycleError) -> ItemState {
         let allowed = allowed ?? allowedEvents(from: state)
         func fail(_ reason: String) -> LifecycleError {
             LifecycleError(itemID: item.fullID, event: type.rawValue, state: state, allowed: allowed, reason: reason)
         }
         if type.isForObjectives != (item.kind == .objective) {
-            throw fail("\(type.rawValue) is an event for \(type.isForObjectives ? "objectives" : "instruments"), and this is \(item.kind == .objective ? "an objective" : "an instrument")")
+            throw fail(
+                "\(type.rawValue) is an event for \(type.isForObjectives ? "objectives" : "instruments"), and this is \(item.kind == .objective ? "an objective" : "an instrument")"
+            )
         }
         guard allowed.contains(type) else { throw fail("not allowed from this state") }
         if type == .renewed, term == nil, item.term == nil {
@@ -179,12 +187,16 @@ public struct ItemTimeline: Sendable {
                 states.append((zone.startOfDay(inForce), .inForce))
                 state = .inForce
                 inForceOnlyFromFile = true
-                terms.append(Term(start: inForce, length: length, knownFrom: .distantPast, endedAt: .distantFuture,
-                                  provenance: provenance))
+                terms.append(
+                    Term(
+                        start: inForce, length: length, knownFrom: .distantPast, endedAt: .distantFuture,
+                        provenance: provenance))
             } else {
                 inForceProjected = true
-                terms.append(Term(start: inForce, length: length, knownFrom: .distantFuture, endedAt: .distantFuture,
-                                  projected: true, provenance: provenance))
+                terms.append(
+                    Term(
+                        start: inForce, length: length, knownFrom: .distantFuture, endedAt: .distantFuture,
+                        projected: true, provenance: provenance))
             }
         } else if item.kind.isInstrument, let adopted = item.adopted, item.provenance(of: "adopted").basis.isFact {
             states.append((zone.startOfDay(adopted), .inForce))
@@ -209,15 +221,19 @@ public struct ItemTimeline: Sendable {
                 }
                 if let length = event.term ?? item.term {
                     for index in terms.indices where terms[index].endedAt > effective { terms[index].endedAt = effective }
-                    terms.append(Term(start: event.on, length: length, knownFrom: effective, endedAt: .distantFuture,
-                                      provenance: Timeline.recorded(event)))
+                    terms.append(
+                        Term(
+                            start: event.on, length: length, knownFrom: effective, endedAt: .distantFuture,
+                            provenance: Timeline.recorded(event)))
                 }
             case .renewed:
                 if let last = terms.last {
                     let length = event.term ?? item.term ?? last.length
                     terms[terms.count - 1].endedAt = min(last.endedAt, effective)
-                    terms.append(Term(start: last.expiry, length: length, knownFrom: effective, endedAt: .distantFuture,
-                                      provenance: Timeline.recorded(event)))
+                    terms.append(
+                        Term(
+                            start: last.expiry, length: length, knownFrom: effective, endedAt: .distantFuture,
+                            provenance: Timeline.recorded(event)))
                 }
             case .terminated:
                 if inForceProjected { terms.removeAll(); inForceProjected = false }

@@ -1,4 +1,5 @@
 import AccordCalendar
+
 /// A deadline given either as a calendar date in the item's zone or as an exact instant.
 public enum DeadlineTime: Hashable, Sendable, CustomStringConvertible {
     case date(CivilDate)
@@ -101,8 +102,10 @@ public struct ReminderSettings: Hashable, Sendable {
     /// Overdue reminders stop this long after the deadline, and one last "lapsed" entry fires (§11).
     public var overdueFor: ISODuration
 
-    public init(zone: Zone, remindAt: LocalTime = .nineAM, leads: [ISODuration], overdueEvery: ISODuration?,
-                overdueFor: ISODuration = ReminderSettings.defaultOverdueFor) {
+    public init(
+        zone: Zone, remindAt: LocalTime = .nineAM, leads: [ISODuration], overdueEvery: ISODuration?,
+        overdueFor: ISODuration = ReminderSettings.defaultOverdueFor
+    ) {
         self.zone = zone; self.remindAt = remindAt; self.leads = leads; self.overdueEvery = overdueEvery
         self.overdueFor = overdueFor
     }
@@ -173,10 +176,12 @@ public struct Item: Sendable {
     /// The full id a link names: bare ids are in the item's own dialogue.
     public func resolve(link id: String) -> String { id.contains("/") ? id : dialogueID + "/" + id }
 
-    public init(dialogueID: String, localID: String, kind: ItemKind, title: String, parties: [String] = [],
-                settings: ReminderSettings, source: SourceLocation,
-                due: DeadlineTime? = nil, status: ObjectiveStatus? = nil, signBy: DeadlineTime? = nil,
-                term: ISODuration? = nil, inForce: CivilDate? = nil, notice: ISODuration? = nil) {
+    public init(
+        dialogueID: String, localID: String, kind: ItemKind, title: String, parties: [String] = [],
+        settings: ReminderSettings, source: SourceLocation,
+        due: DeadlineTime? = nil, status: ObjectiveStatus? = nil, signBy: DeadlineTime? = nil,
+        term: ISODuration? = nil, inForce: CivilDate? = nil, notice: ISODuration? = nil
+    ) {
         self.dialogueID = dialogueID; self.localID = localID; self.kind = kind; self.title = title
         self.parties = parties; self.settings = settings; self.source = source; self.due = due
         self.status = status; self.signBy = signBy; self.term = term; self.inForce = inForce; self.notice = notice
@@ -227,17 +232,21 @@ public struct Catalog: Sendable {
         var dialogues: [String: SourceLocation] = [:]
         for portfolio in portfolios {
             if let first = dialogues[portfolio.dialogue.id] {
-                problems.append(ConfigProblem(file: portfolio.file, line: portfolio.dialogue.source.line,
-                                              keyPath: "dialogue › id",
-                                              message: "dialogue id \"\(portfolio.dialogue.id)\" is already used by \(first)"))
+                problems.append(
+                    ConfigProblem(
+                        file: portfolio.file, line: portfolio.dialogue.source.line,
+                        keyPath: "dialogue › id",
+                        message: "dialogue id \"\(portfolio.dialogue.id)\" is already used by \(first)"))
                 continue
             }
             dialogues[portfolio.dialogue.id] = portfolio.dialogue.source
             for item in portfolio.items {
                 if let existing = index[item.fullID] {
-                    problems.append(ConfigProblem(file: item.source.file, line: item.source.line,
-                                                  keyPath: "\(item.kind.isInstrument ? "instrument" : "objective") \"\(item.localID)\" › id",
-                                                  message: "id \"\(item.localID)\" is already used by \(items[existing].source)"))
+                    problems.append(
+                        ConfigProblem(
+                            file: item.source.file, line: item.source.line,
+                            keyPath: "\(item.kind.isInstrument ? "instrument" : "objective") \"\(item.localID)\" › id",
+                            message: "id \"\(item.localID)\" is already used by \(items[existing].source)"))
                     continue
                 }
                 index[item.fullID] = items.count
@@ -262,13 +271,17 @@ public struct Catalog: Sendable {
         func name(_ item: Item) -> String { "\(item.kind.isInstrument ? "instrument" : "objective") \"\(item.localID)\"" }
         func target(_ item: Item, _ key: String, _ id: String, _ at: SourceLocation) -> Int? {
             guard let found = index[item.resolve(link: id)] else {
-                problems.append(ConfigProblem(file: at.file, line: at.line, keyPath: "\(name(item)) › \(key)",
-                                              message: "\"\(id)\" is not an item of dialogue \"\(item.dialogueID)\""))
+                problems.append(
+                    ConfigProblem(
+                        file: at.file, line: at.line, keyPath: "\(name(item)) › \(key)",
+                        message: "\"\(id)\" is not an item of dialogue \"\(item.dialogueID)\""))
                 return nil
             }
             guard items[found].kind.isInstrument else {
-                problems.append(ConfigProblem(file: at.file, line: at.line, keyPath: "\(name(item)) › \(key)",
-                                              message: "\"\(id)\" is an objective; \(key) names an instrument"))
+                problems.append(
+                    ConfigProblem(
+                        file: at.file, line: at.line, keyPath: "\(name(item)) › \(key)",
+                        message: "\"\(id)\" is an objective; \(key) names an instrument"))
                 return nil
             }
             return found
@@ -280,8 +293,10 @@ public struct Catalog: Sendable {
             for (key, link) in [("renews", item.renews), ("supersedes", item.supersedes)] {
                 guard let link, let found = target(item, key, link.item, link.source) else { continue }
                 if found == position {
-                    problems.append(ConfigProblem(file: link.source.file, line: link.source.line, keyPath: "\(name(item)) › \(key)",
-                                                  message: "an instrument cannot \(key == "renews" ? "renew" : "supersede") itself"))
+                    problems.append(
+                        ConfigProblem(
+                            file: link.source.file, line: link.source.line, keyPath: "\(name(item)) › \(key)",
+                            message: "an instrument cannot \(key == "renews" ? "renew" : "supersede") itself"))
                     continue
                 }
                 next[position, default: []].append((found, key, link.source))
@@ -297,8 +312,10 @@ public struct Catalog: Sendable {
                     if to == start {
                         let edge = next[start]!.first { $0.0 == path.dropFirst().first ?? to }!
                         let cycle = (path + [start]).map { items[$0].localID }.joined(separator: " → ")
-                        problems.append(ConfigProblem(file: edge.2.file, line: edge.2.line, keyPath: "\(name(items[start])) › \(edge.1)",
-                                                      message: "renews/supersedes go round in a circle: \(cycle)"))
+                        problems.append(
+                            ConfigProblem(
+                                file: edge.2.file, line: edge.2.line, keyPath: "\(name(items[start])) › \(edge.1)",
+                                message: "renews/supersedes go round in a circle: \(cycle)"))
                         reported.formUnion(path)
                         stack.removeAll()
                         break

@@ -3,13 +3,18 @@ import TOMLKit
 
 /// Reads one portfolio file (docs/contracts.md §3) into a `Portfolio`, reporting every problem.
 public enum PortfolioParser {
-    static let dialogueKeys = ["id", "title", "parties", "established", "established-until", "inaugural-meeting", "venue",
-                               "co-chairs", "description", "owner", "contacts", "default-basis", "time-zone", "remind-at",
-                               "reminders", "overdue-every", "overdue-for"]
+    static let dialogueKeys = [
+        "id", "title", "parties", "established", "established-until", "inaugural-meeting", "venue",
+        "co-chairs", "description", "owner", "contacts", "default-basis", "time-zone", "remind-at",
+        "reminders", "overdue-every", "overdue-for"
+    ]
     static let overrideKeys = ["reminders", "time-zone", "remind-at", "overdue-every", "overdue-for", "owner", "contacts", "description"]
     static let objectiveKeys = ["id", "title", "due", "status", "fulfilled-by"] + overrideKeys
-    static let instrumentKeys = ["id", "kind", "title", "parties", "sign-by", "term", "in-force", "notice", "adopted",
-                                 "renews", "supersedes"] + overrideKeys
+    static let instrumentKeys =
+        [
+            "id", "kind", "title", "parties", "sign-by", "term", "in-force", "notice", "adopted",
+            "renews", "supersedes"
+        ] + overrideKeys
 
     /// - Parameters:
     ///   - text: the file's contents.
@@ -49,7 +54,8 @@ public enum PortfolioParser {
                 }
                 let name = table["id"]?.string.map { "\(kind) \"\($0)\"" } ?? "\(kind) #\(index + 1)"
                 let reader = TableReader(table: table, file: file, path: name, section: section, lines: lines)
-                let item = kind == "objective"
+                let item =
+                    kind == "objective"
                     ? readObjective(reader, dialogue: dialogue, file: file)
                     : readInstrument(reader, dialogue: dialogue, file: file)
                 if let item {
@@ -114,10 +120,12 @@ public enum PortfolioParser {
         let overdueFor = checkedOverdueFor(reader) ?? ReminderSettings.defaultOverdueFor
         reader.rejectUnknownKeys(allowed: dialogueKeys)
         guard let id, let title, let zone, reader.problems.isEmpty else { return nil }
-        var dialogue = Dialogue(id: id, title: title, parties: parties, established: established,
-                                settings: ReminderSettings(zone: zone, remindAt: remindAt, leads: leads, overdueEvery: overdue,
-                                                           overdueFor: overdueFor),
-                                source: SourceLocation(file: file, line: reader.lines.line(section: "dialogue")))
+        var dialogue = Dialogue(
+            id: id, title: title, parties: parties, established: established,
+            settings: ReminderSettings(
+                zone: zone, remindAt: remindAt, leads: leads, overdueEvery: overdue,
+                overdueFor: overdueFor),
+            source: SourceLocation(file: file, line: reader.lines.line(section: "dialogue")))
         dialogue.defaultBasis = defaultBasis
         dialogue.provenance = provenance
         dialogue.establishedUntil = establishedUntil
@@ -175,14 +183,17 @@ public enum PortfolioParser {
         var fulfilledBy: FulfilledBy?
         if let value = reader.value("fulfilled-by") {
             if let table = value.table {
-                let sub = TableReader(table: table, file: file, path: reader.path + " › fulfilled-by", section: reader.section,
-                                      lines: reader.lines, fixedLine: reader.location("fulfilled-by").line)
+                let sub = TableReader(
+                    table: table, file: file, path: reader.path + " › fulfilled-by", section: reader.section,
+                    lines: reader.lines, fixedLine: reader.location("fulfilled-by").line)
                 let target = sub.string("item", required: true)
                 var event: EventType?
                 if let text = sub.string("event", required: true) {
                     event = EventType(rawValue: text).flatMap { $0.isForObjectives ? nil : $0 }
                     if event == nil {
-                        sub.problem("event", "\"\(text)\" is not an instrument event; allowed: \(EventType.forKind(.mou).map(\.rawValue).joined(separator: ", "))")
+                        sub.problem(
+                            "event",
+                            "\"\(text)\" is not an instrument event; allowed: \(EventType.forKind(.mou).map(\.rawValue).joined(separator: ", "))")
                     }
                 }
                 sub.rejectUnknownKeys(allowed: ["item", "event"])
@@ -200,10 +211,11 @@ public enum PortfolioParser {
                 reader.problem("status", "\"\(text)\" is not a status; allowed: open, in-progress, done, dropped")
             }
         }
-        var item = Item(dialogueID: dialogue?.id ?? "", localID: id ?? "", kind: .objective, title: title ?? "",
-                        settings: settings ?? ReminderSettings(zone: .utc, leads: [], overdueEvery: nil),
-                        source: SourceLocation(file: file, line: reader.lines.line(section: reader.section)),
-                        due: due?.value, status: status)
+        var item = Item(
+            dialogueID: dialogue?.id ?? "", localID: id ?? "", kind: .objective, title: title ?? "",
+            settings: settings ?? ReminderSettings(zone: .utc, leads: [], overdueEvery: nil),
+            source: SourceLocation(file: file, line: reader.lines.line(section: reader.section)),
+            due: due?.value, status: status)
         if let dialogue { apply(common: reader, dialogue: dialogue, to: &item) }
         reader.rejectUnknownKeys(allowed: objectiveKeys)
         guard id != nil, title != nil, settings != nil, dialogue != nil, reader.problems.isEmpty else { return nil }
@@ -258,10 +270,11 @@ public enum PortfolioParser {
                 reader.problem("notice", "is set but term is missing: the renewal notice is counted back from the expiry")
             }
         }
-        var item = Item(dialogueID: dialogue?.id ?? "", localID: id ?? "", kind: kind ?? .mou, title: title ?? "", parties: parties,
-                        settings: settings ?? ReminderSettings(zone: .utc, leads: [], overdueEvery: nil),
-                        source: SourceLocation(file: file, line: reader.lines.line(section: reader.section)),
-                        signBy: signBy, term: term, inForce: inForce, notice: notice)
+        var item = Item(
+            dialogueID: dialogue?.id ?? "", localID: id ?? "", kind: kind ?? .mou, title: title ?? "", parties: parties,
+            settings: settings ?? ReminderSettings(zone: .utc, leads: [], overdueEvery: nil),
+            source: SourceLocation(file: file, line: reader.lines.line(section: reader.section)),
+            signBy: signBy, term: term, inForce: inForce, notice: notice)
         if let dialogue { apply(common: reader, dialogue: dialogue, to: &item) }
         reader.rejectUnknownKeys(allowed: instrumentKeys)
         guard id != nil, title != nil, kind != nil, settings != nil, dialogue != nil, reader.problems.isEmpty else { return nil }

@@ -1,4 +1,5 @@
 import AccordCalendar
+
 /// One firing of a reminder, ready for the journal (docs/contracts.md §5, §6).
 public struct Reminder: Sendable, Hashable {
     /// `FULL_ITEM_ID:DEADLINE:DEADLINE_DATE_OR_INSTANT:LEAD`; overdue leads are `+P7D`, `+P14D`, …
@@ -76,8 +77,10 @@ enum ReminderText {
     static func ahead(days: Int, seconds: Int64?) -> String { RelativeTime.ahead(days: days, seconds: seconds) }
     static func behind(days: Int, seconds: Int64?) -> String { RelativeTime.behind(days: days, seconds: seconds) }
 
-    static func message(item: String, kind: DeadlineKind, when: String, tone: Reminder.Tone,
-                        days: Int, secondsLeft: Int64?, overdueFor: ISODuration = ReminderSettings.defaultOverdueFor) -> String {
+    static func message(
+        item: String, kind: DeadlineKind, when: String, tone: Reminder.Tone,
+        days: Int, secondsLeft: Int64?, overdueFor: ISODuration = ReminderSettings.defaultOverdueFor
+    ) -> String {
         if tone == .lapsed {
             let name = kind == .signBy ? "signature (sign-by \(when))" : kind == .due ? "due \(when)" : "renewal decision (due \(when))"
             return "\(item): \(name) has lapsed: overdue for \(overdueFor), no further reminders; acknowledge it or record what happened"

@@ -35,10 +35,11 @@ extension ReminderPlan {
                 description.append("Basis: \(occurrence.provenance.basis.rawValue)" + (occurrence.provenance.source.map { " (\($0))" } ?? ""))
                 if let owner = item.owner { description.append("Owner: \(owner)") }
                 description.append("Defined in: \(item.source.file)")
-                entries.append(CalendarExport.Entry(
-                    uid: uid, item: index, kind: occurrence.kind, time: occurrence.time,
-                    leads: occurrence.leadFires.map(\.lead), alarms: occurrence.leadFires.map(\.fireAt), status: status,
-                    summary: "\(item.title): \(words) (\(item.fullID))", description: description.joined(separator: "\n")))
+                entries.append(
+                    CalendarExport.Entry(
+                        uid: uid, item: index, kind: occurrence.kind, time: occurrence.time,
+                        leads: occurrence.leadFires.map(\.lead), alarms: occurrence.leadFires.map(\.fireAt), status: status,
+                        summary: "\(item.title): \(words) (\(item.fullID))", description: description.joined(separator: "\n")))
             }
         }
         return entries

@@ -104,9 +104,10 @@ public final class ReminderPlan: Sendable {
             let instrument = item.resolve(link: link.item)
             fulfils[instrument, default: []].append((item.fullID, link.event))
             for event in eventsByItem[instrument] ?? [] where event.type == link.event {
-                eventsByItem[item.fullID, default: []].append(ItemEvent(
-                    id: event.id, itemID: item.fullID, type: .completed, on: event.on, recordedAt: event.recordedAt,
-                    recordedBy: event.recordedBy, derivedFrom: "\(instrument) \(event.type.rawValue)"))
+                eventsByItem[item.fullID, default: []].append(
+                    ItemEvent(
+                        id: event.id, itemID: item.fullID, type: .completed, on: event.on, recordedAt: event.recordedAt,
+                        recordedBy: event.recordedBy, derivedFrom: "\(instrument) \(event.type.rawValue)"))
             }
         }
         var acknowledged: [String: Instant] = [:]
@@ -123,8 +124,9 @@ public final class ReminderPlan: Sendable {
             let timeline = ItemTimeline(item: item, events: eventsByItem[item.fullID] ?? [])
             timelines.append(timeline)
             let first = occurrences.count
-            ReminderPlan.addOccurrences(of: item, index: Int32(index), timeline: timeline, catalog: catalog,
-                                        fulfils: fulfils[item.fullID] ?? [], acknowledged: acknowledged, to: &occurrences)
+            ReminderPlan.addOccurrences(
+                of: item, index: Int32(index), timeline: timeline, catalog: catalog,
+                fulfils: fulfils[item.fullID] ?? [], acknowledged: acknowledged, to: &occurrences)
             byItem.append((first..<occurrences.count).map { Int32($0) })
         }
         for snooze in history.snoozes {
@@ -144,9 +146,11 @@ public final class ReminderPlan: Sendable {
         event == .signed && instrument.signBy != nil ? .signBy : nil
     }
 
-    private static func addOccurrences(of item: Item, index: Int32, timeline: ItemTimeline, catalog: Catalog,
-                                       fulfils: [(objective: String, event: EventType)],
-                                       acknowledged: [String: Instant], to occurrences: inout [Occurrence]) {
+    private static func addOccurrences(
+        of item: Item, index: Int32, timeline: ItemTimeline, catalog: Catalog,
+        fulfils: [(objective: String, event: EventType)],
+        acknowledged: [String: Instant], to occurrences: inout [Occurrence]
+    ) {
         let settings = item.settings
         var quiet = false
         var dueNote: String?
@@ -162,8 +166,10 @@ public final class ReminderPlan: Sendable {
             let objectives = fulfils.filter { answeredDeadline(of: $0.event, instrument: item) == kind }.map(\.objective)
             return objectives.isEmpty ? nil : "fulfils objective " + objectives.joined(separator: ", ")
         }
-        func add(_ kind: DeadlineKind, _ time: DeadlineTime, overdue: Bool, until: Instant = .distantFuture,
-                 relevance: Occurrence.Relevance, provenance: Provenance, projected: Bool = false) {
+        func add(
+            _ kind: DeadlineKind, _ time: DeadlineTime, overdue: Bool, until: Instant = .distantFuture,
+            relevance: Occurrence.Relevance, provenance: Provenance, projected: Bool = false
+        ) {
             let prefix = "\(item.fullID):\(kind.rawValue):\(time)"
             let passesAt: Instant
             switch time {
@@ -184,18 +190,22 @@ public final class ReminderPlan: Sendable {
             }
             let silenced = acknowledged[prefix] ?? .distantFuture
             let isQuiet = kind == .due && quiet
-            occurrences.append(Occurrence(item: index, kind: kind, time: time, passesAt: passesAt, leadFires: fires,
-                                          overdueEvery: overdue ? settings.overdueEvery : nil, overdueUntil: min(until, lapseAt ?? until),
-                                          relevance: relevance, silencedFrom: silenced, keyPrefix: prefix,
-                                          provenance: provenance, projected: projected, lapseAt: lapseAt, isLapse: false,
-                                          quiet: isQuiet, note: note(for: kind)))
+            occurrences.append(
+                Occurrence(
+                    item: index, kind: kind, time: time, passesAt: passesAt, leadFires: fires,
+                    overdueEvery: overdue ? settings.overdueEvery : nil, overdueUntil: min(until, lapseAt ?? until),
+                    relevance: relevance, silencedFrom: silenced, keyPrefix: prefix,
+                    provenance: provenance, projected: projected, lapseAt: lapseAt, isLapse: false,
+                    quiet: isQuiet, note: note(for: kind)))
             // The last entry stops overdue repeats: without repeats there is nothing to stop.
             if let lapseAt, settings.overdueEvery != nil {
-                occurrences.append(Occurrence(item: index, kind: kind, time: time, passesAt: passesAt,
-                                              leadFires: [(fireAt: lapseAt, lead: settings.overdueFor)], overdueEvery: nil,
-                                              overdueUntil: until, relevance: relevance, silencedFrom: silenced, keyPrefix: prefix,
-                                              provenance: provenance, projected: projected, lapseAt: lapseAt, isLapse: true,
-                                              quiet: isQuiet, note: note(for: kind)))
+                occurrences.append(
+                    Occurrence(
+                        item: index, kind: kind, time: time, passesAt: passesAt,
+                        leadFires: [(fireAt: lapseAt, lead: settings.overdueFor)], overdueEvery: nil,
+                        overdueUntil: until, relevance: relevance, silencedFrom: silenced, keyPrefix: prefix,
+                        provenance: provenance, projected: projected, lapseAt: lapseAt, isLapse: true,
+                        quiet: isQuiet, note: note(for: kind)))
             }
         }
         if item.kind == .objective {
@@ -205,16 +215,20 @@ public final class ReminderPlan: Sendable {
             return
         }
         if let signBy = item.signBy {
-            add(.signBy, signBy, overdue: true, relevance: .whileState([.planned, .negotiating, .concluded]),
+            add(
+                .signBy, signBy, overdue: true, relevance: .whileState([.planned, .negotiating, .concluded]),
                 provenance: item.provenance(of: "sign-by"))
         }
         for term in timeline.terms {
             let relevance = Occurrence.Relevance.term(knownFrom: term.knownFrom, endedAt: term.endedAt)
             let expiry = term.expiry
             if let notice = item.notice {
-                let provenance = term.provenance.basis == .recorded ? term.provenance
+                let provenance =
+                    term.provenance.basis == .recorded
+                    ? term.provenance
                     : Provenance.combined([("term dates", term.provenance), ("notice", item.provenance(of: "notice"))])
-                add(.renewalNotice, .date(expiry.adding(notice, sign: -1)), overdue: true,
+                add(
+                    .renewalNotice, .date(expiry.adding(notice, sign: -1)), overdue: true,
                     until: settings.zone.startOfDay(expiry), relevance: relevance, provenance: provenance, projected: term.projected)
             }
             add(.expiry, .date(expiry), overdue: false, relevance: relevance, provenance: term.provenance, projected: term.projected)
@@ -323,17 +337,19 @@ public final class ReminderPlan: Sendable {
         } else {
             tone = .overdue
         }
-        var message = ReminderText.message(item: item.fullID, kind: occurrence.kind, when: when, tone: tone,
-                                           days: daysLeft, secondsLeft: secondsLeft, overdueFor: item.settings.overdueFor)
+        var message = ReminderText.message(
+            item: item.fullID, kind: occurrence.kind, when: when, tone: tone,
+            days: daysLeft, secondsLeft: secondsLeft, overdueFor: item.settings.overdueFor)
         if let note = occurrence.note { message += " (\(note))" }
         if occurrence.provenance.basis == .assumed { message += " [assumed date]" }
-        return Reminder(key: occurrence.keyPrefix + ":" + label, itemID: item.fullID,
-                        dialogueID: item.dialogueID,
-                        deadline: occurrence.kind, deadlineTime: occurrence.time, deadlineAt: occurrence.passesAt,
-                        lead: label, isOverdue: overdue, fireAt: fireAt, daysLeft: daysLeft,
-                        message: message, tone: tone, zone: item.settings.zone, basis: occurrence.provenance.basis,
-                        source: occurrence.provenance.source, owner: item.owner, title: item.title,
-                        occurrence: index, step: Int32(step))
+        return Reminder(
+            key: occurrence.keyPrefix + ":" + label, itemID: item.fullID,
+            dialogueID: item.dialogueID,
+            deadline: occurrence.kind, deadlineTime: occurrence.time, deadlineAt: occurrence.passesAt,
+            lead: label, isOverdue: overdue, fireAt: fireAt, daysLeft: daysLeft,
+            message: message, tone: tone, zone: item.settings.zone, basis: occurrence.provenance.basis,
+            source: occurrence.provenance.source, owner: item.owner, title: item.title,
+            occurrence: index, step: Int32(step))
     }
 
     /// The same reminder (same key) as it reads when it fires late, e.g. on catch-up.
@@ -398,9 +414,10 @@ public final class ReminderPlan: Sendable {
             case let .instant(instant): days = Int((instant.seconds - now.seconds) / 86_400)
             }
             let lapsed = !acknowledged && occurrence.lapseAt.map { now >= $0 } == true
-            return DeadlineStatus(kind: occurrence.kind, time: occurrence.time, at: occurrence.passesAt,
-                                  daysLeft: days, passed: now >= occurrence.passesAt, acknowledged: acknowledged,
-                                  provenance: occurrence.provenance, projected: occurrence.projected, lapsed: lapsed)
+            return DeadlineStatus(
+                kind: occurrence.kind, time: occurrence.time, at: occurrence.passesAt,
+                daysLeft: days, passed: now >= occurrence.passesAt, acknowledged: acknowledged,
+                provenance: occurrence.provenance, projected: occurrence.projected, lapsed: lapsed)
         }
         .sorted { $0.at < $1.at }
     }

@@ -6,8 +6,11 @@ func parseTOML(_ text: String, file: String) throws(ConfigProblems) -> TOMLTable
     do {
         return try TOMLTable(string: text)
     } catch let error as TOMLParseError {
-        throw ConfigProblems([ConfigProblem(file: file, line: error.source.begin.line, keyPath: "",
-                                            message: "TOML syntax: \(error.description)")])
+        throw ConfigProblems([
+            ConfigProblem(
+                file: file, line: error.source.begin.line, keyPath: "",
+                message: "TOML syntax: \(error.description)")
+        ])
     } catch {
         throw ConfigProblems([ConfigProblem(file: file, keyPath: "", message: "TOML syntax: \(error)")])
     }
@@ -114,8 +117,10 @@ final class TableReader {
 
     func problem(_ key: String?, _ message: String) {
         let keyPath = [path, key].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " › ")
-        problems.append(ConfigProblem(file: file, line: fixedLine ?? lines.line(section: section, key: key),
-                                      keyPath: keyPath, message: message))
+        problems.append(
+            ConfigProblem(
+                file: file, line: fixedLine ?? lines.line(section: section, key: key),
+                keyPath: keyPath, message: message))
     }
 
     /// Takes over the problems of a reader of an inline table.
@@ -128,15 +133,18 @@ final class TableReader {
 
     /// A value written bare, or as `{ VALUEKEY = …, basis = "…", source = "…" }` (§10). A bare
     /// value rests on `defaultBasis`. `read` reads the value from a reader and key.
-    func provenanced<T>(_ key: String, valueKey: String, defaultBasis: Basis,
-                        _ read: (TableReader, String) -> T?) -> (value: T, provenance: Provenance)? {
+    func provenanced<T>(
+        _ key: String, valueKey: String, defaultBasis: Basis,
+        _ read: (TableReader, String) -> T?
+    ) -> (value: T, provenance: Provenance)? {
         guard let inline = table[key]?.table else {
             guard let result = read(self, key) else { return nil }
             return (result, Provenance(basis: defaultBasis))
         }
         consulted.insert(key)
-        let sub = TableReader(table: inline, file: file, path: [path, key].filter { !$0.isEmpty }.joined(separator: " › "),
-                              section: section, lines: lines, fixedLine: fixedLine ?? lines.line(section: section, key: key))
+        let sub = TableReader(
+            table: inline, file: file, path: [path, key].filter { !$0.isEmpty }.joined(separator: " › "),
+            section: section, lines: lines, fixedLine: fixedLine ?? lines.line(section: section, key: key))
         var result: T?
         if inline[valueKey] == nil {
             sub.problem(valueKey, "is required in a table with basis and source, e.g. { \(valueKey) = …, basis = \"statement\", source = \"…\" }")
@@ -184,9 +192,11 @@ final class TableReader {
 
     func identifier(_ key: String) -> String? {
         guard let text = string(key, required: true) else { return nil }
-        let valid = !text.isEmpty && text.count <= 64 && text.utf8.allSatisfy {
-            ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45
-        } && !text.hasPrefix("-")
+        let valid =
+            !text.isEmpty && text.count <= 64
+            && text.utf8.allSatisfy {
+                ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45
+            } && !text.hasPrefix("-")
         if !valid {
             problem(key, "\"\(text)\" is not a valid id: use 1 to 64 of a-z, 0-9 and -, not starting with -")
             return nil
@@ -303,7 +313,8 @@ final class TableReader {
         if value.type == .date { return date(key).map { .date($0) } }
         if let dateTime = value.dateTime {
             guard let day = CivilDate(year: dateTime.date.year, month: dateTime.date.month, day: dateTime.date.day),
-                  let time = LocalTime(hour: dateTime.time.hour, minute: dateTime.time.minute, second: dateTime.time.second) else {
+                let time = LocalTime(hour: dateTime.time.hour, minute: dateTime.time.minute, second: dateTime.time.second)
+            else {
                 problem(key, "is not a valid date-time")
                 return nil
             }

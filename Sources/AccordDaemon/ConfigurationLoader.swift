@@ -39,16 +39,20 @@ public enum ConfigurationLoader {
             var info = stat()
             if stat(path, &info) != 0 {
                 let reason = String(cString: strerror(errno))
-                problems.append(ConfigProblem(file: origin ?? path, keyPath: origin == nil ? "" : "portfolios",
-                                              message: "cannot read \(path): \(reason)"))
+                problems.append(
+                    ConfigProblem(
+                        file: origin ?? path, keyPath: origin == nil ? "" : "portfolios",
+                        message: "cannot read \(path): \(reason)"))
                 continue
             }
             if (info.st_mode & S_IFMT) == S_IFDIR {
                 switch tomlFiles(in: path) {
                 case let .success(found):
                     if found.isEmpty {
-                        problems.append(ConfigProblem(file: origin ?? path, keyPath: origin == nil ? "" : "portfolios",
-                                                      message: "\(path) holds no *.toml file"))
+                        problems.append(
+                            ConfigProblem(
+                                file: origin ?? path, keyPath: origin == nil ? "" : "portfolios",
+                                message: "\(path) holds no *.toml file"))
                     }
                     files += found
                 case let .failure(problem): problems.append(problem)

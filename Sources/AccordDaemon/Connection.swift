@@ -105,7 +105,8 @@ final class Connection: @unchecked Sendable {
                 message = try reader.next()
             } catch {
                 send(VarlinkReply(Tracker.RequestTooLarge(limit: server.limits.maximumMessageSize).varlinkError).encode())
-                server.logger.notice("closing a client (uid \(peer.uid), pid \(peer.pid)) that sent a message over \(server.limits.maximumMessageSize) bytes")
+                server.logger.notice(
+                    "closing a client (uid \(peer.uid), pid \(peer.pid)) that sent a message over \(server.limits.maximumMessageSize) bytes")
                 closeAfterFlush = true
                 flush()
                 return
@@ -141,7 +142,9 @@ final class Connection: @unchecked Sendable {
             let timer = DispatchSource.makeTimerSource(queue: server.queue)
             timer.schedule(deadline: .now() + .seconds(server.limits.partialMessageTimeout))
             timer.setEventHandler { [unowned self] in
-                self.server.logger.notice("closing a client (uid \(self.peer.uid), pid \(self.peer.pid)) that left a message unfinished for \(self.server.limits.partialMessageTimeout) s")
+                self.server.logger.notice(
+                    "closing a client (uid \(self.peer.uid), pid \(self.peer.pid)) that left a message unfinished for \(self.server.limits.partialMessageTimeout) s"
+                )
                 self.close()
             }
             timer.resume()

@@ -57,8 +57,10 @@ final class ControlServer: @unchecked Sendable {
     /// One buffer for every client's reads: all of them run on the same serial queue.
     var readBuffer = [UInt8](repeating: 0, count: 65536)
 
-    init(service: TrackerService, queue: DispatchQueue, logger: Logger, inherited: Int32?, path: String,
-         limits: Limits = Limits()) throws(ControlServerError) {
+    init(
+        service: TrackerService, queue: DispatchQueue, logger: Logger, inherited: Int32?, path: String,
+        limits: Limits = Limits()
+    ) throws(ControlServerError) {
         self.queue = queue
         self.logger = logger
         self.limits = limits
@@ -92,7 +94,10 @@ final class ControlServer: @unchecked Sendable {
     /// mode 0660 from the moment it exists, group `accord` if that group exists.
     private static func bind(path: String) throws(ControlServerError) -> (fd: Int32, socket: BoundSocket) {
         guard UnixSocketAddress.make(path).isSuccess else {
-            throw .init(path: path, message: "the path is empty, holds a NUL or is longer than the \(UnixSocketAddress.maximumPathBytes) bytes a Unix socket path may have")
+            throw .init(
+                path: path,
+                message:
+                    "the path is empty, holds a NUL or is longer than the \(UnixSocketAddress.maximumPathBytes) bytes a Unix socket path may have")
         }
         let parent = ConfigurationLoader.directory(of: path)
         let name = String(path.dropFirst(parent == "/" ? 1 : parent.utf8.count + 1))
@@ -107,7 +112,9 @@ final class ControlServer: @unchecked Sendable {
                 throw .init(path: parent, message: "belongs to uid \(info.st_uid) (\(Peer.userName(info.st_uid))), not to this user or root")
             }
             if info.st_mode & 0o022 != 0 && info.st_mode & S_ISVTX == 0 {
-                throw .init(path: parent, message: "others may write to it (mode \(String(info.st_mode & 0o7777, radix: 8))): another user could replace the socket")
+                throw .init(
+                    path: parent,
+                    message: "others may write to it (mode \(String(info.st_mode & 0o7777, radix: 8))): another user could replace the socket")
             }
             let address = UnixSocketAddress.make("/proc/self/fd/\(directory)/\(name)")
             guard case let .success((socketAddress, length)) = address else {
@@ -136,7 +143,8 @@ final class ControlServer: @unchecked Sendable {
             }
             // A socket that cannot get its group would shut out every reader, or be loosened by hand.
             if let group = Peer.groupID(TrackerService.socketGroup),
-               fchownat(directory, name, uid_t.max, group, AT_SYMLINK_NOFOLLOW) != 0 {
+                fchownat(directory, name, uid_t.max, group, AT_SYMLINK_NOFOLLOW) != 0
+            {
                 let reason = String(cString: strerror(errno))
                 Glibc.close(fd)
                 unlinkat(directory, name, 0)
@@ -223,8 +231,10 @@ final class ControlServer: @unchecked Sendable {
     /// Sends a fired reminder to every Watch client.
     func broadcast(_ reminder: Reminder, catchUp: Bool) {
         guard !watchers.isEmpty else { return }
-        let reply = VarlinkReply(parameters: Tracker.Watch.Reply(reminder: Tracker.Reminder(reminder, catchUp: catchUp)).wireObject(),
-                                 continues: true).encode()
+        let reply = VarlinkReply(
+            parameters: Tracker.Watch.Reply(reminder: Tracker.Reminder(reminder, catchUp: catchUp)).wireObject(),
+            continues: true
+        ).encode()
         for watcher in watchers.values { watcher.sendWatch(reply) }
     }
 
@@ -248,4 +258,3 @@ struct ControlServerError: Error, CustomStringConvertible {
     var message: String
     var description: String { "\(path): \(message)" }
 }
-

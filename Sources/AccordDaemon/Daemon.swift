@@ -64,10 +64,12 @@ public final class Daemon: @unchecked Sendable {
         switch ConfigurationLoader.load(configFile: configFile) {
         case let .failure(problems):
             writeStderr(problems.problems.map { "accordd: \($0)\n" }.joined())
-            journal.send(JournalEntry(message: "accordd cannot start: configuration rejected (\(problems.problems.count) problem(s)): "
-                                      + problems.problems.map(\.description).joined(separator: "; "),
-                                      priority: 3, messageID: MessageID.rejected,
-                                      fields: [("ACCORD_PROBLEMS", problems.description)]))
+            journal.send(
+                JournalEntry(
+                    message: "accordd cannot start: configuration rejected (\(problems.problems.count) problem(s)): "
+                        + problems.problems.map(\.description).joined(separator: "; "),
+                    priority: 3, messageID: MessageID.rejected,
+                    fields: [("ACCORD_PROBLEMS", problems.description)]))
             exit(78)
         case let .success(value):
             loaded = value
@@ -84,8 +86,9 @@ public final class Daemon: @unchecked Sendable {
             fail("cannot open the state database: \(error)", exitCode: 74)
         }
         do {
-            engine = try ReminderEngine(configuration: loaded, store: store, clock: clock, journal: journal,
-                                        lookup: JournalReader(), logger: logger)
+            engine = try ReminderEngine(
+                configuration: loaded, store: store, clock: clock, journal: journal,
+                lookup: JournalReader(), logger: logger)
         } catch {
             fail("cannot read the state database: \(error)", exitCode: 74)
         }
@@ -98,8 +101,9 @@ public final class Daemon: @unchecked Sendable {
 
         do {
             let tracker = TrackerService(backend: self, version: version, url: Daemon.documentationURL)
-            control = try ControlServer(service: tracker, queue: queue, logger: logger, inherited: systemd.inheritedListener(),
-                                        path: paths.socket, limits: ControlServer.Limits(loaded.config.control))
+            control = try ControlServer(
+                service: tracker, queue: queue, logger: logger, inherited: systemd.inheritedListener(),
+                path: paths.socket, limits: ControlServer.Limits(loaded.config.control))
         } catch {
             fail("cannot listen on the control socket: \(error)", exitCode: 71)
         }
@@ -110,12 +114,13 @@ public final class Daemon: @unchecked Sendable {
         installWatchdog()
         armTimer()
         let catalog = loaded.catalog
-        journal.send(JournalEntry(
-            message: "accordd started: \(catalog.portfolios.count) portfolio(s), \(catalog.objectiveCount) objective(s), "
-                + "\(catalog.instrumentCount) instrument(s); \(round.catchUp.count) caught up, \(round.missed.count) missed; "
-                + nextReminderText() + "; state \(engine.store.path), socket \(control?.path ?? paths.socket)",
-            priority: 5, messageID: MessageID.started,
-            fields: [("ACCORD_CONFIG", configFile), ("ACCORD_STATE", engine.store.path), ("ACCORD_SOCKET", control?.path ?? paths.socket)]))
+        journal.send(
+            JournalEntry(
+                message: "accordd started: \(catalog.portfolios.count) portfolio(s), \(catalog.objectiveCount) objective(s), "
+                    + "\(catalog.instrumentCount) instrument(s); \(round.catchUp.count) caught up, \(round.missed.count) missed; "
+                    + nextReminderText() + "; state \(engine.store.path), socket \(control?.path ?? paths.socket)",
+                priority: 5, messageID: MessageID.started,
+                fields: [("ACCORD_CONFIG", configFile), ("ACCORD_STATE", engine.store.path), ("ACCORD_SOCKET", control?.path ?? paths.socket)]))
         systemd.ready(status: statusText())
     }
 
@@ -162,9 +167,11 @@ public final class Daemon: @unchecked Sendable {
     // MARK: signals, reload and stop
 
     private func installSignals() {
-        for (number, handler) in [(SIGHUP, { [unowned self] in _ = self.reload() }),
-                                  (SIGTERM, { [unowned self] in self.stop("SIGTERM") }),
-                                  (SIGINT, { [unowned self] in self.stop("SIGINT") })] as [(Int32, () -> Void)] {
+        for (number, handler) in [
+            (SIGHUP, { [unowned self] in _ = self.reload() }),
+            (SIGTERM, { [unowned self] in self.stop("SIGTERM") }),
+            (SIGINT, { [unowned self] in self.stop("SIGINT") })
+        ] as [(Int32, () -> Void)] {
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler(handler: handler)
             source.resume()
@@ -179,15 +186,17 @@ public final class Daemon: @unchecked Sendable {
         Zone.forgetReadZones()
         switch ConfigurationLoader.load(configFile: configFile) {
         case let .failure(problems):
-            journal.send(JournalEntry(
-                message: "configuration rejected, the running plan is unchanged: \(problems.problems.count) problem(s): "
-                    + problems.problems.map(\.description).joined(separator: "; "),
-                priority: 3, messageID: MessageID.rejected,
-                fields: [("ACCORD_PROBLEMS", problems.description), ("ACCORD_CONFIG", configFile)]))
+            journal.send(
+                JournalEntry(
+                    message: "configuration rejected, the running plan is unchanged: \(problems.problems.count) problem(s): "
+                        + problems.problems.map(\.description).joined(separator: "; "),
+                    priority: 3, messageID: MessageID.rejected,
+                    fields: [("ACCORD_PROBLEMS", problems.description), ("ACCORD_CONFIG", configFile)]))
             return problems.problems
         case let .success(loaded):
             if loaded.config.stateDirectory != engine.configuration.config.stateDirectory
-                || loaded.config.socket != engine.configuration.config.socket {
+                || loaded.config.socket != engine.configuration.config.socket
+            {
                 logger.warning("state-directory and socket changes take effect at the next start")
             }
             do {
@@ -197,16 +206,21 @@ public final class Daemon: @unchecked Sendable {
                 return [ConfigProblem(file: paths.stateFile, keyPath: "", message: "\(error)")]
             }
             if let hook = loaded.config.notify {
-                if hooks == nil { hooks = NotifyHookRunner(hook: hook, queue: queue, logger: logger, writeProtected: hookProtected) } else { hooks!.hook = hook }
+                if hooks == nil {
+                    hooks = NotifyHookRunner(hook: hook, queue: queue, logger: logger, writeProtected: hookProtected)
+                } else {
+                    hooks!.hook = hook
+                }
             } else {
                 hooks = nil
             }
             control?.limits = ControlServer.Limits(loaded.config.control)
             let catalog = loaded.catalog
-            journal.send(JournalEntry(
-                message: "configuration reloaded: \(catalog.portfolios.count) portfolio(s), \(catalog.objectiveCount) objective(s), "
-                    + "\(catalog.instrumentCount) instrument(s); " + nextReminderText(),
-                priority: 5, messageID: MessageID.reloaded, fields: [("ACCORD_CONFIG", configFile)]))
+            journal.send(
+                JournalEntry(
+                    message: "configuration reloaded: \(catalog.portfolios.count) portfolio(s), \(catalog.objectiveCount) objective(s), "
+                        + "\(catalog.instrumentCount) instrument(s); " + nextReminderText(),
+                    priority: 5, messageID: MessageID.reloaded, fields: [("ACCORD_CONFIG", configFile)]))
             armTimer()
             return []
         }
@@ -251,8 +265,9 @@ public final class Daemon: @unchecked Sendable {
         let expected = lastReading.wall + (now.monotonic - lastReading.monotonic)
         let moved = now.wall - expected
         lastReading = now
-        logger.notice("the wall clock changed by \(Int((moved).rounded())) s (\(moved >= 0 ? "forward" : "backward")); re-planning",
-                      metadata: ["ACCORD_CLOCK_DELTA": "\(Int(moved.rounded()))"])
+        logger.notice(
+            "the wall clock changed by \(Int((moved).rounded())) s (\(moved >= 0 ? "forward" : "backward")); re-planning",
+            metadata: ["ACCORD_CLOCK_DELTA": "\(Int(moved.rounded()))"])
         do { try engine.replan() } catch { logger.error("re-planning failed", metadata: ["ERROR": "\(error)"]) }
         armTimer()
     }

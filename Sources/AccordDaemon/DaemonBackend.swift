@@ -1,7 +1,6 @@
 // The daemon as the control channel sees it (TrackerBackend): reads go to the engine, writes go
 // to the engine and then re-arm the one timer, audits go to the store and the journal.
 import AccordCalendar
-import AccordCalendar
 import AccordCore
 import AccordStore
 
@@ -32,8 +31,10 @@ extension Daemon: TrackerBackend {
         return calendar?.calendar(entries, plan: engine.plan, at: now) ?? CalendarExport.calendar(entries, plan: engine.plan, at: now)
     }
 
-    func record(id: String, event: String, on: CivilDate?, note: String?, term: ISODuration?,
-                actor: Actor) throws(EngineError) -> (event: StoredEvent, state: ItemState) {
+    func record(
+        id: String, event: String, on: CivilDate?, note: String?, term: ISODuration?,
+        actor: Actor
+    ) throws(EngineError) -> (event: StoredEvent, state: ItemState) {
         defer { armTimer() }
         return try engine.record(id: id, event: event, on: on, note: note, term: term, actor: actor)
     }
@@ -53,18 +54,23 @@ extension Daemon: TrackerBackend {
         let peer = line.peer
         if line.storeToo {
             do {
-                try engine.store.audit(at: now, actor: Actor(uid: peer.uid, user: peer.user), action: line.action, item: line.item,
-                                       detail: line.detail, allowed: line.allowed)
+                try engine.store.audit(
+                    at: now, actor: Actor(uid: peer.uid, user: peer.user), action: line.action, item: line.item,
+                    detail: line.detail, allowed: line.allowed)
             } catch {
                 logger.error("cannot write the audit trail", metadata: ["ERROR": "\(error)"])
             }
         }
-        var fields: [(String, String)] = [("ACCORD_ACTION", line.action), ("ACCORD_UID", String(peer.uid)), ("ACCORD_USER", peer.user),
-                                          ("ACCORD_PID", String(peer.pid)), ("ACCORD_ALLOWED", line.allowed ? "1" : "0"),
-                                          ("ACCORD_AT", now.rfc3339)]
+        var fields: [(String, String)] = [
+            ("ACCORD_ACTION", line.action), ("ACCORD_UID", String(peer.uid)), ("ACCORD_USER", peer.user),
+            ("ACCORD_PID", String(peer.pid)), ("ACCORD_ALLOWED", line.allowed ? "1" : "0"),
+            ("ACCORD_AT", now.rfc3339)
+        ]
         if let item = line.item { fields.append(("ACCORD_ITEM", item)) }
         let subject = line.item.map { " \($0)" } ?? ""
-        journal.send(JournalEntry(message: "\(peer.user) (uid \(peer.uid)) \(line.allowed ? "" : "was refused: ")\(line.action)\(subject): \(line.detail)",
-                                  priority: line.allowed ? 5 : 4, messageID: MessageID.eventRecorded, fields: fields))
+        journal.send(
+            JournalEntry(
+                message: "\(peer.user) (uid \(peer.uid)) \(line.allowed ? "" : "was refused: ")\(line.action)\(subject): \(line.detail)",
+                priority: line.allowed ? 5 : 4, messageID: MessageID.eventRecorded, fields: fields))
     }
 }

@@ -75,8 +75,10 @@ struct HookSandbox {
                 }
             }
         }
-        grant("/", ceiling: handled, protections.map { (rest: ArraySlice(components($0.path)), denied: $0.denied) }
-            .filter { !$0.rest.isEmpty })
+        grant(
+            "/", ceiling: handled,
+            protections.map { (rest: ArraySlice(components($0.path)), denied: $0.denied) }
+                .filter { !$0.rest.isEmpty })
         return rules
     }
 
@@ -136,7 +138,9 @@ struct HookSandbox {
         var errno: Int32
         var path: String?
         var description: String {
-            let reason = errno == ENOSYS || errno == EOPNOTSUPP ? "the kernel offers no Landlock"
+            let reason =
+                errno == ENOSYS || errno == EOPNOTSUPP
+                ? "the kernel offers no Landlock"
                 : errno == EPERM ? "a system call filter refuses Landlock" : String(cString: strerror(errno))
             return path.map { "cannot add the Landlock rule for \($0): \(reason)" } ?? reason
         }

@@ -21,7 +21,8 @@ public struct JournalEntry: Sendable {
         func isUpper(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") }
         func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
         if let first = name.utf8.first, isUpper(first),
-           name.utf8.allSatisfy({ isUpper($0) || isDigit($0) || $0 == UInt8(ascii: "_") }) {
+            name.utf8.allSatisfy({ isUpper($0) || isDigit($0) || $0 == UInt8(ascii: "_") })
+        {
             return name
         }
         var result = ""
@@ -38,21 +39,23 @@ public struct JournalEntry: Sendable {
 
     /// The fields docs/contracts.md §6 puts on every reminder, and those of §10 and §11.
     public static func reminder(_ reminder: Reminder, catchUp: Bool) -> JournalEntry {
-        JournalEntry(message: reminder.message, priority: reminder.priority, messageID: reminder.messageID, fields: [
-            ("ACCORD_ITEM", reminder.itemID),
-            ("ACCORD_DIALOGUE", reminder.dialogueID),
-            ("ACCORD_DEADLINE", reminder.deadline.rawValue),
-            ("ACCORD_DEADLINE_AT", reminder.deadlineAt.rfc3339),
-            ("ACCORD_LEAD", reminder.lead),
-            ("ACCORD_DAYS_LEFT", String(reminder.daysLeft)),
-            ("ACCORD_REMINDER", reminder.key),
-            ("ACCORD_CATCHUP", catchUp ? "1" : "0"),
-            ("ACCORD_FIRE_AT", reminder.fireAt.rfc3339),
-            // §10, §11: what the deadline rests on, who owns it, what it is (empty: no owner given).
-            ("ACCORD_BASIS", reminder.basis.rawValue),
-            ("ACCORD_OWNER", reminder.owner ?? ""),
-            ("ACCORD_TITLE", reminder.title),
-        ])
+        JournalEntry(
+            message: reminder.message, priority: reminder.priority, messageID: reminder.messageID,
+            fields: [
+                ("ACCORD_ITEM", reminder.itemID),
+                ("ACCORD_DIALOGUE", reminder.dialogueID),
+                ("ACCORD_DEADLINE", reminder.deadline.rawValue),
+                ("ACCORD_DEADLINE_AT", reminder.deadlineAt.rfc3339),
+                ("ACCORD_LEAD", reminder.lead),
+                ("ACCORD_DAYS_LEFT", String(reminder.daysLeft)),
+                ("ACCORD_REMINDER", reminder.key),
+                ("ACCORD_CATCHUP", catchUp ? "1" : "0"),
+                ("ACCORD_FIRE_AT", reminder.fireAt.rfc3339),
+                // §10, §11: what the deadline rests on, who owns it, what it is (empty: no owner given).
+                ("ACCORD_BASIS", reminder.basis.rawValue),
+                ("ACCORD_OWNER", reminder.owner ?? ""),
+                ("ACCORD_TITLE", reminder.title)
+            ])
     }
 }
 

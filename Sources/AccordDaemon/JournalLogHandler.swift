@@ -30,8 +30,10 @@ public struct JournalLogHandler: LogHandler {
         fields.append(("CODE_FILE", event.file))
         fields.append(("CODE_LINE", String(event.line)))
         fields.append(("CODE_FUNC", event.function))
-        sink.send(JournalEntry(message: event.message.description, priority: JournalLogHandler.priority(event.level),
-                               messageID: messageID, fields: fields))
+        sink.send(
+            JournalEntry(
+                message: event.message.description, priority: JournalLogHandler.priority(event.level),
+                messageID: messageID, fields: fields))
     }
 
     static func priority(_ level: Logger.Level) -> Int {

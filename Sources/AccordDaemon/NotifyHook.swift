@@ -45,8 +45,10 @@ final class NotifyHookRunner: @unchecked Sendable {
     func run(_ entry: JournalEntry) {
         var environment = ["PATH=/usr/local/bin:/usr/bin:/bin"]
         for field in entry.fields where field.name.hasPrefix("ACCORD_") || field.name == "MESSAGE" || field.name == "PRIORITY" {
-            environment.append(field.name == "MESSAGE" ? "ACCORD_MESSAGE=\(field.value)"
-                               : field.name == "PRIORITY" ? "ACCORD_PRIORITY=\(field.value)" : "\(field.name)=\(field.value)")
+            environment.append(
+                field.name == "MESSAGE"
+                    ? "ACCORD_MESSAGE=\(field.value)"
+                    : field.name == "PRIORITY" ? "ACCORD_PRIORITY=\(field.value)" : "\(field.name)=\(field.value)")
         }
         if running.count >= NotifyHookRunner.maximumRunning {
             if waiting.count >= NotifyHookRunner.maximumWaiting {
@@ -66,13 +68,13 @@ final class NotifyHookRunner: @unchecked Sendable {
         let arguments = hook.exec.map { strdup($0) } + [nil]
         let variables = environment.map { strdup($0) } + [nil]
         defer {
-            arguments.forEach { free($0) }
-            variables.forEach { free($0) }
+            for pointer in arguments + variables { free(pointer) }
         }
         let result = accord_spawn_hook(hook.exec[0], arguments, variables, ruleset, getuid() == 0 ? 1 : 0, &pid)
         guard result == 0 else {
-            logger.error("notify hook \(hook.exec[0]) could not start: \(String(cString: strerror(-result)))",
-                         metadata: ["ACCORD_REMINDER": "\(key)"])
+            logger.error(
+                "notify hook \(hook.exec[0]) could not start: \(String(cString: strerror(-result)))",
+                metadata: ["ACCORD_REMINDER": "\(key)"])
             return
         }
         let timer = DispatchSource.makeTimerSource(queue: queue)
@@ -80,8 +82,9 @@ final class NotifyHookRunner: @unchecked Sendable {
         timer.setEventHandler { [weak self] in
             guard let self, self.running[pid] != nil else { return }
             kill(-pid, SIGKILL)  // the group: the hook and whatever it started (the leader is unreaped, so pid is its pgid still)
-            self.logger.error("notify hook \(self.hook.exec[0]) timed out after \(self.hook.timeout) and was killed",
-                              metadata: ["ACCORD_REMINDER": "\(key)"])
+            self.logger.error(
+                "notify hook \(self.hook.exec[0]) timed out after \(self.hook.timeout) and was killed",
+                metadata: ["ACCORD_REMINDER": "\(key)"])
         }
         timer.resume()
         running[pid] = (key, timer)

@@ -33,17 +33,23 @@ public struct DaemonPaths: Sendable, Equatable {
         }
         // Without HOME, the user database's home: never a guessable directory under /tmp.
         let home = environment["HOME"] ?? getpwuid(getuid()).flatMap { $0.pointee.pw_dir.map { String(cString: $0) } } ?? "/"
-        let state = config.stateDirectory
+        let state =
+            config.stateDirectory
             ?? first(environment["STATE_DIRECTORY"])
             ?? (isRoot ? "/var/lib/accord" : (environment["XDG_STATE_HOME"].map { $0 + "/accord" } ?? home + "/.local/state/accord"))
         var fallback: String?
-        let runtime = first(environment["RUNTIME_DIRECTORY"])
-            ?? (isRoot ? "/run/accord" : (environment["XDG_RUNTIME_DIR"].map { $0 + "/accord" } ?? {
-                fallback = PrivateDirectory.fallback()
-                return fallback!
-            }()))
-        return DaemonPaths(stateDirectory: state, socket: config.socket ?? runtime + "/io.accord.Tracker",
-                           privateDirectory: config.socket == nil ? fallback : nil)
+        let runtime =
+            first(environment["RUNTIME_DIRECTORY"])
+            ?? (isRoot
+                ? "/run/accord"
+                : (environment["XDG_RUNTIME_DIR"].map { $0 + "/accord" }
+                    ?? {
+                        fallback = PrivateDirectory.fallback()
+                        return fallback!
+                    }()))
+        return DaemonPaths(
+            stateDirectory: state, socket: config.socket ?? runtime + "/io.accord.Tracker",
+            privateDirectory: config.socket == nil ? fallback : nil)
     }
 
     public static var processEnvironment: [String: String] {

@@ -101,8 +101,10 @@ public final class ReminderEngine: @unchecked Sendable {
         public var skipped: [Reminder] = []
     }
 
-    public init(configuration: LoadedConfiguration, store: StateStore, clock: any WallClock, journal: any JournalSink,
-                lookup: (any JournalLookup)? = nil, logger: Logger) throws(StoreError) {
+    public init(
+        configuration: LoadedConfiguration, store: StateStore, clock: any WallClock, journal: any JournalSink,
+        lookup: (any JournalLookup)? = nil, logger: Logger
+    ) throws(StoreError) {
         self.configuration = configuration
         self.store = store
         self.clock = clock
@@ -129,7 +131,8 @@ public final class ReminderEngine: @unchecked Sendable {
         }
         try store.settle(written, processedThrough: nil)
         try store.release(lost)
-        logger.notice("settled \(pending.count) reminder(s) interrupted by a crash: \(written.count) had reached the journal, \(lost.count) will fire again")
+        logger.notice(
+            "settled \(pending.count) reminder(s) interrupted by a crash: \(written.count) had reached the journal, \(lost.count) will fire again")
     }
 
     public var now: Instant { clock.now() }
@@ -203,8 +206,10 @@ public final class ReminderEngine: @unchecked Sendable {
         }
         let toFire = onTime.map { ($0, false) } + catchUp.map { ($0, true) }
         for (reminder, isCatchUp) in toFire {
-            entries.append(LedgerEntry(key: reminder.key, itemID: reminder.itemID, outcome: .fired,
-                                       scheduledAt: reminder.fireAt, at: now, catchUp: isCatchUp))
+            entries.append(
+                LedgerEntry(
+                    key: reminder.key, itemID: reminder.itemID, outcome: .fired,
+                    scheduledAt: reminder.fireAt, at: now, catchUp: isCatchUp))
         }
         let armedKeys = round.fired.map(\.key)
         if entries.isEmpty && backlog == nil {
@@ -291,8 +296,10 @@ public final class ReminderEngine: @unchecked Sendable {
                 let claimed = try claim(claims)
                 let kept = reminders.filter { claimed.contains($0.key) }
                 if !kept.isEmpty {
-                    ahead = .armed(ArmedBatch(fireAt: fireAt, reminders: kept,
-                                              entries: kept.map { JournalEntry.reminder($0, catchUp: false) }))
+                    ahead = .armed(
+                        ArmedBatch(
+                            fireAt: fireAt, reminders: kept,
+                            entries: kept.map { JournalEntry.reminder($0, catchUp: false) }))
                 }
             } catch {
                 ahead = .carried(reminders)
@@ -364,30 +371,36 @@ public final class ReminderEngine: @unchecked Sendable {
     }
 
     /// Records an event after checking it against the item's lifecycle.
-    public func record(id: String, event eventName: String, on: CivilDate?, note: String?, term: ISODuration?,
-                       actor: Actor) throws(EngineError) -> (event: StoredEvent, state: ItemState) {
+    public func record(
+        id: String, event eventName: String, on: CivilDate?, note: String?, term: ISODuration?,
+        actor: Actor
+    ) throws(EngineError) -> (event: StoredEvent, state: ItemState) {
         let index = try resolve(id)
         let item = plan.catalog.items[index]
         let now = clock.now()
         let today = item.settings.zone.local(at: now).date
         let allowed = Lifecycle.allowedEvents(item: item, timeline: plan.timelines[index])
         guard let type = EventType(rawValue: eventName) else {
-            throw .invalidEvent(Tracker.InvalidEvent(
-                id: item.fullID, event: eventName, state: plan.timelines[index].latestState.rawValue, allowed: allowed.map(\.rawValue),
-                reason: "unknown event; events are \(EventType.forKind(item.kind).map(\.rawValue).joined(separator: ", "))"))
+            throw .invalidEvent(
+                Tracker.InvalidEvent(
+                    id: item.fullID, event: eventName, state: plan.timelines[index].latestState.rawValue, allowed: allowed.map(\.rawValue),
+                    reason: "unknown event; events are \(EventType.forKind(item.kind).map(\.rawValue).joined(separator: ", "))"))
         }
         do {
             _ = try Lifecycle.validate(type, item: item, timeline: plan.timelines[index], term: term)
         } catch {
-            throw .invalidEvent(Tracker.InvalidEvent(id: item.fullID, event: eventName, state: error.state.rawValue,
-                                                     allowed: error.allowed.map(\.rawValue), reason: error.reason))
+            throw .invalidEvent(
+                Tracker.InvalidEvent(
+                    id: item.fullID, event: eventName, state: error.state.rawValue,
+                    allowed: error.allowed.map(\.rawValue), reason: error.reason))
         }
         if let note, note.utf8.count > 4096 { throw .invalidParameter(name: "note", reason: "is longer than 4096 bytes") }
         let stored: StoredEvent
         do {
             processDue()
-            stored = try store.append(NewEvent(itemID: item.fullID, type: type, on: on ?? today, note: note, term: term),
-                                      actor: actor, at: now)
+            stored = try store.append(
+                NewEvent(itemID: item.fullID, type: type, on: on ?? today, note: note, term: term),
+                actor: actor, at: now)
             try replan()
         } catch {
             throw .storage(error)
@@ -403,19 +416,23 @@ public final class ReminderEngine: @unchecked Sendable {
         var kind: DeadlineKind?
         if let deadline {
             guard let parsed = DeadlineKind(rawValue: deadline) else {
-                throw .invalidParameter(name: "deadline", reason: "\"\(deadline)\" is not a deadline; deadlines are due, sign-by, expiry, renewal-notice")
+                throw .invalidParameter(
+                    name: "deadline", reason: "\"\(deadline)\" is not a deadline; deadlines are due, sign-by, expiry, renewal-notice")
             }
             kind = parsed
         }
         let candidates = plan.deadlines(ofItem: index, at: now).filter { !$0.acknowledged && (kind == nil || $0.kind == kind) }
         guard let target = candidates.first(where: \.passed) ?? candidates.first else {
-            throw .invalidEvent(Tracker.InvalidEvent(id: item.fullID, event: "acknowledge", state: plan.state(ofItem: index, at: now).rawValue,
-                                                     allowed: [], reason: "no \(kind?.rawValue ?? "") deadline is pending to acknowledge"))
+            throw .invalidEvent(
+                Tracker.InvalidEvent(
+                    id: item.fullID, event: "acknowledge", state: plan.state(ofItem: index, at: now).rawValue,
+                    allowed: [], reason: "no \(kind?.rawValue ?? "") deadline is pending to acknowledge"))
         }
         do {
             processDue()
-            try store.acknowledge(Acknowledgement(itemID: item.fullID, deadline: target.kind, deadlineTime: target.time.description, at: now),
-                                  actor: actor)
+            try store.acknowledge(
+                Acknowledgement(itemID: item.fullID, deadline: target.kind, deadlineTime: target.time.description, at: now),
+                actor: actor)
             try replan()
         } catch {
             throw .storage(error)

@@ -24,8 +24,10 @@ protocol TrackerBackend: AnyObject {
     func calendar(until: Instant?, dialogue: String?) -> String
 
     /// The writes re-plan and re-arm the timer before they return.
-    func record(id: String, event: String, on: CivilDate?, note: String?, term: ISODuration?,
-                actor: Actor) throws(EngineError) -> (event: StoredEvent, state: ItemState)
+    func record(
+        id: String, event: String, on: CivilDate?, note: String?, term: ISODuration?,
+        actor: Actor
+    ) throws(EngineError) -> (event: StoredEvent, state: ItemState)
     func acknowledge(id: String, deadline: String?, actor: Actor) throws(EngineError) -> (item: Item, deadline: DeadlineStatus)
     func snooze(id: String, for duration: ISODuration, actor: Actor) throws(EngineError) -> (item: Item, until: Instant)
     /// Re-reads the configuration; the problems, none when it was taken.

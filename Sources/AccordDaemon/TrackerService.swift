@@ -67,7 +67,7 @@ final class TrackerService {
             try service.authorize(.read, Tracker.Watch.name, call: call, peer: peer)
             guard call.more else { throw .expectedMore }
             return .subscribe
-        },
+        }
     ]
 
     /// A handler that decodes the method's parameters, checks the caller, runs `body` and
@@ -121,8 +121,10 @@ final class TrackerService {
         switch method {
         case VarlinkService.GetInfo.name:
             _ = try NoParameters.decode(call.parameters)
-            return VarlinkService.GetInfo.Reply(vendor: "accord", product: "accordd", version: version, url: url,
-                                                interfaces: [VarlinkService.interfaceName, Tracker.interfaceName]).wireObject()
+            return VarlinkService.GetInfo.Reply(
+                vendor: "accord", product: "accordd", version: version, url: url,
+                interfaces: [VarlinkService.interfaceName, Tracker.interfaceName]
+            ).wireObject()
         case VarlinkService.GetInterfaceDescription.name:
             let name = try VarlinkService.GetInterfaceDescription.Parameters.decode(call.parameters).interface
             switch name {
@@ -173,8 +175,10 @@ final class TrackerService {
             return backend.plan.catalog.items[index].fullID
         }
         let more = unlisted > 0 ? "; \(unlisted) more refusal(s) of this user were not listed one by one" : ""
-        backend.audit(AuditLine(action: method.lowercased(), item: item,
-                                detail: "refused: uid \(peer.uid) (\(peer.user)) is not root nor in \(group)" + more, allowed: false, peer: peer))
+        backend.audit(
+            AuditLine(
+                action: method.lowercased(), item: item,
+                detail: "refused: uid \(peer.uid) (\(peer.user)) is not root nor in \(group)" + more, allowed: false, peer: peer))
         throw refusal
     }
 
@@ -209,10 +213,11 @@ final class TrackerService {
     private func summary(ofItem index: Int, at now: Instant) -> Tracker.Item {
         let plan = backend.plan
         let item = plan.catalog.items[index]
-        return Tracker.Item(id: item.fullID, dialogue: item.dialogueID, kind: item.kind.rawValue, title: item.title,
-                            state: plan.state(ofItem: index, at: now).rawValue,
-                            nextDeadline: plan.mostPressingDeadline(ofItem: index, at: now).map(Tracker.Deadline.init),
-                            snoozedUntil: plan.snoozedUntil(ofItem: index, at: now)?.rfc3339, owner: item.owner)
+        return Tracker.Item(
+            id: item.fullID, dialogue: item.dialogueID, kind: item.kind.rawValue, title: item.title,
+            state: plan.state(ofItem: index, at: now).rawValue,
+            nextDeadline: plan.mostPressingDeadline(ofItem: index, at: now).map(Tracker.Deadline.init),
+            snoozedUntil: plan.snoozedUntil(ofItem: index, at: now)?.rfc3339, owner: item.owner)
     }
 
     private func handleList(_ parameters: Tracker.List.Parameters) throws(VarlinkError) -> Tracker.List.Reply {
@@ -243,7 +248,8 @@ final class TrackerService {
             if let basis, !plan.bases(ofItem: index).contains(basis) { continue }
             if let horizon {
                 guard let deadline = plan.mostPressingDeadline(ofItem: index, at: now),
-                      deadline.passed || deadline.at <= horizon else { continue }
+                    deadline.passed || deadline.at <= horizon
+                else { continue }
             }
             items.append(summary(ofItem: index, at: now))
         }
@@ -259,10 +265,11 @@ final class TrackerService {
         // Show still answers from the plan when the database cannot be read.
         let ledger = (try? backend.ledger(item: item.fullID)) ?? []
         let events = (try? backend.events(item: item.fullID)) ?? []
-        return Tracker.Show.Reply(item: summary(ofItem: index, at: now), definition: Tracker.Definition(item),
-                                  deadlines: plan.deadlines(ofItem: index, at: now).map(Tracker.Deadline.init),
-                                  upcoming: upcoming.map { Tracker.Reminder($0) }, ledger: ledger.map(Tracker.LedgerEntry.init),
-                                  events: events.map(Tracker.Event.init))
+        return Tracker.Show.Reply(
+            item: summary(ofItem: index, at: now), definition: Tracker.Definition(item),
+            deadlines: plan.deadlines(ofItem: index, at: now).map(Tracker.Deadline.init),
+            upcoming: upcoming.map { Tracker.Reminder($0) }, ledger: ledger.map(Tracker.LedgerEntry.init),
+            events: events.map(Tracker.Event.init))
     }
 
     /// At most this many reminders in one Upcoming reply.
@@ -304,17 +311,25 @@ final class TrackerService {
         let on = try date(parameters.on, "on")
         let term = try duration(parameters.term, "term")
         do {
-            let (stored, state) = try backend.record(id: parameters.id, event: parameters.event, on: on, note: parameters.note, term: term,
-                                                      actor: Actor(uid: peer.uid, user: peer.user))
-            backend.audit(AuditLine(action: "record", item: stored.itemID, detail: "\(parameters.event) on \(stored.on)" + (term.map { " term \($0)" } ?? ""),
-                                    allowed: true, peer: peer, storeToo: false))
+            let (stored, state) = try backend.record(
+                id: parameters.id, event: parameters.event, on: on, note: parameters.note, term: term,
+                actor: Actor(uid: peer.uid, user: peer.user))
+            backend.audit(
+                AuditLine(
+                    action: "record", item: stored.itemID, detail: "\(parameters.event) on \(stored.on)" + (term.map { " term \($0)" } ?? ""),
+                    allowed: true, peer: peer, storeToo: false))
             // §11: the objectives this event fulfils are completed by it; their history says so and by whom.
             let catalog = backend.plan.catalog
-            for objective in catalog.items where objective.fulfilledBy.map({
-                objective.resolve(link: $0.item) == stored.itemID && $0.event == stored.type }) == true {
-                backend.audit(AuditLine(action: "record", item: objective.fullID,
-                                        detail: "completed on \(stored.on): derived from \(stored.itemID) \(stored.type.rawValue), recorded by \(peer.user) (uid \(peer.uid))",
-                                        allowed: true, peer: peer))
+            for objective in catalog.items
+            where objective.fulfilledBy.map({
+                objective.resolve(link: $0.item) == stored.itemID && $0.event == stored.type
+            }) == true {
+                backend.audit(
+                    AuditLine(
+                        action: "record", item: objective.fullID,
+                        detail:
+                            "completed on \(stored.on): derived from \(stored.itemID) \(stored.type.rawValue), recorded by \(peer.user) (uid \(peer.uid))",
+                        allowed: true, peer: peer))
             }
             return Tracker.Record.Reply(event: Tracker.Event(stored), state: state.rawValue)
         } catch {
@@ -324,9 +339,12 @@ final class TrackerService {
 
     private func handleAcknowledge(_ parameters: Tracker.Acknowledge.Parameters, peer: Peer) throws(VarlinkError) -> Tracker.Acknowledge.Reply {
         do {
-            let (item, status) = try backend.acknowledge(id: parameters.id, deadline: parameters.deadline, actor: Actor(uid: peer.uid, user: peer.user))
-            backend.audit(AuditLine(action: "acknowledge", item: item.fullID, detail: "\(status.kind.rawValue) \(status.time)", allowed: true,
-                                    peer: peer, storeToo: false))
+            let (item, status) = try backend.acknowledge(
+                id: parameters.id, deadline: parameters.deadline, actor: Actor(uid: peer.uid, user: peer.user))
+            backend.audit(
+                AuditLine(
+                    action: "acknowledge", item: item.fullID, detail: "\(status.kind.rawValue) \(status.time)", allowed: true,
+                    peer: peer, storeToo: false))
             return Tracker.Acknowledge.Reply(item: item.fullID, deadline: status.kind.rawValue, deadlineAt: status.at.rfc3339)
         } catch {
             throw error.varlinkError
@@ -337,8 +355,10 @@ final class TrackerService {
         guard let length = try duration(parameters.for, "for") else { throw .invalidParameter("for") }
         do {
             let (item, until) = try backend.snooze(id: parameters.id, for: length, actor: Actor(uid: peer.uid, user: peer.user))
-            backend.audit(AuditLine(action: "snooze", item: item.fullID, detail: "for \(length) until \(until.rfc3339)", allowed: true,
-                                    peer: peer, storeToo: false))
+            backend.audit(
+                AuditLine(
+                    action: "snooze", item: item.fullID, detail: "for \(length) until \(until.rfc3339)", allowed: true,
+                    peer: peer, storeToo: false))
             return Tracker.Snooze.Reply(item: item.fullID, until: until.rfc3339)
         } catch {
             throw error.varlinkError
@@ -347,11 +367,14 @@ final class TrackerService {
 
     private func handleReload(peer: Peer) throws(VarlinkError) -> Tracker.Reload.Reply {
         let problems = backend.reload()
-        backend.audit(AuditLine(action: "reload", item: nil, detail: problems.isEmpty ? "accepted" : "rejected: \(problems.count) problem(s)",
-                                allowed: true, peer: peer))
+        backend.audit(
+            AuditLine(
+                action: "reload", item: nil, detail: problems.isEmpty ? "accepted" : "rejected: \(problems.count) problem(s)",
+                allowed: true, peer: peer))
         guard problems.isEmpty else { throw Tracker.InvalidConfig(problems: problems.map(Tracker.ConfigProblem.init)).varlinkError }
         let catalog = backend.configuration.catalog
-        return Tracker.Reload.Reply(portfolios: catalog.portfolios.count, objectives: catalog.objectiveCount,
-                                    instruments: catalog.instrumentCount)
+        return Tracker.Reload.Reply(
+            portfolios: catalog.portfolios.count, objectives: catalog.objectiveCount,
+            instruments: catalog.instrumentCount)
     }
 }

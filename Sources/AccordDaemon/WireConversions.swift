@@ -9,10 +9,11 @@ import AccordStore
 extension Tracker.Reminder {
     /// `catchUp` is set for Watch (a firing) and left out for plans and previews.
     public init(_ reminder: Reminder, catchUp: Bool? = nil) {
-        self.init(key: reminder.key, item: reminder.itemID, dialogue: reminder.dialogueID, deadline: reminder.deadline.rawValue,
-                  deadlineAt: reminder.deadlineAt.rfc3339, lead: reminder.lead, fireAt: reminder.fireAt.rfc3339,
-                  daysLeft: reminder.daysLeft, priority: reminder.priority, message: reminder.message, catchUp: catchUp,
-                  basis: reminder.basis.rawValue, source: reminder.source, owner: reminder.owner, title: reminder.title)
+        self.init(
+            key: reminder.key, item: reminder.itemID, dialogue: reminder.dialogueID, deadline: reminder.deadline.rawValue,
+            deadlineAt: reminder.deadlineAt.rfc3339, lead: reminder.lead, fireAt: reminder.fireAt.rfc3339,
+            daysLeft: reminder.daysLeft, priority: reminder.priority, message: reminder.message, catchUp: catchUp,
+            basis: reminder.basis.rawValue, source: reminder.source, owner: reminder.owner, title: reminder.title)
     }
 }
 
@@ -20,27 +21,34 @@ extension Tracker.Deadline {
     init(_ deadline: DeadlineStatus) {
         var date: String?
         if case let .date(day) = deadline.time { date = day.description }
-        self.init(kind: deadline.kind.rawValue, at: deadline.at.rfc3339, daysLeft: deadline.daysLeft, passed: deadline.passed,
-                  acknowledged: deadline.acknowledged, date: date, basis: deadline.provenance.basis.rawValue,
-                  source: deadline.provenance.source, projected: deadline.projected ? true : nil, lapsed: deadline.lapsed ? true : nil)
+        self.init(
+            kind: deadline.kind.rawValue, at: deadline.at.rfc3339, daysLeft: deadline.daysLeft, passed: deadline.passed,
+            acknowledged: deadline.acknowledged, date: date, basis: deadline.provenance.basis.rawValue,
+            source: deadline.provenance.source, projected: deadline.projected ? true : nil, lapsed: deadline.lapsed ? true : nil)
     }
 }
 
 extension Tracker.Definition {
     init(_ item: Item) {
         let settings = item.settings
-        self.init(file: item.source.description, title: item.title, kind: item.kind.rawValue, parties: item.parties,
-                  timeZone: settings.zone.identifier, remindAt: settings.remindAt.description,
-                  reminders: settings.leads.map(\.description), overdueEvery: settings.overdueEvery?.description,
-                  due: item.due?.description, status: item.status?.rawValue, signBy: item.signBy?.description,
-                  term: item.term?.description, inForce: item.inForce?.description, notice: item.notice?.description,
-                  overdueFor: settings.overdueFor.description, adopted: item.adopted?.description)
-        let values: [(String, String?)] = [("due", item.due?.description), ("sign-by", item.signBy?.description),
-                                           ("adopted", item.adopted?.description), ("in-force", item.inForce?.description),
-                                           ("term", item.term?.description), ("notice", item.notice?.description)]
+        self.init(
+            file: item.source.description, title: item.title, kind: item.kind.rawValue, parties: item.parties,
+            timeZone: settings.zone.identifier, remindAt: settings.remindAt.description,
+            reminders: settings.leads.map(\.description), overdueEvery: settings.overdueEvery?.description,
+            due: item.due?.description, status: item.status?.rawValue, signBy: item.signBy?.description,
+            term: item.term?.description, inForce: item.inForce?.description, notice: item.notice?.description,
+            overdueFor: settings.overdueFor.description, adopted: item.adopted?.description)
+        let values: [(String, String?)] = [
+            ("due", item.due?.description), ("sign-by", item.signBy?.description),
+            ("adopted", item.adopted?.description), ("in-force", item.inForce?.description),
+            ("term", item.term?.description), ("notice", item.notice?.description)
+        ]
         dates = values.compactMap { key, value in
-            value.map { Tracker.DatedValue(key: key, value: $0, basis: item.provenance(of: key).basis.rawValue,
-                                           source: item.provenance(of: key).source) }
+            value.map {
+                Tracker.DatedValue(
+                    key: key, value: $0, basis: item.provenance(of: key).basis.rawValue,
+                    source: item.provenance(of: key).source)
+            }
         }
         description = item.description
         owner = item.owner
@@ -59,16 +67,18 @@ extension Tracker.LedgerEntry {
 
 extension Tracker.Event {
     init(_ event: StoredEvent) {
-        self.init(id: event.id, item: event.itemID, event: event.type.rawValue, on: event.on.description,
-                  recordedAt: event.recordedAt.rfc3339, uid: Int(event.uid), user: event.user, note: event.note,
-                  term: event.term?.description, basis: Basis.recorded.rawValue)
+        self.init(
+            id: event.id, item: event.itemID, event: event.type.rawValue, on: event.on.description,
+            recordedAt: event.recordedAt.rfc3339, uid: Int(event.uid), user: event.user, note: event.note,
+            term: event.term?.description, basis: Basis.recorded.rawValue)
     }
 }
 
 extension Tracker.AuditEntry {
     init(_ record: AuditRecord) {
-        self.init(at: record.at.rfc3339, uid: Int(record.uid), user: record.user, action: record.action, detail: record.detail,
-                  allowed: record.allowed, item: record.item)
+        self.init(
+            at: record.at.rfc3339, uid: Int(record.uid), user: record.user, action: record.action, detail: record.detail,
+            allowed: record.allowed, item: record.item)
     }
 }
 

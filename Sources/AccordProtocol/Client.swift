@@ -97,8 +97,10 @@ public final class VarlinkConnection {
     /// Sends a call; with `oneway` returns nil at once, otherwise the first reply. With
     /// `more`, read the rest with `nextReply()` while the last reply `continues`.
     @discardableResult
-    public func call(_ method: String, _ parameters: JSONObject = [:], more: Bool = false,
-                     oneway: Bool = false) throws(VarlinkClientError) -> VarlinkReply? {
+    public func call(
+        _ method: String, _ parameters: JSONObject = [:], more: Bool = false,
+        oneway: Bool = false
+    ) throws(VarlinkClientError) -> VarlinkReply? {
         try send(VarlinkCall(method: method, parameters: parameters, oneway: oneway, more: more).encode())
         return oneway ? nil : try nextReply()
     }

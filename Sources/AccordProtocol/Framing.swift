@@ -43,7 +43,8 @@ public struct VarlinkFrameReader: Sendable {
         let from = scanned
         let nul: Int? = buffer.withUnsafeBufferPointer { buffer in
             guard from < buffer.count, let base = buffer.baseAddress,
-                  let found = memchr(base + from, 0, buffer.count - from) else { return nil }
+                let found = memchr(base + from, 0, buffer.count - from)
+            else { return nil }
             return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
         }
         guard let nul else {

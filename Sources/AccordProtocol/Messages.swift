@@ -113,15 +113,17 @@ public struct VarlinkCall: Sendable, Equatable {
         guard utf8.count <= 255, let dot = utf8.lastIndex(of: UInt8(ascii: ".")) else { return false }
         let member = utf8[(dot + 1)...]
         guard let first = member.first, first >= UInt8(ascii: "A"), first <= UInt8(ascii: "Z"),
-              member.allSatisfy(isAlphanumeric) else { return false }
+            member.allSatisfy(isAlphanumeric)
+        else { return false }
         let interface = utf8[..<dot]
         guard let initial = interface.first, isLetter(initial) else { return false }
         let parts = interface.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        return parts.count >= 2 && parts.allSatisfy { part in
-            guard let head = part.first, let tail = part.last else { return false }
-            return isAlphanumeric(head) && isAlphanumeric(tail)
-                && part.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") }
-        }
+        return parts.count >= 2
+            && parts.allSatisfy { part in
+                guard let head = part.first, let tail = part.last else { return false }
+                return isAlphanumeric(head) && isAlphanumeric(tail)
+                    && part.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") }
+            }
     }
 
     static func isLetter(_ byte: UInt8) -> Bool {

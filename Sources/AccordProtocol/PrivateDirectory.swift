@@ -59,7 +59,8 @@ public enum PrivateDirectory {
             throw Refusal(path: path, reason: "it has mode \(String(mode, radix: 8)), writable by others, not 0700")
         }
         if create, mode != 0o700, fchmod(fd, 0o700) != 0 {
-            throw Refusal(path: path, reason: "it has mode \(String(mode, radix: 8)), not 0700, and chmod failed: \(String(cString: strerror(errno)))")
+            throw Refusal(
+                path: path, reason: "it has mode \(String(mode, radix: 8)), not 0700, and chmod failed: \(String(cString: strerror(errno)))")
         }
         return true
     }

@@ -91,6 +91,6 @@ extension Tracker {
     /// Every error type of the interface, for the test that holds them to the IDL.
     public static let errorTypes: [any TrackerErrorReply.Type] = [
         NoSuchItem.self, AmbiguousItem.self, InvalidEvent.self, InvalidConfig.self, PermissionDenied.self,
-        InvalidRequest.self, RequestTooLarge.self, StateUnavailable.self,
+        InvalidRequest.self, RequestTooLarge.self, StateUnavailable.self
     ]
 }

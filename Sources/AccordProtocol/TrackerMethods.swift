@@ -34,8 +34,10 @@ extension Tracker {
             public var missed: Int
             public var nextReminder: Reminder?
 
-            public init(version: String, startedAt: String, now: String, configFile: String, stateFile: String, portfolios: Int,
-                        objectives: Int, instruments: Int, fired: Int, skipped: Int, missed: Int, nextReminder: Reminder?) {
+            public init(
+                version: String, startedAt: String, now: String, configFile: String, stateFile: String, portfolios: Int,
+                objectives: Int, instruments: Int, fired: Int, skipped: Int, missed: Int, nextReminder: Reminder?
+            ) {
                 self.version = version; self.startedAt = startedAt; self.now = now; self.configFile = configFile
                 self.stateFile = stateFile; self.portfolios = portfolios; self.objectives = objectives
                 self.instruments = instruments; self.fired = fired; self.skipped = skipped; self.missed = missed
@@ -59,8 +61,10 @@ extension Tracker {
             public enum CodingKeys: String, CodingKey, CaseIterable { case kind, state, dialogue, dueWithin, owner, basis }
             public typealias Keys = CodingKeys
 
-            public init(kind: String? = nil, state: String? = nil, dialogue: String? = nil, dueWithin: String? = nil,
-                        owner: String? = nil, basis: String? = nil) {
+            public init(
+                kind: String? = nil, state: String? = nil, dialogue: String? = nil, dueWithin: String? = nil,
+                owner: String? = nil, basis: String? = nil
+            ) {
                 self.kind = kind; self.state = state; self.dialogue = dialogue; self.dueWithin = dueWithin
                 self.owner = owner; self.basis = basis
             }
@@ -89,8 +93,10 @@ extension Tracker {
             public var ledger: [LedgerEntry]
             public var events: [Event]
 
-            public init(item: Item, definition: Definition, deadlines: [Deadline], upcoming: [Reminder], ledger: [LedgerEntry],
-                        events: [Event]) {
+            public init(
+                item: Item, definition: Definition, deadlines: [Deadline], upcoming: [Reminder], ledger: [LedgerEntry],
+                events: [Event]
+            ) {
                 self.item = item; self.definition = definition; self.deadlines = deadlines; self.upcoming = upcoming
                 self.ledger = ledger; self.events = events
             }

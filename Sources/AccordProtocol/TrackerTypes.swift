@@ -31,9 +31,11 @@ public enum Tracker {
         public var owner: String?
         public var title: String?
 
-        public init(key: String, item: String, dialogue: String, deadline: String, deadlineAt: String, lead: String,
-                    fireAt: String, daysLeft: Int, priority: Int, message: String, catchUp: Bool? = nil,
-                    basis: String? = nil, source: String? = nil, owner: String? = nil, title: String? = nil) {
+        public init(
+            key: String, item: String, dialogue: String, deadline: String, deadlineAt: String, lead: String,
+            fireAt: String, daysLeft: Int, priority: Int, message: String, catchUp: Bool? = nil,
+            basis: String? = nil, source: String? = nil, owner: String? = nil, title: String? = nil
+        ) {
             self.key = key; self.item = item; self.dialogue = dialogue; self.deadline = deadline
             self.deadlineAt = deadlineAt; self.lead = lead; self.fireAt = fireAt; self.daysLeft = daysLeft
             self.priority = priority; self.message = message; self.catchUp = catchUp
@@ -57,8 +59,10 @@ public enum Tracker {
         /// Passed longer ago than overdue-for and neither acknowledged nor resolved. Left out when false.
         public var lapsed: Bool?
 
-        public init(kind: String, at: String, daysLeft: Int, passed: Bool, acknowledged: Bool, date: String? = nil,
-                    basis: String? = nil, source: String? = nil, projected: Bool? = nil, lapsed: Bool? = nil) {
+        public init(
+            kind: String, at: String, daysLeft: Int, passed: Bool, acknowledged: Bool, date: String? = nil,
+            basis: String? = nil, source: String? = nil, projected: Bool? = nil, lapsed: Bool? = nil
+        ) {
             self.kind = kind; self.at = at; self.daysLeft = daysLeft; self.passed = passed
             self.acknowledged = acknowledged; self.date = date
             self.basis = basis; self.source = source; self.projected = projected; self.lapsed = lapsed
@@ -79,8 +83,10 @@ public enum Tracker {
         public var snoozedUntil: String?
         public var owner: String?
 
-        public init(id: String, dialogue: String, kind: String, title: String, state: String, nextDeadline: Deadline? = nil,
-                    snoozedUntil: String? = nil, owner: String? = nil) {
+        public init(
+            id: String, dialogue: String, kind: String, title: String, state: String, nextDeadline: Deadline? = nil,
+            snoozedUntil: String? = nil, owner: String? = nil
+        ) {
             self.id = id; self.dialogue = dialogue; self.kind = kind; self.title = title; self.state = state
             self.nextDeadline = nextDeadline; self.snoozedUntil = snoozedUntil; self.owner = owner
         }
@@ -114,12 +120,14 @@ public enum Tracker {
         public var renews: String?
         public var supersedes: String?
 
-        public init(file: String, title: String, kind: String, parties: [String], timeZone: String, remindAt: String,
-                    reminders: [String], overdueEvery: String? = nil, due: String? = nil, status: String? = nil,
-                    signBy: String? = nil, term: String? = nil, inForce: String? = nil, notice: String? = nil,
-                    overdueFor: String? = nil, adopted: String? = nil, dates: [DatedValue]? = nil, description: String? = nil,
-                    owner: String? = nil, contacts: [String]? = nil, fulfilledBy: String? = nil, renews: String? = nil,
-                    supersedes: String? = nil) {
+        public init(
+            file: String, title: String, kind: String, parties: [String], timeZone: String, remindAt: String,
+            reminders: [String], overdueEvery: String? = nil, due: String? = nil, status: String? = nil,
+            signBy: String? = nil, term: String? = nil, inForce: String? = nil, notice: String? = nil,
+            overdueFor: String? = nil, adopted: String? = nil, dates: [DatedValue]? = nil, description: String? = nil,
+            owner: String? = nil, contacts: [String]? = nil, fulfilledBy: String? = nil, renews: String? = nil,
+            supersedes: String? = nil
+        ) {
             self.file = file; self.title = title; self.kind = kind; self.parties = parties; self.timeZone = timeZone
             self.remindAt = remindAt; self.reminders = reminders; self.overdueEvery = overdueEvery; self.due = due
             self.status = status; self.signBy = signBy; self.term = term; self.inForce = inForce; self.notice = notice
@@ -169,8 +177,10 @@ public enum Tracker {
         /// Always `recorded` for events recorded over the socket: the dates they give rest on them.
         public var basis: String?
 
-        public init(id: Int64, item: String, event: String, on: String, recordedAt: String, uid: Int, user: String,
-                    note: String? = nil, term: String? = nil, basis: String? = nil) {
+        public init(
+            id: Int64, item: String, event: String, on: String, recordedAt: String, uid: Int, user: String,
+            note: String? = nil, term: String? = nil, basis: String? = nil
+        ) {
             self.id = id; self.item = item; self.event = event; self.on = on; self.recordedAt = recordedAt
             self.uid = uid; self.user = user; self.note = note; self.term = term; self.basis = basis
         }

@@ -34,9 +34,10 @@ public enum UnixSocketAddress {
     public static func boundPath(of fd: Int32) -> String? {
         var address = sockaddr_un()
         var length = socklen_t(MemoryLayout<sockaddr_un>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        } == 0
+        let ok =
+            withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            } == 0
         guard ok else { return nil }
         return withUnsafeBytes(of: address.sun_path) { raw in
             String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)

@@ -49,8 +49,10 @@ public final class LeaderLock: @unchecked Sendable {
                 try connection.reconnect()
             }
         }
-        let row = try connection.execute("SELECT pg_try_advisory_lock($1), pg_backend_pid()", [String(LeaderLock.key)],
-                                         operation: "take the leader lock").rows.first
+        let row = try connection.execute(
+            "SELECT pg_try_advisory_lock($1), pg_backend_pid()", [String(LeaderLock.key)],
+            operation: "take the leader lock"
+        ).rows.first
         if row?[0] == "t", let pid = row?[1].flatMap({ Int32($0) }) {
             backendPID = pid
             return true
@@ -73,11 +75,13 @@ public final class LeaderLock: @unchecked Sendable {
     /// The application_name of the session holding the lock (the active daemon), if any.
     public func holder() -> String? {
         lock.lock(); defer { lock.unlock() }
-        let rows = try? connection.execute("""
+        let rows = try? connection.execute(
+            """
             SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
             WHERE l.locktype = 'advisory' AND l.classid = \(LeaderLock.key >> 32) AND l.objid = \(LeaderLock.key & 0xffff_ffff)
               AND l.objsubid = 1 AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-            """, operation: "find the active daemon").rows
+            """, operation: "find the active daemon"
+        ).rows
         return rows?.first?.first ?? nil
     }
 

@@ -68,16 +68,19 @@ final class PostgresConnection {
     static func readPassword(_ file: String, location: String) throws(StoreError) -> String {
         var info = stat()
         guard stat(file, &info) == 0 else {
-            throw StoreError(path: location, operation: "connect",
-                             message: "password-file \(file): \(String(cString: strerror(errno)))")
+            throw StoreError(
+                path: location, operation: "connect",
+                message: "password-file \(file): \(String(cString: strerror(errno)))")
         }
         if info.st_mode & 0o007 != 0 {
-            throw StoreError(path: location, operation: "connect",
-                             message: "password-file \(file) may be read by any user (mode \(String(info.st_mode & 0o777, radix: 8))): chmod o-rwx it")
+            throw StoreError(
+                path: location, operation: "connect",
+                message: "password-file \(file) may be read by any user (mode \(String(info.st_mode & 0o777, radix: 8))): chmod o-rwx it")
         }
         guard let handle = fopen(file, "r") else {
-            throw StoreError(path: location, operation: "connect",
-                             message: "password-file \(file): \(String(cString: strerror(errno)))")
+            throw StoreError(
+                path: location, operation: "connect",
+                message: "password-file \(file): \(String(cString: strerror(errno)))")
         }
         defer { fclose(handle) }
         var bytes: [UInt8] = []
@@ -90,8 +93,9 @@ final class PostgresConnection {
         var text = String(decoding: bytes, as: UTF8.self)
         while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
         if text.isEmpty || text.contains("\n") {
-            throw StoreError(path: location, operation: "connect",
-                             message: "password-file \(file) must hold the password alone, on one line")
+            throw StoreError(
+                path: location, operation: "connect",
+                message: "password-file \(file) must hold the password alone, on one line")
         }
         return text
     }
@@ -133,8 +137,10 @@ final class PostgresConnection {
             var values: [String?] = []
             values.reserveCapacity(Int(columnCount))
             for column in 0..<columnCount {
-                values.append(pq.pointee.getisnull!(result, row, column) == 1 ? nil
-                              : pq.pointee.getvalue!(result, row, column).map { String(cString: $0) } ?? "")
+                values.append(
+                    pq.pointee.getisnull!(result, row, column) == 1
+                        ? nil
+                        : pq.pointee.getvalue!(result, row, column).map { String(cString: $0) } ?? "")
             }
             rows.append(values)
         }
@@ -162,8 +168,10 @@ final class PostgresConnection {
     }
 
     /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
-    func transaction<T>(_ operation: String, begin: String = "BEGIN",
-                        _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+    func transaction<T>(
+        _ operation: String, begin: String = "BEGIN",
+        _ body: () throws(StoreError) -> T
+    ) throws(StoreError) -> T {
         try execute(begin, operation: operation)
         do {
             let value = try body()
@@ -183,15 +191,15 @@ final class PostgresConnection {
     }
 }
 
-private extension String {
+extension String {
     /// libpq's messages run over several lines ("DETAIL: …"): one line for the journal.
-    func replacingNewlines() -> String {
+    fileprivate func replacingNewlines() -> String {
         split(separator: "\n").map { $0.trimmingSpaces() }.joined(separator: "; ")
     }
 }
 
-private extension Substring {
-    func trimmingSpaces() -> String {
+extension Substring {
+    fileprivate func trimmingSpaces() -> String {
         String(drop { $0 == " " || $0 == "\t" })
     }
 }

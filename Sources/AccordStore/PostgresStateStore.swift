@@ -54,18 +54,24 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
     private func migrate() throws(StoreError) {
         try write("migrate") { db throws(StoreError) in
             try db.execute("SELECT pg_advisory_xact_lock($1)", [String(PostgresStateStore.migrationLockKey)], operation: "migrate")
-            try db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY NOT NULL, applied_at BIGINT NOT NULL)",
-                           operation: "migrate")
-            let current = try db.execute("SELECT coalesce(max(version), 0) FROM schema_version", operation: "migrate")
+            try db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY NOT NULL, applied_at BIGINT NOT NULL)",
+                operation: "migrate")
+            let current =
+                try db.execute("SELECT coalesce(max(version), 0) FROM schema_version", operation: "migrate")
                 .rows.first?.first??.asInt ?? 0
             if current > StateSchema.version {
-                throw StoreError(path: path, operation: "migrate",
-                                 message: "the database is at schema version \(current), newer than this accordd's \(StateSchema.version): upgrade accordd on this host; nothing was changed")
+                throw StoreError(
+                    path: path, operation: "migrate",
+                    message:
+                        "the database is at schema version \(current), newer than this accordd's \(StateSchema.version): upgrade accordd on this host; nothing was changed"
+                )
             }
             for version in StateSchema.postgres.keys.sorted() where version > current {
                 try db.executeScript(StateSchema.postgres[version]!, operation: "migrate to schema version \(version)")
-                try db.execute("INSERT INTO schema_version (version, applied_at) VALUES ($1, extract(epoch FROM now())::bigint)",
-                               [String(version)], operation: "migrate")
+                try db.execute(
+                    "INSERT INTO schema_version (version, applied_at) VALUES ($1, extract(epoch FROM now())::bigint)",
+                    [String(version)], operation: "migrate")
             }
         }
     }
@@ -85,8 +91,9 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
 
     public func registerItems(_ ids: [String], now: Instant) throws(StoreError) -> [String: Instant] {
         try write("register items") { db throws(StoreError) in
-            try db.execute("INSERT INTO item (id, first_loaded_at) SELECT unnest($1::text[]), $2 ON CONFLICT (id) DO NOTHING",
-                           [arrayLiteral(ids), String(now.seconds)], operation: "register items")
+            try db.execute(
+                "INSERT INTO item (id, first_loaded_at) SELECT unnest($1::text[]), $2 ON CONFLICT (id) DO NOTHING",
+                [arrayLiteral(ids), String(now.seconds)], operation: "register items")
             var result: [String: Instant] = [:]
             for row in try db.execute("SELECT id, first_loaded_at FROM item", operation: "register items").rows {
                 if let id = row[0], let seconds = row[1]?.asInt64 { result[id] = Instant(seconds: seconds) }
@@ -106,7 +113,8 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
             let acks = try db.execute("SELECT item, deadline, deadline_time, at FROM acknowledgement ORDER BY id", operation: "read history")
                 .rows.compactMap { row -> Acknowledgement? in
                     guard let item = row[0], let kind = row[1].flatMap(DeadlineKind.init(rawValue:)), let time = row[2],
-                          let at = row[3]?.asInt64 else { return nil }
+                        let at = row[3]?.asInt64
+                    else { return nil }
                     return Acknowledgement(itemID: item, deadline: kind, deadlineTime: time, at: Instant(seconds: at))
                 }
             let snoozes = try db.execute("SELECT item, from_at, until_at FROM snooze ORDER BY id", operation: "read history")
@@ -127,39 +135,49 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
 
     public func append(_ event: NewEvent, actor: Actor, at now: Instant) throws(StoreError) -> StoredEvent {
         try write("record event") { db throws(StoreError) in
-            let inserted = try db.execute("""
+            let inserted = try db.execute(
+                """
                 INSERT INTO event (item, type, effective_on, recorded_at, uid, "user", note, term)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id
-                """, [event.itemID, event.type.rawValue, event.on.description, String(now.seconds), String(actor.uid), actor.user,
-                      event.note, event.term?.description], operation: "record event")
+                """,
+                [
+                    event.itemID, event.type.rawValue, event.on.description, String(now.seconds), String(actor.uid), actor.user,
+                    event.note, event.term?.description
+                ], operation: "record event")
             guard let id = inserted.rows.first?.first??.asInt64 else {
                 throw StoreError(path: path, operation: "record event", message: "the server returned no event id")
             }
-            try PostgresStateStore.insertAudit(db, at: now, actor: actor, action: "record", item: event.itemID,
-                                               detail: "\(event.type.rawValue) on \(event.on)" + (event.term.map { " term \($0)" } ?? "")
-                                                   + (event.note.map { ": \($0)" } ?? ""), allowed: true)
-            return StoredEvent(id: id, itemID: event.itemID, type: event.type, on: event.on, recordedAt: now,
-                               uid: actor.uid, user: actor.user, note: event.note, term: event.term)
+            try PostgresStateStore.insertAudit(
+                db, at: now, actor: actor, action: "record", item: event.itemID,
+                detail: "\(event.type.rawValue) on \(event.on)" + (event.term.map { " term \($0)" } ?? "")
+                    + (event.note.map { ": \($0)" } ?? ""), allowed: true)
+            return StoredEvent(
+                id: id, itemID: event.itemID, type: event.type, on: event.on, recordedAt: now,
+                uid: actor.uid, user: actor.user, note: event.note, term: event.term)
         }
     }
 
     public func acknowledge(_ ack: Acknowledgement, actor: Actor) throws(StoreError) {
         try write("acknowledge") { db throws(StoreError) in
-            try db.execute("INSERT INTO acknowledgement (item, deadline, deadline_time, at, uid, \"user\") VALUES ($1, $2, $3, $4, $5, $6)",
-                           [ack.itemID, ack.deadline.rawValue, ack.deadlineTime, String(ack.at.seconds), String(actor.uid), actor.user],
-                           operation: "acknowledge")
-            try PostgresStateStore.insertAudit(db, at: ack.at, actor: actor, action: "acknowledge", item: ack.itemID,
-                                               detail: "\(ack.deadline.rawValue) \(ack.deadlineTime)", allowed: true)
+            try db.execute(
+                "INSERT INTO acknowledgement (item, deadline, deadline_time, at, uid, \"user\") VALUES ($1, $2, $3, $4, $5, $6)",
+                [ack.itemID, ack.deadline.rawValue, ack.deadlineTime, String(ack.at.seconds), String(actor.uid), actor.user],
+                operation: "acknowledge")
+            try PostgresStateStore.insertAudit(
+                db, at: ack.at, actor: actor, action: "acknowledge", item: ack.itemID,
+                detail: "\(ack.deadline.rawValue) \(ack.deadlineTime)", allowed: true)
         }
     }
 
     public func snooze(_ snooze: Snooze, actor: Actor) throws(StoreError) {
         try write("snooze") { db throws(StoreError) in
-            try db.execute("INSERT INTO snooze (item, from_at, until_at, uid, \"user\") VALUES ($1, $2, $3, $4, $5)",
-                           [snooze.itemID, String(snooze.from.seconds), String(snooze.until.seconds), String(actor.uid), actor.user],
-                           operation: "snooze")
-            try PostgresStateStore.insertAudit(db, at: snooze.from, actor: actor, action: "snooze", item: snooze.itemID,
-                                               detail: "until \(snooze.until.rfc3339)", allowed: true)
+            try db.execute(
+                "INSERT INTO snooze (item, from_at, until_at, uid, \"user\") VALUES ($1, $2, $3, $4, $5)",
+                [snooze.itemID, String(snooze.from.seconds), String(snooze.until.seconds), String(actor.uid), actor.user],
+                operation: "snooze")
+            try PostgresStateStore.insertAudit(
+                db, at: snooze.from, actor: actor, action: "snooze", item: snooze.itemID,
+                detail: "until \(snooze.until.rfc3339)", allowed: true)
         }
     }
 
@@ -171,10 +189,13 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
         }
     }
 
-    private static func insertAudit(_ db: PostgresConnection, at: Instant, actor: Actor, action: String, item: String?,
-                                    detail: String, allowed: Bool) throws(StoreError) {
-        try db.execute("INSERT INTO audit (at, uid, \"user\", action, item, detail, allowed) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                       [String(at.seconds), String(actor.uid), actor.user, action, item, detail, allowed ? "1" : "0"], operation: "audit")
+    private static func insertAudit(
+        _ db: PostgresConnection, at: Instant, actor: Actor, action: String, item: String?,
+        detail: String, allowed: Bool
+    ) throws(StoreError) {
+        try db.execute(
+            "INSERT INTO audit (at, uid, \"user\", action, item, detail, allowed) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            [String(at.seconds), String(actor.uid), actor.user, action, item, detail, allowed ? "1" : "0"], operation: "audit")
     }
 
     public func auditTrail(item: String?, since: Instant?) throws(StoreError) -> [AuditRecord] {
@@ -183,13 +204,16 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
             var arguments: [String?] = []
             if let item { arguments.append(item); conditions.append("item = $\(arguments.count)") }
             if let since { arguments.append(String(since.seconds)); conditions.append("at >= $\(arguments.count)") }
-            let sql = "SELECT at, uid, \"user\", action, item, detail, allowed FROM audit"
+            let sql =
+                "SELECT at, uid, \"user\", action, item, detail, allowed FROM audit"
                 + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")) + " ORDER BY id"
             return try db.execute(sql, arguments, operation: "read audit trail").rows.compactMap { row -> AuditRecord? in
                 guard let at = row[0]?.asInt64, let uid = row[1]?.asInt64, let user = row[2], let action = row[3],
-                      let detail = row[5] else { return nil }
-                return AuditRecord(at: Instant(seconds: at), uid: UInt32(truncatingIfNeeded: uid), user: user, action: action,
-                                   item: row[4], detail: detail, allowed: row[6] == "1")
+                    let detail = row[5]
+                else { return nil }
+                return AuditRecord(
+                    at: Instant(seconds: at), uid: UInt32(truncatingIfNeeded: uid), user: user, action: action,
+                    item: row[4], detail: detail, allowed: row[6] == "1")
             }
         }
     }
@@ -206,23 +230,29 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
             if let fence {
                 // The lock session's pid, as it was when the lock was taken: a new session of
                 // the same daemon does not count, nor does the lock held by anyone else.
-                let held = try fence.backendPID.map { pid throws(StoreError) in
-                    try db.execute(LeaderLock.heldSQL + " AND pid = $1", [String(pid)], operation: "claim reminders").rows
-                } ?? []
+                let held =
+                    try fence.backendPID.map { pid throws(StoreError) in
+                        try db.execute(LeaderLock.heldSQL + " AND pid = $1", [String(pid)], operation: "claim reminders").rows
+                    } ?? []
                 if held.isEmpty {
-                    throw StoreError(path: path, operation: "claim reminders",
-                                     message: "this daemon no longer holds the leader lock: another one is active or will take over; nothing was claimed",
-                                     notActive: true)
+                    throw StoreError(
+                        path: path, operation: "claim reminders",
+                        message: "this daemon no longer holds the leader lock: another one is active or will take over; nothing was claimed",
+                        notActive: true)
                 }
             }
-            let claimed = try db.execute("""
+            let claimed = try db.execute(
+                """
                 INSERT INTO ledger (key, item, outcome, scheduled_at, at, catch_up, pending)
                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::integer[], $7::integer[])
                 ON CONFLICT (key) DO NOTHING RETURNING key
-                """, [arrayLiteral(entries.map(\.key)), arrayLiteral(entries.map(\.itemID)),
-                      arrayLiteral(entries.map(\.outcome.rawValue)), arrayLiteral(entries.map { String($0.scheduledAt.seconds) }),
-                      arrayLiteral(entries.map { String($0.at.seconds) }), arrayLiteral(entries.map { $0.catchUp ? "1" : "0" }),
-                      arrayLiteral(entries.map { $0.outcome == .fired ? "1" : "0" })], operation: "claim reminders")
+                """,
+                [
+                    arrayLiteral(entries.map(\.key)), arrayLiteral(entries.map(\.itemID)),
+                    arrayLiteral(entries.map(\.outcome.rawValue)), arrayLiteral(entries.map { String($0.scheduledAt.seconds) }),
+                    arrayLiteral(entries.map { String($0.at.seconds) }), arrayLiteral(entries.map { $0.catchUp ? "1" : "0" }),
+                    arrayLiteral(entries.map { $0.outcome == .fired ? "1" : "0" })
+                ], operation: "claim reminders")
             return Set(claimed.rows.compactMap { $0[0] })
         }
     }
@@ -234,7 +264,8 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
                 try db.execute("UPDATE ledger SET pending = 0 WHERE key = ANY($1::text[])", [arrayLiteral(keys)], operation: "settle reminders")
             }
             if let processedThrough {
-                try db.execute("""
+                try db.execute(
+                    """
                     INSERT INTO checkpoint (name, value) VALUES ('processed-through', $1)
                     ON CONFLICT (name) DO UPDATE SET value = greatest(checkpoint.value, excluded.value)
                     """, [String(processedThrough.seconds)], operation: "settle reminders")
@@ -266,14 +297,18 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
         try read("read ledger") { db throws(StoreError) in
             // Pending lines are claims for reminders not yet written (the next batch, armed ahead).
             // COLLATE "C": the same byte order as SQLite's BINARY for the tie-break on key.
-            try db.execute("""
+            try db.execute(
+                """
                 SELECT key, item, outcome, scheduled_at, at, catch_up FROM ledger WHERE item = $1 AND pending = 0
                 ORDER BY at, key COLLATE "C"
-                """, [item], operation: "read ledger").rows.compactMap { row -> LedgerEntry? in
+                """, [item], operation: "read ledger"
+            ).rows.compactMap { row -> LedgerEntry? in
                 guard let key = row[0], let item = row[1], let outcome = row[2].flatMap(LedgerEntry.Outcome.init(rawValue:)),
-                      let scheduled = row[3]?.asInt64, let at = row[4]?.asInt64 else { return nil }
-                return LedgerEntry(key: key, itemID: item, outcome: outcome, scheduledAt: Instant(seconds: scheduled),
-                                   at: Instant(seconds: at), catchUp: row[5] == "1")
+                    let scheduled = row[3]?.asInt64, let at = row[4]?.asInt64
+                else { return nil }
+                return LedgerEntry(
+                    key: key, itemID: item, outcome: outcome, scheduledAt: Instant(seconds: scheduled),
+                    at: Instant(seconds: at), catchUp: row[5] == "1")
             }
         }
     }
@@ -290,12 +325,15 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
 
     public func integrityCheck() throws(StoreError) -> String {
         try read("integrity check") { db throws(StoreError) in
-            let present = try db.execute("""
+            let present = try db.execute(
+                """
                 SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ANY($1::text[])
-                """, [arrayLiteral(StateSchema.tables)], operation: "integrity check").rows.compactMap { $0[0] }
+                """, [arrayLiteral(StateSchema.tables)], operation: "integrity check"
+            ).rows.compactMap { $0[0] }
             let missing = StateSchema.tables.filter { !present.contains($0) }
             if !missing.isEmpty { return "missing tables: " + missing.joined(separator: ", ") }
-            let version = try db.execute("SELECT coalesce(max(version), 0) FROM schema_version", operation: "integrity check")
+            let version =
+                try db.execute("SELECT coalesce(max(version), 0) FROM schema_version", operation: "integrity check")
                 .rows.first?.first??.asInt ?? 0
             return version == StateSchema.version ? "ok" : "schema version \(version), expected \(StateSchema.version)"
         }
@@ -304,16 +342,17 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
 
 /// A PostgreSQL array in text form, every element quoted: {"a","b \"c\""}.
 func arrayLiteral(_ values: [String]) -> String {
-    "{" + values.map { value in
-        "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-    }.joined(separator: ",") + "}"
+    "{"
+        + values.map { value in
+            "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }.joined(separator: ",") + "}"
 }
 
-private extension String {
-    var asInt64: Int64? { Int64(self) }
-    var asInt: Int? { Int(self) }
+extension String {
+    fileprivate var asInt64: Int64? { Int64(self) }
+    fileprivate var asInt: Int? { Int(self) }
 
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
+    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
         guard contains(target) else { return self }
         return split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
@@ -323,9 +362,11 @@ extension StoredEvent {
     /// From a text row: id, item, type, effective_on, recorded_at, uid, user, note, term.
     init?(text row: [String?]) {
         guard row.count == 9, let id = row[0].flatMap(Int64.init), let item = row[1], let type = row[2].flatMap(EventType.init(rawValue:)),
-              let on = row[3].flatMap({ try? CivilDate(parsing: $0) }), let recorded = row[4].flatMap(Int64.init),
-              let uid = row[5].flatMap(Int64.init), let user = row[6] else { return nil }
-        self.init(id: id, itemID: item, type: type, on: on, recordedAt: Instant(seconds: recorded), uid: UInt32(truncatingIfNeeded: uid),
-                  user: user, note: row[7], term: row[8].flatMap { try? ISODuration(parsing: $0) })
+            let on = row[3].flatMap({ try? CivilDate(parsing: $0) }), let recorded = row[4].flatMap(Int64.init),
+            let uid = row[5].flatMap(Int64.init), let user = row[6]
+        else { return nil }
+        self.init(
+            id: id, itemID: item, type: type, on: on, recordedAt: Instant(seconds: recorded), uid: UInt32(truncatingIfNeeded: uid),
+            user: user, note: row[7], term: row[8].flatMap { try? ISODuration(parsing: $0) })
     }
 }

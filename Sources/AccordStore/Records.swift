@@ -45,8 +45,10 @@ public struct StoredEvent: Sendable, Hashable {
         term = (row[8] as String?).flatMap { try? ISODuration(parsing: $0) }
     }
 
-    init(id: Int64, itemID: String, type: EventType, on: CivilDate, recordedAt: Instant, uid: UInt32, user: String,
-         note: String?, term: ISODuration?) {
+    init(
+        id: Int64, itemID: String, type: EventType, on: CivilDate, recordedAt: Instant, uid: UInt32, user: String,
+        note: String?, term: ISODuration?
+    ) {
         self.id = id; self.itemID = itemID; self.type = type; self.on = on; self.recordedAt = recordedAt
         self.uid = uid; self.user = user; self.note = note; self.term = term
     }

@@ -40,8 +40,9 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         let slash = path.lastIndex(of: "/").map { path[..<$0] } ?? "."
         let directory = slash.isEmpty ? "/" : String(slash)
         if access(directory, W_OK) != 0 {
-            throw StoreError(path: path, operation: "open",
-                             message: "the state directory \(directory) is not writable: \(String(cString: strerror(errno)))")
+            throw StoreError(
+                path: path, operation: "open",
+                message: "the state directory \(directory) is not writable: \(String(cString: strerror(errno)))")
         }
     }
 
@@ -56,13 +57,18 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
             let result = try queue.read { db in try String.fetchOne(db, sql: "PRAGMA quick_check") }
             try queue.close()
             if result != "ok" {
-                throw StoreError(path: path, operation: "check", message: "the database is damaged (quick_check: \(result ?? "no answer")); nothing was changed — restore it from a backup or move it aside")
+                throw StoreError(
+                    path: path, operation: "check",
+                    message:
+                        "the database is damaged (quick_check: \(result ?? "no answer")); nothing was changed — restore it from a backup or move it aside"
+                )
             }
         } catch let error as StoreError {
             throw error
         } catch {
-            throw StoreError(path: path, operation: "check",
-                             message: "is not a usable SQLite database (\(describe(error))); nothing was changed — restore it from a backup or move it aside")
+            throw StoreError(
+                path: path, operation: "check",
+                message: "is not a usable SQLite database (\(describe(error))); nothing was changed — restore it from a backup or move it aside")
         }
     }
 
@@ -143,7 +149,8 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     public func history() throws(StoreError) -> History {
         try read("read history") { db in
             let events = try SQLiteStateStore.fetchEvents(db, item: nil).map(\.asItemEvent)
-            let acks = try Row.fetchAll(db, sql: "SELECT item, deadline, deadline_time, at FROM acknowledgement").compactMap { row -> Acknowledgement? in
+            let acks = try Row.fetchAll(db, sql: "SELECT item, deadline, deadline_time, at FROM acknowledgement").compactMap {
+                row -> Acknowledgement? in
                 guard let kind = DeadlineKind(rawValue: row[1]) else { return nil }
                 return Acknowledgement(itemID: row[0], deadline: kind, deadlineTime: row[2], at: Instant(seconds: row[3]))
             }
@@ -155,7 +162,8 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     }
 
     static func fetchEvents(_ db: Database, item: String?) throws -> [StoredEvent] {
-        let sql = "SELECT id, item, type, effective_on, recorded_at, uid, user, note, term FROM event"
+        let sql =
+            "SELECT id, item, type, effective_on, recorded_at, uid, user, note, term FROM event"
             + (item == nil ? "" : " WHERE item = ?") + " ORDER BY id"
         return try Row.fetchAll(db, sql: sql, arguments: item.map { [$0] } ?? []).compactMap(StoredEvent.init(row:))
     }
@@ -167,35 +175,45 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     /// Appends an event and its audit line in one transaction.
     public func append(_ event: NewEvent, actor: Actor, at now: Instant) throws(StoreError) -> StoredEvent {
         try durableWrite("record event") { db in
-            try db.execute(sql: """
-                INSERT INTO event (item, type, effective_on, recorded_at, uid, user, note, term)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [event.itemID, event.type.rawValue, event.on.description, now.seconds,
-                                 Int64(actor.uid), actor.user, event.note, event.term?.description])
+            try db.execute(
+                sql: """
+                    INSERT INTO event (item, type, effective_on, recorded_at, uid, user, note, term)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    event.itemID, event.type.rawValue, event.on.description, now.seconds,
+                    Int64(actor.uid), actor.user, event.note, event.term?.description
+                ])
             let id = db.lastInsertedRowID
-            try SQLiteStateStore.insertAudit(db, at: now, actor: actor, action: "record", item: event.itemID,
-                                       detail: "\(event.type.rawValue) on \(event.on)" + (event.term.map { " term \($0)" } ?? "")
-                                           + (event.note.map { ": \($0)" } ?? ""), allowed: true)
-            return StoredEvent(id: id, itemID: event.itemID, type: event.type, on: event.on, recordedAt: now,
-                               uid: actor.uid, user: actor.user, note: event.note, term: event.term)
+            try SQLiteStateStore.insertAudit(
+                db, at: now, actor: actor, action: "record", item: event.itemID,
+                detail: "\(event.type.rawValue) on \(event.on)" + (event.term.map { " term \($0)" } ?? "")
+                    + (event.note.map { ": \($0)" } ?? ""), allowed: true)
+            return StoredEvent(
+                id: id, itemID: event.itemID, type: event.type, on: event.on, recordedAt: now,
+                uid: actor.uid, user: actor.user, note: event.note, term: event.term)
         }
     }
 
     public func acknowledge(_ ack: Acknowledgement, actor: Actor) throws(StoreError) {
         try durableWrite("acknowledge") { db in
-            try db.execute(sql: "INSERT INTO acknowledgement (item, deadline, deadline_time, at, uid, user) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [ack.itemID, ack.deadline.rawValue, ack.deadlineTime, ack.at.seconds, Int64(actor.uid), actor.user])
-            try SQLiteStateStore.insertAudit(db, at: ack.at, actor: actor, action: "acknowledge", item: ack.itemID,
-                                       detail: "\(ack.deadline.rawValue) \(ack.deadlineTime)", allowed: true)
+            try db.execute(
+                sql: "INSERT INTO acknowledgement (item, deadline, deadline_time, at, uid, user) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [ack.itemID, ack.deadline.rawValue, ack.deadlineTime, ack.at.seconds, Int64(actor.uid), actor.user])
+            try SQLiteStateStore.insertAudit(
+                db, at: ack.at, actor: actor, action: "acknowledge", item: ack.itemID,
+                detail: "\(ack.deadline.rawValue) \(ack.deadlineTime)", allowed: true)
         }
     }
 
     public func snooze(_ snooze: Snooze, actor: Actor) throws(StoreError) {
         try durableWrite("snooze") { db in
-            try db.execute(sql: "INSERT INTO snooze (item, from_at, until_at, uid, user) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [snooze.itemID, snooze.from.seconds, snooze.until.seconds, Int64(actor.uid), actor.user])
-            try SQLiteStateStore.insertAudit(db, at: snooze.from, actor: actor, action: "snooze", item: snooze.itemID,
-                                       detail: "until \(snooze.until.rfc3339)", allowed: true)
+            try db.execute(
+                sql: "INSERT INTO snooze (item, from_at, until_at, uid, user) VALUES (?, ?, ?, ?, ?)",
+                arguments: [snooze.itemID, snooze.from.seconds, snooze.until.seconds, Int64(actor.uid), actor.user])
+            try SQLiteStateStore.insertAudit(
+                db, at: snooze.from, actor: actor, action: "snooze", item: snooze.itemID,
+                detail: "until \(snooze.until.rfc3339)", allowed: true)
         }
     }
 
@@ -207,10 +225,13 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         }
     }
 
-    private static func insertAudit(_ db: Database, at: Instant, actor: Actor, action: String, item: String?,
-                                    detail: String, allowed: Bool) throws {
-        try db.execute(sql: "INSERT INTO audit (at, uid, user, action, item, detail, allowed) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       arguments: [at.seconds, Int64(actor.uid), actor.user, action, item, detail, allowed])
+    private static func insertAudit(
+        _ db: Database, at: Instant, actor: Actor, action: String, item: String?,
+        detail: String, allowed: Bool
+    ) throws {
+        try db.execute(
+            sql: "INSERT INTO audit (at, uid, user, action, item, detail, allowed) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [at.seconds, Int64(actor.uid), actor.user, action, item, detail, allowed])
     }
 
     public func auditTrail(item: String?, since: Instant?) throws(StoreError) -> [AuditRecord] {
@@ -219,11 +240,13 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
             var arguments: [DatabaseValueConvertible?] = []
             if let item { conditions.append("item = ?"); arguments.append(item) }
             if let since { conditions.append("at >= ?"); arguments.append(since.seconds) }
-            let sql = "SELECT at, uid, user, action, item, detail, allowed FROM audit"
+            let sql =
+                "SELECT at, uid, user, action, item, detail, allowed FROM audit"
                 + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")) + " ORDER BY id"
             return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
-                AuditRecord(at: Instant(seconds: row[0]), uid: UInt32(truncatingIfNeeded: row[1] as Int64), user: row[2],
-                            action: row[3], item: row[4], detail: row[5], allowed: row[6])
+                AuditRecord(
+                    at: Instant(seconds: row[0]), uid: UInt32(truncatingIfNeeded: row[1] as Int64), user: row[2],
+                    action: row[3], item: row[4], detail: row[5], allowed: row[6])
             }
         }
     }
@@ -234,14 +257,17 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     /// yet, now recorded as pending. A key already present is never fired again.
     public func claim(_ entries: [LedgerEntry]) throws(StoreError) -> Set<String> {
         try write("claim reminders") { db in
-            let statement = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO ledger (key, item, outcome, scheduled_at, at, catch_up, pending)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """)
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO ledger (key, item, outcome, scheduled_at, at, catch_up, pending)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """)
             var claimed: Set<String> = []
             for entry in entries {
-                try statement.execute(arguments: [entry.key, entry.itemID, entry.outcome.rawValue, entry.scheduledAt.seconds,
-                                                  entry.at.seconds, entry.catchUp, entry.outcome == .fired])
+                try statement.execute(arguments: [
+                    entry.key, entry.itemID, entry.outcome.rawValue, entry.scheduledAt.seconds,
+                    entry.at.seconds, entry.catchUp, entry.outcome == .fired
+                ])
                 if db.changesCount > 0 { claimed.insert(entry.key) }
             }
             return claimed
@@ -255,10 +281,11 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
             let statement = try db.cachedStatement(sql: "UPDATE ledger SET pending = 0 WHERE key = ?")
             for key in keys { try statement.execute(arguments: [key]) }
             if let processedThrough {
-                try db.execute(sql: """
-                    INSERT INTO checkpoint (name, value) VALUES ('processed-through', ?)
-                    ON CONFLICT(name) DO UPDATE SET value = max(value, excluded.value)
-                    """, arguments: [processedThrough.seconds])
+                try db.execute(
+                    sql: """
+                        INSERT INTO checkpoint (name, value) VALUES ('processed-through', ?)
+                        ON CONFLICT(name) DO UPDATE SET value = max(value, excluded.value)
+                        """, arguments: [processedThrough.seconds])
             }
         }
     }
@@ -286,13 +313,17 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     public func ledger(item: String) throws(StoreError) -> [LedgerEntry] {
         try read("read ledger") { db in
             // Pending lines are claims for reminders not yet written (the next batch, armed ahead).
-            try Row.fetchAll(db, sql: """
-                SELECT key, item, outcome, scheduled_at, at, catch_up FROM ledger WHERE item = ? AND pending = 0 ORDER BY at, key
-                """,
-                             arguments: [item]).compactMap { row in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT key, item, outcome, scheduled_at, at, catch_up FROM ledger WHERE item = ? AND pending = 0 ORDER BY at, key
+                    """,
+                arguments: [item]
+            ).compactMap { row in
                 guard let outcome = LedgerEntry.Outcome(rawValue: row[2]) else { return nil }
-                return LedgerEntry(key: row[0], itemID: row[1], outcome: outcome, scheduledAt: Instant(seconds: row[3]),
-                                   at: Instant(seconds: row[4]), catchUp: row[5])
+                return LedgerEntry(
+                    key: row[0], itemID: row[1], outcome: outcome, scheduledAt: Instant(seconds: row[3]),
+                    at: Instant(seconds: row[4]), catchUp: row[5])
             }
         }
     }

@@ -63,7 +63,8 @@ public enum StateSchema {
     static let tables = ["item", "event", "ledger", "acknowledgement", "snooze", "audit", "checkpoint"]
 
     /// SQLite, by version (GRDB migration identifiers "v1", "v2", …). Unchanged since version 1.
-    static let sqlite: [Int: String] = [1: """
+    static let sqlite: [Int: String] = [
+        1: """
         CREATE TABLE item (
             id TEXT PRIMARY KEY NOT NULL,
             first_loaded_at INTEGER NOT NULL
@@ -125,12 +126,14 @@ public enum StateSchema {
             name TEXT PRIMARY KEY NOT NULL,
             value INTEGER NOT NULL
         );
-        """]
+        """
+    ]
 
     /// PostgreSQL, by version: the same tables, columns and indexes. Seconds are BIGINT (SQLite's
     /// INTEGER is 64-bit), flags stay INTEGER 0/1 as in SQLite, AUTOINCREMENT becomes an identity
     /// column, and `user`, a reserved word in PostgreSQL, is quoted.
-    static let postgres: [Int: String] = [1: """
+    static let postgres: [Int: String] = [
+        1: """
         CREATE TABLE item (
             id TEXT PRIMARY KEY NOT NULL,
             first_loaded_at BIGINT NOT NULL
@@ -190,5 +193,6 @@ public enum StateSchema {
             name TEXT PRIMARY KEY NOT NULL,
             value BIGINT NOT NULL
         );
-        """]
+        """
+    ]
 }

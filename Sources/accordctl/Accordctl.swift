@@ -30,8 +30,10 @@ struct Accordctl: ParsableCommand {
             69 daemon unreachable, 77 permission denied, 78 configuration rejected (reload).
             """,
         version: accordVersion,
-        subcommands: [Status.self, List.self, Show.self, Upcoming.self, History.self, Record.self, Ack.self,
-                      SnoozeCommand.self, Reload.self, Watch.self, Export.self]
+        subcommands: [
+            Status.self, List.self, Show.self, Upcoming.self, History.self, Record.self, Ack.self,
+            SnoozeCommand.self, Reload.self, Watch.self, Export.self
+        ]
     )
 
     /// docs/contracts.md §8 puts the global options before the command (`accordctl --json status`);
@@ -63,17 +65,21 @@ struct Accordctl: ParsableCommand {
 }
 
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "The daemon's socket (default: $ACCORD_SOCKET, else $XDG_RUNTIME_DIR/accord/io.accord.Tracker, else /tmp/accord-UID/io.accord.Tracker when that directory is your own, else /run/accord/io.accord.Tracker).",
-        valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The daemon's socket (default: $ACCORD_SOCKET, else $XDG_RUNTIME_DIR/accord/io.accord.Tracker, else /tmp/accord-UID/io.accord.Tracker when that directory is your own, else /run/accord/io.accord.Tracker).",
+            valueName: "path"))
     var socket: String?
 
     @Flag(name: .long, help: "Print the reply's parameters as JSON.")
     var json = false
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Give up when the daemon does not answer within this many seconds (exit 69); watch waits for reminders without limit.",
-        valueName: "seconds"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Give up when the daemon does not answer within this many seconds (exit 69); watch waits for reminders without limit.",
+            valueName: "seconds"))
     var timeout: Int = 30
 
     func validate() throws {
@@ -107,8 +113,10 @@ struct GlobalOptions: ParsableArguments {
 /// accordctl(1) for everything that can go wrong.
 /// `forTerminals`: escape control characters for human output (not for --json, and not for
 /// a document such as a calendar that goes to a file as it is).
-func request<Method: TrackerMethod>(_ options: GlobalOptions, _ method: Method.Type, _ parameters: Method.Parameters,
-                                    forTerminals: Bool = true) -> Method.Reply {
+func request<Method: TrackerMethod>(
+    _ options: GlobalOptions, _ method: Method.Type, _ parameters: Method.Parameters,
+    forTerminals: Bool = true
+) -> Method.Reply {
     let connection: VarlinkConnection
     do {
         connection = try VarlinkConnection(path: options.socketPath, timeout: options.timeout)

@@ -19,8 +19,9 @@ struct Status: ParsableCommand {
         print("watching    \(r.objectives) objectives and \(r.instruments) instruments in \(Pretty.plural(r.portfolios, "portfolio"))")
         print("reminders   \(r.fired) fired, \(r.skipped) skipped, \(r.missed) missed")
         if let next = r.nextReminder {
-            print("next        \(Pretty.relative(next.fireAt, from: now)) (\(Pretty.shortTime(next.fireAt))): "
-                  + Pretty.urgency(next.message, daysLeft: next.daysLeft))
+            print(
+                "next        \(Pretty.relative(next.fireAt, from: now)) (\(Pretty.shortTime(next.fireAt))): "
+                    + Pretty.urgency(next.message, daysLeft: next.daysLeft))
         } else {
             print("next        no reminder ahead")
         }
@@ -33,16 +34,22 @@ struct List: ParsableCommand {
     @Option(help: "objective, instrument, treaty, agreement, mou or arrangement.") var kind: String?
     @Option(help: "e.g. open, in-progress, done, dropped, planned, signed, in-force, expired, terminated, or lapsed.") var state: String?
     @Option(help: "A dialogue id.") var dialogue: String?
-    @Option(name: .customLong("due-within"), help: ArgumentHelp("Only items with a deadline passed or within this ISO 8601 duration (e.g. P30D).", valueName: "duration"))
+    @Option(
+        name: .customLong("due-within"),
+        help: ArgumentHelp("Only items with a deadline passed or within this ISO 8601 duration (e.g. P30D).", valueName: "duration"))
     var dueWithin: String?
     @Option(help: ArgumentHelp("Only items whose owner contains this text (case-insensitive).", valueName: "text")) var owner: String?
-    @Option(help: ArgumentHelp("Only items with a date of this basis: statement, confirmed, planned, assumed or recorded.",
-                               valueName: "basis")) var basis: String?
+    @Option(
+        help: ArgumentHelp(
+            "Only items with a date of this basis: statement, confirmed, planned, assumed or recorded.",
+            valueName: "basis")) var basis: String?
 
     func run() throws {
-        let r = request(options, Tracker.List.self,
-                        Tracker.List.Parameters(kind: kind, state: state, dialogue: dialogue, dueWithin: dueWithin,
-                                                owner: owner, basis: basis))
+        let r = request(
+            options, Tracker.List.self,
+            Tracker.List.Parameters(
+                kind: kind, state: state, dialogue: dialogue, dueWithin: dueWithin,
+                owner: owner, basis: basis))
         if options.json { return printJSON(r) }
         var table = TextTable(headers: ["ITEM", "KIND", "STATE", "NEXT DEADLINE", "WHEN", "OWNER", "TITLE"])
         var assumed = false
@@ -80,25 +87,33 @@ struct Show: ParsableCommand {
         if let status = definition.status { facts.append(("status in file", status)) }
         // Each date with what it rests on and where that is said (§10), so a reader need not open the file.
         let dates = definition.dates ?? []
-        for (key, label) in [("due", "due"), ("sign-by", "sign by"), ("adopted", "adopted"), ("in-force", "in force"),
-                             ("term", "term"), ("notice", "notice")] {
+        for (key, label) in [
+            ("due", "due"), ("sign-by", "sign by"), ("adopted", "adopted"), ("in-force", "in force"),
+            ("term", "term"), ("notice", "notice")
+        ] {
             guard let dated = dates.first(where: { $0.key == key }) else { continue }
             facts.append((label, "\(dated.value)  [\(dated.basis)]" + (dated.source.map { ": \($0)" } ?? "")))
         }
         if let fulfilledBy = definition.fulfilledBy { facts.append(("fulfilled by", fulfilledBy)) }
         if let renews = definition.renews { facts.append(("renews", renews)) }
         if let supersedes = definition.supersedes { facts.append(("supersedes", supersedes)) }
-        facts.append(("reminders", "\(definition.reminders.joined(separator: ", ")) at \(definition.remindAt) \(definition.timeZone)"
-                      + (definition.overdueEvery.map { ", then every \($0) while overdue" } ?? "")
-                      + (definition.overdueFor.map { ", for at most \($0)" } ?? "")))
+        facts.append(
+            (
+                "reminders",
+                "\(definition.reminders.joined(separator: ", ")) at \(definition.remindAt) \(definition.timeZone)"
+                    + (definition.overdueEvery.map { ", then every \($0) while overdue" } ?? "")
+                    + (definition.overdueFor.map { ", for at most \($0)" } ?? "")
+            ))
         facts.append(("defined in", definition.file))
         for (key, value) in facts { print("  " + key.padded(to: 10) + "  " + value) }
 
         section("Deadlines", r.deadlines, headers: ["DEADLINE", "DATE", "WHEN", "ACKNOWLEDGED", "BASIS", "SOURCE"]) { d in
             let when = d.lapsed == true ? "lapsed" : Pretty.deadline(daysLeft: d.daysLeft, passed: d.passed)
-            return [d.kind, d.shown + (d.projected == true ? " (projected)" : ""),
-                    Pretty.urgency(when, daysLeft: d.daysLeft, passed: d.passed),
-                    d.acknowledged ? "yes" : "no", d.basis ?? "-", d.source ?? ""]
+            return [
+                d.kind, d.shown + (d.projected == true ? " (projected)" : ""),
+                Pretty.urgency(when, daysLeft: d.daysLeft, passed: d.passed),
+                d.acknowledged ? "yes" : "no", d.basis ?? "-", d.source ?? ""
+            ]
         }
         section("Upcoming reminders", r.upcoming, headers: ["WHEN", "FIRES", "DEADLINE", "LEAD", "MESSAGE"]) { u in
             [Pretty.relative(u.fireAt), Pretty.shortTime(u.fireAt), u.deadline, u.lead, u.message]
@@ -138,8 +153,10 @@ struct Upcoming: ParsableCommand {
 func printReminders(_ reminders: [Tracker.Reminder]) {
     var table = TextTable(headers: ["WHEN", "FIRES", "ITEM", "DEADLINE", "LEAD", "BASIS", "MESSAGE"])
     for u in reminders {
-        table.append([Pretty.relative(u.fireAt), Pretty.shortTime(u.fireAt), u.item, u.deadline, u.lead, u.basis ?? "-",
-                      Pretty.urgency(u.message, daysLeft: u.daysLeft)])
+        table.append([
+            Pretty.relative(u.fireAt), Pretty.shortTime(u.fireAt), u.item, u.deadline, u.lead, u.basis ?? "-",
+            Pretty.urgency(u.message, daysLeft: u.daysLeft)
+        ])
     }
     print(table.render(style: Pretty.bold), terminator: "")
 }
@@ -157,8 +174,10 @@ struct History: ParsableCommand {
         if options.json { return printJSON(r) }
         var table = TextTable(headers: ["AT", "USER", "UID", "ACTION", "ITEM", "RESULT", "DETAIL"])
         for e in r.entries {
-            table.append([Pretty.shortTime(e.at), e.user, String(e.uid), e.action, e.item ?? "",
-                          e.allowed ? "done" : Pretty.paint("refused", "31"), e.detail])
+            table.append([
+                Pretty.shortTime(e.at), e.user, String(e.uid), e.action, e.item ?? "",
+                e.allowed ? "done" : Pretty.paint("refused", "31"), e.detail
+            ])
         }
         print(table.render(style: Pretty.bold), terminator: "")
     }
@@ -280,7 +299,8 @@ struct Watch: ParsableCommand {
                     print(JSONValue.object(reply.parameters).jsonText)
                 } else {
                     let r = watched.reminder
-                    print("\(Pretty.shortTime(r.fireAt))  \(r.catchUp == true ? "[catch-up] " : "")" + Pretty.urgency(r.message, daysLeft: r.daysLeft))
+                    print(
+                        "\(Pretty.shortTime(r.fireAt))  \(r.catchUp == true ? "[catch-up] " : "")" + Pretty.urgency(r.message, daysLeft: r.daysLeft))
                 }
                 fflush(nil)  // every stream: a pipe to another program sees each reminder at once
                 if !reply.continues { return }
@@ -292,4 +312,3 @@ struct Watch: ParsableCommand {
         }
     }
 }
-

@@ -51,7 +51,8 @@ enum Pretty {
             return "[\n" + items.map { inner + json($0, indent: inner) }.joined(separator: ",\n") + "\n" + indent + "]"
         case let .object(object):
             if object.isEmpty { return "{}" }
-            return "{\n" + object.members.map { inner + JSONValue.string($0.key).jsonText + ": " + json($0.value, indent: inner) }
+            return "{\n"
+                + object.members.map { inner + JSONValue.string($0.key).jsonText + ": " + json($0.value, indent: inner) }
                 .joined(separator: ",\n") + "\n" + indent + "}"
         default:
             return value.jsonText

@@ -25,9 +25,10 @@ struct CheckCommand: ParsableCommand {
             let plan = ReminderPlan(catalog: loaded.catalog)
             let year = plan.count(from: now, until: now.adding(seconds: 366 * 86_400))
             let portfolios = loaded.catalog.portfolios.count
-            print("\(loaded.configFile): ok: \(portfolios) portfolio\(portfolios == 1 ? "" : "s"), "
-                  + "\(loaded.catalog.objectiveCount) objectives, \(loaded.catalog.instrumentCount) instruments, "
-                  + "\(year) reminder\(year == 1 ? "" : "s") in the next year")
+            print(
+                "\(loaded.configFile): ok: \(portfolios) portfolio\(portfolios == 1 ? "" : "s"), "
+                    + "\(loaded.catalog.objectiveCount) objectives, \(loaded.catalog.instrumentCount) instruments, "
+                    + "\(year) reminder\(year == 1 ? "" : "s") in the next year")
         }
     }
 }

@@ -25,8 +25,9 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The daemon configuration file (default /etc/accord/accordd.toml).", valueName: "path"))
     var config: String?
 
-    @Option(name: .long, parsing: .singleValue,
-            help: ArgumentHelp("A portfolio file or folder to plan instead of a configuration; may be repeated.", valueName: "file"))
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp("A portfolio file or folder to plan instead of a configuration; may be repeated.", valueName: "file"))
     var portfolio: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("First day of the window (YYYY-MM-DD or an RFC 3339 instant).", valueName: "date"))
@@ -38,8 +39,11 @@ struct PlanCommand: ParsableCommand {
     @Flag(name: .long, help: "Print a JSON array instead of a table.")
     var json = false
 
-    @Flag(name: .long, help: ArgumentHelp(
-        "Print the deadlines as an iCalendar (RFC 5545) calendar instead: one event per deadline up to --until (passed ones included), an alarm per lead."))
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Print the deadlines as an iCalendar (RFC 5545) calendar instead: one event per deadline up to --until (passed ones included), an alarm per lead."
+        ))
     var ics = false
 
     func validate() throws {
@@ -52,12 +56,14 @@ struct PlanCommand: ParsableCommand {
     func run() throws {
         let now = SystemClock().now()
         let start = try from.map { try parseBound($0, option: "--from", endOfDay: false) } ?? now
-        let end = try until.map { try parseBound($0, option: "--until", endOfDay: true) }
+        let end =
+            try until.map { try parseBound($0, option: "--until", endOfDay: true) }
             ?? start.adding(seconds: 366 * 86_400)
         guard start < end else { throw ValidationError("--until must be after --from") }
 
         let catalog: Catalog
-        let loaded = portfolio.isEmpty
+        let loaded =
+            portfolio.isEmpty
             ? ConfigurationLoader.load(configFile: config ?? "/etc/accord/accordd.toml").map(\.catalog)
             : ConfigurationLoader.loadPortfolios(portfolio).map(\.1)
         switch loaded {
@@ -117,8 +123,10 @@ struct PlanOutput {
             buffer += (count == 0 ? "\n  " : ",\n  ").utf8
             Tracker.Reminder(r).wireValue().write(to: &buffer, style: .spaced)
         } else {
-            let row = [pad(r.zone.wallClockText(at: r.fireAt), 23), pad(r.itemID, itemWidth), pad(r.deadline.rawValue, 14),
-                       pad(r.lead, leadWidth), r.message]
+            let row = [
+                pad(r.zone.wallClockText(at: r.fireAt), 23), pad(r.itemID, itemWidth), pad(r.deadline.rawValue, 14),
+                pad(r.lead, leadWidth), r.message
+            ]
             buffer += (row.joined(separator: "  ") + "\n").utf8
         }
         count += 1

@@ -7,8 +7,10 @@ import Testing
 /// they need nothing but the calendar module.
 @Suite("Calendar text and zone properties")
 struct CalendarPropertyTests {
-    static let zones = ["America/Toronto", "Asia/Shanghai", "UTC", "Asia/Kathmandu", "Australia/Lord_Howe",
-                        "Europe/London", "America/St_Johns", "America/Santiago"]
+    static let zones = [
+        "America/Toronto", "Asia/Shanghai", "UTC", "Asia/Kathmandu", "Australia/Lord_Howe",
+        "Europe/London", "America/St_Johns", "America/Santiago"
+    ]
 
     // MARK: durations
 
@@ -16,8 +18,9 @@ struct CalendarPropertyTests {
         Gen.int(in: -6...20), Gen.int(in: -6...30), Gen.int(in: -6...10), Gen.int(in: -6...400),
         Gen.int(in: -6...72), Gen.int(in: -6...120), Gen.int(in: -6...120)
     ).map { y, m, w, d, h, min, s in
-        ISODuration(years: max(0, y), months: max(0, m), weeks: max(0, w), days: max(0, d),
-                    hours: max(0, h), minutes: max(0, min), seconds: max(0, s))
+        ISODuration(
+            years: max(0, y), months: max(0, m), weeks: max(0, w), days: max(0, d),
+            hours: max(0, h), minutes: max(0, min), seconds: max(0, s))
     }
 
     @Test func durationsPrintAndParseBackEqual() async {

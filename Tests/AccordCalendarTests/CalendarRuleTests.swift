@@ -11,23 +11,25 @@ struct CalendarRuleTests {
 
     // MARK: month-end clamping
 
-    @Test("adding years and months clamps to the month's end", arguments: [
-        ("2016-02-29", "P1Y", 1, "2017-02-28"),
-        ("2016-02-29", "P4Y", 1, "2020-02-29"),
-        ("2016-02-29", "P1Y", -1, "2015-02-28"),
-        ("2016-01-31", "P1M", 1, "2016-02-29"),
-        ("2017-01-31", "P1M", 1, "2017-02-28"),
-        ("2017-03-31", "P1M", -1, "2017-02-28"),
-        ("2016-03-31", "P1M", -1, "2016-02-29"),
-        ("2016-05-31", "P1M", 1, "2016-06-30"),
-        ("2016-08-31", "P1Y6M", 1, "2018-02-28"),
-        ("2016-01-31", "P1M1D", 1, "2016-03-01"),  // months first, then days
-        ("2016-12-31", "P1D", 1, "2017-01-01"),
-        ("2018-01-15", "P90D", -1, "2017-10-17"),
-        ("2016-12-25", "P2W", 1, "2017-01-08"),
-        ("2016-10-01", "P1Y", 1, "2017-10-01"),
-        ("2017-01-01", "P1M", -1, "2016-12-01"),
-    ])
+    @Test(
+        "adding years and months clamps to the month's end",
+        arguments: [
+            ("2016-02-29", "P1Y", 1, "2017-02-28"),
+            ("2016-02-29", "P4Y", 1, "2020-02-29"),
+            ("2016-02-29", "P1Y", -1, "2015-02-28"),
+            ("2016-01-31", "P1M", 1, "2016-02-29"),
+            ("2017-01-31", "P1M", 1, "2017-02-28"),
+            ("2017-03-31", "P1M", -1, "2017-02-28"),
+            ("2016-03-31", "P1M", -1, "2016-02-29"),
+            ("2016-05-31", "P1M", 1, "2016-06-30"),
+            ("2016-08-31", "P1Y6M", 1, "2018-02-28"),
+            ("2016-01-31", "P1M1D", 1, "2016-03-01"),  // months first, then days
+            ("2016-12-31", "P1D", 1, "2017-01-01"),
+            ("2018-01-15", "P90D", -1, "2017-10-17"),
+            ("2016-12-25", "P2W", 1, "2017-01-08"),
+            ("2016-10-01", "P1Y", 1, "2017-10-01"),
+            ("2017-01-01", "P1M", -1, "2016-12-01")
+        ])
     func clamping(start: String, by: String, sign: Int, expected: String) {
         #expect(day(start).adding(duration(by), sign: sign) == day(expected))
     }
@@ -48,20 +50,21 @@ struct CalendarRuleTests {
         #expect(CivilDate(daysSinceEpoch: -1) == day("1969-12-31"))
     }
 
-
     // MARK: zones, gaps and overlaps
 
-    @Test("wall-clock readings become instants", arguments: [
-        ("America/Toronto", "2017-03-31", "09:00:00", "2017-03-31T13:00:00Z"),  // EDT, -04:00
-        ("America/Toronto", "2017-01-30", "09:00:00", "2017-01-30T14:00:00Z"),  // EST, -05:00
-        ("Asia/Shanghai", "2017-03-24", "09:00:00", "2017-03-24T01:00:00Z"),    // CST, +08:00 all year
-        ("Asia/Shanghai", "2017-07-01", "00:00:00", "2017-06-30T16:00:00Z"),
-        ("Asia/Kathmandu", "2017-03-31", "09:00:00", "2017-03-31T03:15:00Z"),   // +05:45
-        ("Australia/Lord_Howe", "2017-01-15", "09:00:00", "2017-01-14T22:00:00Z"),  // +11:00 in summer
-        ("Australia/Lord_Howe", "2017-07-15", "09:00:00", "2017-07-14T22:30:00Z"),  // +10:30 in winter
-        ("UTC", "2017-03-12", "02:30:00", "2017-03-12T02:30:00Z"),
-        ("Asia/Shanghai", "2017-03-12", "02:30:00", "2017-03-11T18:30:00Z"),    // no DST in China
-    ])
+    @Test(
+        "wall-clock readings become instants",
+        arguments: [
+            ("America/Toronto", "2017-03-31", "09:00:00", "2017-03-31T13:00:00Z"),  // EDT, -04:00
+            ("America/Toronto", "2017-01-30", "09:00:00", "2017-01-30T14:00:00Z"),  // EST, -05:00
+            ("Asia/Shanghai", "2017-03-24", "09:00:00", "2017-03-24T01:00:00Z"),  // CST, +08:00 all year
+            ("Asia/Shanghai", "2017-07-01", "00:00:00", "2017-06-30T16:00:00Z"),
+            ("Asia/Kathmandu", "2017-03-31", "09:00:00", "2017-03-31T03:15:00Z"),  // +05:45
+            ("Australia/Lord_Howe", "2017-01-15", "09:00:00", "2017-01-14T22:00:00Z"),  // +11:00 in summer
+            ("Australia/Lord_Howe", "2017-07-15", "09:00:00", "2017-07-14T22:30:00Z"),  // +10:30 in winter
+            ("UTC", "2017-03-12", "02:30:00", "2017-03-12T02:30:00Z"),
+            ("Asia/Shanghai", "2017-03-12", "02:30:00", "2017-03-11T18:30:00Z")  // no DST in China
+        ])
     func wallClock(zoneName: String, date: String, time: String, expected: String) {
         let zone = zone(zoneName)
         #expect(zone.instant(for: wall(date, time)) == instant(expected))

@@ -13,20 +13,22 @@ struct DurationAndTextTests {
         #expect(all.hasTimePart)
     }
 
-    @Test("parse and print", arguments: [
-        ("P1Y", ISODuration(years: 1), "P1Y"),
-        ("P6M", ISODuration(months: 6), "P6M"),
-        ("P2W", ISODuration(weeks: 2), "P2W"),
-        ("P90D", ISODuration(days: 90), "P90D"),
-        ("PT36H", ISODuration(hours: 36), "PT36H"),
-        ("PT90M", ISODuration(minutes: 90), "PT90M"),
-        ("PT10S", ISODuration(seconds: 10), "PT10S"),
-        ("P1Y2M3DT4H", ISODuration(years: 1, months: 2, days: 3, hours: 4), "P1Y2M3DT4H"),
-        ("P1DT12H", ISODuration(days: 1, hours: 12), "P1DT12H"),
-        ("P0D", ISODuration.zero, "P0D"),
-        ("PT0S", ISODuration.zero, "P0D"),
-        ("P0Y", ISODuration.zero, "P0D"),
-    ])
+    @Test(
+        "parse and print",
+        arguments: [
+            ("P1Y", ISODuration(years: 1), "P1Y"),
+            ("P6M", ISODuration(months: 6), "P6M"),
+            ("P2W", ISODuration(weeks: 2), "P2W"),
+            ("P90D", ISODuration(days: 90), "P90D"),
+            ("PT36H", ISODuration(hours: 36), "PT36H"),
+            ("PT90M", ISODuration(minutes: 90), "PT90M"),
+            ("PT10S", ISODuration(seconds: 10), "PT10S"),
+            ("P1Y2M3DT4H", ISODuration(years: 1, months: 2, days: 3, hours: 4), "P1Y2M3DT4H"),
+            ("P1DT12H", ISODuration(days: 1, hours: 12), "P1DT12H"),
+            ("P0D", ISODuration.zero, "P0D"),
+            ("PT0S", ISODuration.zero, "P0D"),
+            ("P0Y", ISODuration.zero, "P0D")
+        ])
     func parseAndPrint(text: String, value: ISODuration, printed: String) throws {
         let parsed = try ISODuration(parsing: text)
         #expect(parsed == value)
@@ -40,28 +42,30 @@ struct DurationAndTextTests {
         #expect(!(try ISODuration(parsing: "P0D").hasTimePart))
     }
 
-    @Test("rejections say what is allowed", arguments: [
-        ("", "must start with P"),
-        ("P", "has no amount"),
-        ("PT", "T must be followed by hours, minutes or seconds"),
-        ("P1DT", "T must be followed by hours, minutes or seconds"),
-        ("P1.5D", "fractions are not supported"),
-        ("P1,5D", "fractions are not supported"),
-        ("P-1D", "expected a whole number before a designator (Y, M, W, D, T, H, M, S)"),
-        ("1D", "must start with P"),
-        ("p1d", "must start with P"),
-        ("P1H", "before T only Y, M, W and D are allowed"),
-        ("PT1D", "after T only H, M and S are allowed"),
-        ("PT1Y", "after T only H, M and S are allowed"),
-        ("P1D2Y", "designators must come in the order Y, M, W, D, T, H, M, S"),
-        ("PT1S2H", "designators must come in the order Y, M, W, D, T, H, M, S"),
-        ("P1D2D", "D appears twice"),
-        ("P1DD", "expected a whole number before a designator"),
-        ("P1DT1HT1M", "T appears twice"),
-        ("P7", "the last number has no designator"),
-        ("P7D ", "expected a whole number before a designator"),
-        ("P99999999D", "a number is larger than 1000000"),
-    ])
+    @Test(
+        "rejections say what is allowed",
+        arguments: [
+            ("", "must start with P"),
+            ("P", "has no amount"),
+            ("PT", "T must be followed by hours, minutes or seconds"),
+            ("P1DT", "T must be followed by hours, minutes or seconds"),
+            ("P1.5D", "fractions are not supported"),
+            ("P1,5D", "fractions are not supported"),
+            ("P-1D", "expected a whole number before a designator (Y, M, W, D, T, H, M, S)"),
+            ("1D", "must start with P"),
+            ("p1d", "must start with P"),
+            ("P1H", "before T only Y, M, W and D are allowed"),
+            ("PT1D", "after T only H, M and S are allowed"),
+            ("PT1Y", "after T only H, M and S are allowed"),
+            ("P1D2Y", "designators must come in the order Y, M, W, D, T, H, M, S"),
+            ("PT1S2H", "designators must come in the order Y, M, W, D, T, H, M, S"),
+            ("P1D2D", "D appears twice"),
+            ("P1DD", "expected a whole number before a designator"),
+            ("P1DT1HT1M", "T appears twice"),
+            ("P7", "the last number has no designator"),
+            ("P7D ", "expected a whole number before a designator"),
+            ("P99999999D", "a number is larger than 1000000")
+        ])
     func rejected(text: String, why: String) {
         #expect {
             try ISODuration(parsing: text)
@@ -109,18 +113,20 @@ struct DurationAndTextTests {
         #expect(throws: CalendarError.self) { try LocalTime(parsing: "09:60") }
     }
 
-    @Test("RFC 3339 instants", arguments: [
-        ("2017-03-31T17:00:00Z", 1_490_979_600, "2017-03-31T17:00:00Z"),
-        ("2017-03-31T17:00:00+08:00", 1_490_950_800, "2017-03-31T09:00:00Z"),
-        ("2017-03-31T17:00:00-04:00", 1_490_994_000, "2017-03-31T21:00:00Z"),
-        ("2017-03-31T17:00:00+05:45", 1_490_958_900, "2017-03-31T11:15:00Z"),
-        ("2017-03-31T17:00:00.250Z", 1_490_979_600, "2017-03-31T17:00:00Z"),  // fractions dropped
-        ("2017-03-31t17:00:00z", 1_490_979_600, "2017-03-31T17:00:00Z"),
-        ("2017-03-31 17:00:00Z", 1_490_979_600, "2017-03-31T17:00:00Z"),
-        ("1970-01-01T00:00:00Z", 0, "1970-01-01T00:00:00Z"),
-        ("1969-12-31T23:59:59Z", -1, "1969-12-31T23:59:59Z"),
-        ("2017-01-01T00:30:00+01:00", 1_483_227_000, "2016-12-31T23:30:00Z"),
-    ])
+    @Test(
+        "RFC 3339 instants",
+        arguments: [
+            ("2017-03-31T17:00:00Z", 1_490_979_600, "2017-03-31T17:00:00Z"),
+            ("2017-03-31T17:00:00+08:00", 1_490_950_800, "2017-03-31T09:00:00Z"),
+            ("2017-03-31T17:00:00-04:00", 1_490_994_000, "2017-03-31T21:00:00Z"),
+            ("2017-03-31T17:00:00+05:45", 1_490_958_900, "2017-03-31T11:15:00Z"),
+            ("2017-03-31T17:00:00.250Z", 1_490_979_600, "2017-03-31T17:00:00Z"),  // fractions dropped
+            ("2017-03-31t17:00:00z", 1_490_979_600, "2017-03-31T17:00:00Z"),
+            ("2017-03-31 17:00:00Z", 1_490_979_600, "2017-03-31T17:00:00Z"),
+            ("1970-01-01T00:00:00Z", 0, "1970-01-01T00:00:00Z"),
+            ("1969-12-31T23:59:59Z", -1, "1969-12-31T23:59:59Z"),
+            ("2017-01-01T00:30:00+01:00", 1_483_227_000, "2016-12-31T23:30:00Z")
+        ])
     func rfc3339(text: String, seconds: Int64, printed: String) throws {
         let parsed = try Instant(parsingRFC3339: text)
         #expect(parsed.seconds == seconds)
@@ -130,9 +136,11 @@ struct DurationAndTextTests {
     }
 
     @Test func rfc3339Rejections() {
-        for text in ["2017-03-31", "2017-03-31T17:00:00", "2017-03-31T17:00Z", "2017-03-31T17:00:00+8:00",
-                     "2017-03-31T17:00:00+0800", "2017-02-29T17:00:00Z", "2017-03-31T25:00:00Z",
-                     "2017-03-31T17:00:00+24:00", "2017-03-31X17:00:00Z", "2017-03-31T17:00:00Zjunk", ""] {
+        for text in [
+            "2017-03-31", "2017-03-31T17:00:00", "2017-03-31T17:00Z", "2017-03-31T17:00:00+8:00",
+            "2017-03-31T17:00:00+0800", "2017-02-29T17:00:00Z", "2017-03-31T25:00:00Z",
+            "2017-03-31T17:00:00+24:00", "2017-03-31X17:00:00Z", "2017-03-31T17:00:00Zjunk", ""
+        ] {
             #expect(throws: CalendarError.self, "\(text)") { try Instant(parsingRFC3339: text) }
         }
     }

@@ -12,13 +12,14 @@ private let ruleOnly: Zone = {
     let directory = NSTemporaryDirectory() + "accord-rule-only-\(UUID().uuidString)"
     try! FileManager.default.createDirectory(atPath: directory + "/Test", withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    FileManager.default.createFile(atPath: directory + "/Test/RuleOnly",
-                                   contents: Data(tzif(types: [-5 * 3600], footer: "EST5EDT,M3.2.0,M11.1.0")))
+    FileManager.default.createFile(
+        atPath: directory + "/Test/RuleOnly",
+        contents: Data(tzif(types: [-5 * 3600], footer: "EST5EDT,M3.2.0,M11.1.0")))
     return try! Zone.load("Test/RuleOnly", from: directory)
 }()
 
 private let everyZoneKind: [Zone] = [
-    zone("UTC"), zone("Etc/GMT-14"), zone("America/Toronto"), zone("Australia/Sydney"), zone("Europe/Dublin"), ruleOnly,
+    zone("UTC"), zone("Etc/GMT-14"), zone("America/Toronto"), zone("Australia/Sydney"), zone("Europe/Dublin"), ruleOnly
 ]
 
 /// Days since 1970 of 0001-01-01 and 9999-12-31: the range the TOML and RFC 3339 formats accept.
@@ -44,8 +45,9 @@ struct FullRangePropertyTests {
     @Test func wallTimesRoundTripWhereTheyExist() async {
         await propertyCheck(count: 600, input: zones, days, secondsOfDay) { zone, day, second in
             let zone = zone!
-            let reading = LocalDateTime(date: CivilDate(daysSinceEpoch: day),
-                                        time: LocalTime(hour: second / 3600, minute: second % 3600 / 60, second: second % 60)!)
+            let reading = LocalDateTime(
+                date: CivilDate(daysSinceEpoch: day),
+                time: LocalTime(hour: second / 3600, minute: second % 3600 / 60, second: second % 60)!)
             let moment = zone.instant(for: reading)
             let back = zone.local(at: moment)
             // Exact, except in a spring-forward gap, where the reading moves forward by the gap.
@@ -111,8 +113,9 @@ struct FullRangePropertyTests {
     }
 
     @Test func theLongestDurationFromTheLastDayIsTotal() {
-        let longest = ISODuration(years: 1_000_000, months: 1_000_000, weeks: 1_000_000, days: 1_000_000,
-                                  hours: 1_000_000, minutes: 1_000_000, seconds: 1_000_000)
+        let longest = ISODuration(
+            years: 1_000_000, months: 1_000_000, weeks: 1_000_000, days: 1_000_000,
+            hours: 1_000_000, minutes: 1_000_000, seconds: 1_000_000)
         for zone in everyZoneKind {
             let last = zone.startOfDay(day("9999-12-31"))
             let far = zone.adding(longest, to: last)

@@ -4,8 +4,10 @@ import Testing
 @testable import AccordCalendar
 
 /// A TZif file built by hand: version 2, with the given transitions, types and footer.
-func tzif(transitions: [(Int64, UInt8)] = [], types: [Int32] = [0], footer: String?, leapSeconds: Int = 0,
-                  version: UInt8 = UInt8(ascii: "2")) -> [UInt8] {
+func tzif(
+    transitions: [(Int64, UInt8)] = [], types: [Int32] = [0], footer: String?, leapSeconds: Int = 0,
+    version: UInt8 = UInt8(ascii: "2")
+) -> [UInt8] {
     func be32(_ value: Int32) -> [UInt8] { withUnsafeBytes(of: value.bigEndian, Array.init) }
     func be64(_ value: Int64) -> [UInt8] { withUnsafeBytes(of: value.bigEndian, Array.init) }
     func block(timeSize: Int) -> [UInt8] {
@@ -71,16 +73,19 @@ private func hours(_ rule: PosixZoneRule, _ text: String) -> Double { Double(rul
         #expect(PosixZoneRule.DayRule.monthWeekDay(month: 2, week: 5, weekday: 4).date(in: 2092) == CivilDate(year: 2092, month: 2, day: 28))
     }
 
-    @Test(arguments: ["", "E5", "EST", "EST5EDT,M3.2.0", "EST5EDT,M13.2.0,M11.1.0", "EST5EDT,M3.6.0,M11.1.0",
-                      "EST5EDT,J0,J365", "EST99", "<+08", "EST5EDT,M3.2.0/200,M11.1.0", "EST5 ", "EST5EDT4,M3.2.0,M11.1.0,x"])
+    @Test(arguments: [
+        "", "E5", "EST", "EST5EDT,M3.2.0", "EST5EDT,M13.2.0,M11.1.0", "EST5EDT,M3.6.0,M11.1.0",
+        "EST5EDT,J0,J365", "EST99", "<+08", "EST5EDT,M3.2.0/200,M11.1.0", "EST5 ", "EST5EDT4,M3.2.0,M11.1.0,x"
+    ])
     func malformedFooterRules(text: String) {
         #expect(PosixZoneRule(text) == nil)
     }
 
     @Test func aSlimFileTakesEverythingAfterItsLastTransitionFromTheFooter() throws {
         // Slim files (zic -b slim) stop listing transitions where the footer rule takes over.
-        let file = tzif(transitions: [(at("2007-03-11T07:00:00Z"), 1)], types: [-5 * 3600, -4 * 3600],
-                        footer: "EST5EDT,M3.2.0,M11.1.0")
+        let file = tzif(
+            transitions: [(at("2007-03-11T07:00:00Z"), 1)], types: [-5 * 3600, -4 * 3600],
+            footer: "EST5EDT,M3.2.0,M11.1.0")
         let zone = try Zone(identifier: "Test/Slim", tzif: file)
         #expect(zone.offset(at: Instant(seconds: at("2000-01-01T00:00:00Z"))) == -5 * 3600)
         #expect(zone.offset(at: Instant(seconds: at("2007-11-04T05:59:59Z"))) == -4 * 3600)
@@ -114,7 +119,7 @@ private func hours(_ rule: PosixZoneRule, _ text: String) -> Double { Double(rul
             (tzif(transitions: [(10, 0), (5, 0)], types: [0], footer: "UTC0"), "transitions out of order"),
             (tzif(types: [0], footer: "nonsense"), "cannot read the footer rule \"nonsense\""),
             (Array(good.dropLast(1)), "no footer after the version 2 data"),
-            (tzif(types: [], footer: "UTC0"), "no local time types"),
+            (tzif(types: [], footer: "UTC0"), "no local time types")
         ]
         for (bytes, reason) in cases {
             #expect(throws: TZifRules.Malformed(reason: reason)) { try TZifRules(bytes) }
@@ -122,8 +127,10 @@ private func hours(_ rule: PosixZoneRule, _ text: String) -> Double { Double(rul
     }
 
     @Test func namesThatCouldLeaveTheDatabaseAreNotLookedUp() {
-        for name in ["../../etc/passwd", "/etc/localtime", "America/../Asia/Tokyo", "America//Toronto", "America/",
-                     "posixrules", "zone.tab", "America/Toronto\u{0}", "Europe/Kyiv ", String(repeating: "A", count: 300)] {
+        for name in [
+            "../../etc/passwd", "/etc/localtime", "America/../Asia/Tokyo", "America//Toronto", "America/",
+            "posixrules", "zone.tab", "America/Toronto\u{0}", "Europe/Kyiv ", String(repeating: "A", count: 300)
+        ] {
             #expect(!Zone.isZoneName(name), "\(name)")
             #expect(throws: CalendarError.unknownTimeZone(name)) { try Zone.named(name) }
         }
@@ -137,8 +144,10 @@ private func hours(_ rule: PosixZoneRule, _ text: String) -> Double { Double(rul
         var template = Array("/tmp/accord-zoneinfo-XXXXXX".utf8CString)
         let directory = String(cString: try #require(mkdtemp(&template)))
         defer { _ = try? FileManager.default.removeItem(atPath: directory) }
-        #expect(throws: CalendarError.unreadableTimeZone(
-            "America/Toronto", "no time zone database in \(directory) (install tzdata, or set TZDIR)")) {
+        #expect(
+            throws: CalendarError.unreadableTimeZone(
+                "America/Toronto", "no time zone database in \(directory) (install tzdata, or set TZDIR)")
+        ) {
             try Zone.load("America/Toronto", from: directory)
         }
         try FileManager.default.createDirectory(atPath: directory + "/Test", withIntermediateDirectories: true)

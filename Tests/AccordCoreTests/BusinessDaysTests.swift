@@ -23,7 +23,6 @@ enum Shipped {
     static let years = max(cn.years.lowerBound, ca.years.lowerBound)...min(cn.years.upperBound, ca.years.upperBound)
 }
 
-
 /// Business in every calendar, by the definition and nothing else: the oracle of the properties.
 private func bruteBusiness(_ date: CivilDate, _ calendars: [BusinessCalendar]) -> Bool {
     calendars.allSatisfy { calendar in
@@ -163,8 +162,9 @@ struct BusinessDaysProperties {
             let rules = BusinessDays(calendars)
             // A walk may reach past the covered years at their ends: then it must say so.
             guard let following = try? rules.adjust(date, .following),
-                  let preceding = try? rules.adjust(date, .preceding),
-                  let modified = try? rules.adjust(date, .modifiedFollowing) else {
+                let preceding = try? rules.adjust(date, .preceding),
+                let modified = try? rules.adjust(date, .modifiedFollowing)
+            else {
                 #expect(date.year == Shipped.years.lowerBound || date.year == Shipped.years.upperBound)
                 return
             }
@@ -248,31 +248,44 @@ struct BusinessCalendarParserTests {
 
     @Test func unknownKeysAreErrorsWithTheirLine() {
         let text = Self.good.replacingOccurrences(of: "weekend =", with: "weekends = [\"sunday\"]\nweekend =")
-        #expect(problems(text) == ["xx.toml:6: calendar › weekends: unknown key; allowed here: id, title, source, years, weekend, holidays, working-days, names"])
+        #expect(
+            problems(text) == [
+                "xx.toml:6: calendar › weekends: unknown key; allowed here: id, title, source, years, weekend, holidays, working-days, names"
+            ])
         // SourceLines finds keys, not table headers, at the top level: no line for [extra].
         #expect(problems(Self.good + "\n[extra]\n") == ["xx.toml: extra: unknown key; allowed here: calendar"])
     }
 
     @Test func datesOutsideTheYearsOrTwiceAreNamedOnTheirLine() {
         let text = Self.good.replacingOccurrences(of: "holidays = [2026-01-01]", with: "holidays = [\n  2026-01-01,\n  2027-01-01,\n  2026-01-01,\n]")
-        #expect(problems(text) == [
-            "xx.toml:9: calendar › holidays: 2027-01-01 is outside the years the file covers, 2026–2026",
-            "xx.toml:8: calendar › holidays: 2026-01-01 is listed twice",
-        ])
+        #expect(
+            problems(text) == [
+                "xx.toml:9: calendar › holidays: 2027-01-01 is outside the years the file covers, 2026–2026",
+                "xx.toml:8: calendar › holidays: 2026-01-01 is listed twice"
+            ])
     }
 
     @Test func badValues() {
-        #expect(problems(Self.good.replacingOccurrences(of: "working-days = [2026-01-03]", with: "working-days = [2026-01-05]"))
-            == ["xx.toml:8: calendar › working-days: 2026-01-05 is a Monday, not a weekend day; working-days lists the weekend days that are working days"])
-        #expect(problems(Self.good.replacingOccurrences(of: "years = [2026, 2026]", with: "years = [2027, 2026]"))
-            == ["xx.toml:5: calendar › years: the first year, 2027, is after the last, 2026"])
-        #expect(problems(Self.good.replacingOccurrences(of: "[\"friday\", \"saturday\"]", with: "[\"Friday\"]"))
-            == ["xx.toml:6: calendar › weekend: \"Friday\" is not a day of the week: use monday … sunday, in lower case"])
+        #expect(
+            problems(Self.good.replacingOccurrences(of: "working-days = [2026-01-03]", with: "working-days = [2026-01-05]"))
+                == [
+                    "xx.toml:8: calendar › working-days: 2026-01-05 is a Monday, not a weekend day; working-days lists the weekend days that are working days"
+                ])
+        #expect(
+            problems(Self.good.replacingOccurrences(of: "years = [2026, 2026]", with: "years = [2027, 2026]"))
+                == ["xx.toml:5: calendar › years: the first year, 2027, is after the last, 2026"])
+        #expect(
+            problems(Self.good.replacingOccurrences(of: "[\"friday\", \"saturday\"]", with: "[\"Friday\"]"))
+                == ["xx.toml:6: calendar › weekend: \"Friday\" is not a day of the week: use monday … sunday, in lower case"])
         #expect(problems(Self.good.replacingOccurrences(of: "holidays = [2026-01-01]", with: "holidays = [\"2026-01-01\"]")).count == 1)
-        #expect(problems(Self.good.replacingOccurrences(of: "2026-01-01 = ", with: "2026-01-02 = "))
-            == ["xx.toml:11: calendar › names › 2026-01-02: 2026-01-02 is in neither holidays nor working-days"])
-        #expect(problems(Self.good.replacingOccurrences(of: "source = \"typed in a test\"\n", with: ""))
-            == ["xx.toml:1: calendar › source: is required"])
-        #expect(problems("id = \"xx\"\n") .first == "xx.toml: the [calendar] table is missing; it needs id, title, source, years, weekend, holidays and working-days")
+        #expect(
+            problems(Self.good.replacingOccurrences(of: "2026-01-01 = ", with: "2026-01-02 = "))
+                == ["xx.toml:11: calendar › names › 2026-01-02: 2026-01-02 is in neither holidays nor working-days"])
+        #expect(
+            problems(Self.good.replacingOccurrences(of: "source = \"typed in a test\"\n", with: ""))
+                == ["xx.toml:1: calendar › source: is required"])
+        #expect(
+            problems("id = \"xx\"\n").first
+                == "xx.toml: the [calendar] table is missing; it needs id, title, source, years, weekend, holidays and working-days")
     }
 }

@@ -38,7 +38,8 @@ extension String {
 
 @Suite struct ICalendarTests {
     @Test func longTextIsFoldedAt75OctetsAndComesBackExactly() {
-        let title = String(("A treaty, on extradition; \\ and transfer\nsecond line 中华人民共和国与加拿大 ").prefix(60)) + String(repeating: "司法协助, ", count: 40)
+        let title =
+            String(("A treaty, on extradition; \\ and transfer\nsecond line 中华人民共和国与加拿大 ").prefix(60)) + String(repeating: "司法协助, ", count: 40)
         var writer = ICalendarWriter()
         writer.text("SUMMARY", title)
         let bytes = writer.bytes

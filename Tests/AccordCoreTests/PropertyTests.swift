@@ -34,8 +34,10 @@ struct RandomCase: Sendable, CustomStringConvertible {
             let timeline = ItemTimeline(item: item, events: accepted.filter { $0.itemID == item.fullID })
             let term = intent.term.map(duration)
             guard (try? Lifecycle.validate(intent.type, item: item, timeline: timeline, term: term)) != nil else { continue }
-            accepted.append(ItemEvent(id: Int64(index + 1), itemID: item.fullID, type: intent.type, on: intent.on,
-                                      recordedAt: item.settings.zone.startOfDay(intent.on), term: term))
+            accepted.append(
+                ItemEvent(
+                    id: Int64(index + 1), itemID: item.fullID, type: intent.type, on: intent.on,
+                    recordedAt: item.settings.zone.startOfDay(intent.on), term: term))
         }
         let acks = acknowledgements.map {
             Acknowledgement(itemID: $0.item, deadline: .due, deadlineTime: $0.due, at: $0.at)
@@ -46,11 +48,15 @@ struct RandomCase: Sendable, CustomStringConvertible {
 }
 
 enum RandomPortfolio {
-    static let zones = ["America/Toronto", "Asia/Shanghai", "UTC", "Asia/Kathmandu", "Australia/Lord_Howe",
-                        "Europe/London", "America/St_Johns", "America/Santiago"]
+    static let zones = [
+        "America/Toronto", "Asia/Shanghai", "UTC", "Asia/Kathmandu", "Australia/Lord_Howe",
+        "Europe/London", "America/St_Johns", "America/Santiago"
+    ]
     /// Days on which some of those zones change their clocks, to land in gaps and overlaps.
-    static let transitionDays = ["2017-03-12", "2017-11-05", "2018-03-11", "2017-10-01", "2018-04-01", "2017-03-26",
-                                 "2017-10-29", "2017-05-14", "2017-08-13", "2016-11-06", "2016-03-13"]
+    static let transitionDays = [
+        "2017-03-12", "2017-11-05", "2018-03-11", "2017-10-01", "2018-04-01", "2017-03-26",
+        "2017-10-29", "2017-05-14", "2017-08-13", "2016-11-06", "2016-03-13"
+    ]
     static let remindAts = ["09:00:00", "02:30:00", "01:30:00", "00:00:00", "00:15:00", "23:30:00", "02:15:00", "17:45:00"]
     static let offsets = ["Z", "+08:00", "-04:00", "-05:00", "+05:45", "+10:30", "+11:00", "-03:30", "+14:00", "-12:00", ""]
     static let leads = ["P0D", "P1D", "P7D", "P2W", "P30D", "P1M", "P60D", "PT36H", "PT12H", "P1DT6H", "P1Y", "P3M"]
@@ -74,7 +80,9 @@ enum RandomPortfolio {
     static func deadline(_ rng: inout RNG) -> String {
         let date = date(&rng)
         if chance(0.6, &rng) { return date.description }
-        let time = chance(0.4, &rng) ? pick(remindAts, &rng)
+        let time =
+            chance(0.4, &rng)
+            ? pick(remindAts, &rng)
             : "\(pad2(int(0...23, &rng))):\(pad2(int(0...3, &rng) * 15)):00"
         return "\(date)T\(time)\(pick(offsets, &rng))"
     }
@@ -107,8 +115,10 @@ enum RandomPortfolio {
         }
         for dialogue in 0..<int(1...2, &rng) {
             let dialogueID = "d\(dialogue)"
-            var lines = ["[dialogue]", "id = \"\(dialogueID)\"", "title = \"Random \(dialogue)\"",
-                         "time-zone = \"\(pick(zones, &rng))\""]
+            var lines = [
+                "[dialogue]", "id = \"\(dialogueID)\"", "title = \"Random \(dialogue)\"",
+                "time-zone = \"\(pick(zones, &rng))\""
+            ]
             if chance(0.7, &rng) { lines.append("remind-at = \(pick(remindAts, &rng))") }
             if chance(0.7, &rng) { lines.append("reminders = \(leadList(&rng))") }
             if chance(0.6, &rng) { lines.append("overdue-every = \"\(pick(overdue, &rng))\"") }
@@ -135,8 +145,10 @@ enum RandomPortfolio {
             }
             for index in 0..<int(0...4, &rng) {
                 let id = "i\(index)"
-                lines += ["", "[[instrument]]", "id = \"\(id)\"", "kind = \"\(pick(kinds, &rng))\"",
-                          "title = \"Instrument \(index)\""]
+                lines += [
+                    "", "[[instrument]]", "id = \"\(id)\"", "kind = \"\(pick(kinds, &rng))\"",
+                    "title = \"Instrument \(index)\""
+                ]
                 var signBy: String?
                 if chance(0.5, &rng) {
                     signBy = deadline(&rng)
@@ -208,8 +220,10 @@ struct PropertyTests {
             }
             // Expiry passes at the start of its day: a lead of a day or more is before it.
             for reminder in plan.reminders(from: windowStart, until: windowEnd)
-            where reminder.deadline == .expiry && duration(reminder.lead).dayCount + duration(reminder.lead).months
-                + duration(reminder.lead).years > 0 {
+            where reminder.deadline == .expiry
+                && duration(reminder.lead).dayCount + duration(reminder.lead).months
+                    + duration(reminder.lead).years > 0
+            {
                 #expect(reminder.fireAt < reminder.deadlineAt, "\(reminder.key) fires at \(reminder.fireAt)")
             }
         }

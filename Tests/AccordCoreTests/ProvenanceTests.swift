@@ -55,26 +55,30 @@ struct ProvenanceTests {
     }
 
     @Test func defaultBasisAppliesToBareValues() throws {
-        let text = Self.head.replacingOccurrences(of: "owner =", with: "default-basis = \"confirmed\"\nowner =")
+        let text =
+            Self.head.replacingOccurrences(of: "owner =", with: "default-basis = \"confirmed\"\nowner =")
             + "[[objective]]\nid = \"o\"\ntitle = \"O\"\ndue = 2030-03-10\n"
         let plan = try plan(text)
         #expect(plan.catalog.items[0].provenance(of: "due").basis == .confirmed)
     }
 
     @Test func aBadBasisNamesTheFileTheLineAndTheKeyPath() {
-        let found = problems(Self.head + """
-            [[objective]]
-            id = "o"
-            title = "O"
-            due = { date = 2030-03-10, basis = "rumour" }
-            """, file: "p.toml")
-        #expect(found.map(\.description) == [
-            "p.toml:11: objective \"o\" › due › basis: \"rumour\" is not a basis; allowed: statement, confirmed, planned, assumed (recorded is for recorded events)",
-        ])
+        let found = problems(
+            Self.head + """
+                [[objective]]
+                id = "o"
+                title = "O"
+                due = { date = 2030-03-10, basis = "rumour" }
+                """, file: "p.toml")
+        #expect(
+            found.map(\.description) == [
+                "p.toml:11: objective \"o\" › due › basis: \"rumour\" is not a basis; allowed: statement, confirmed, planned, assumed (recorded is for recorded events)"
+            ])
         let missing = problems(Self.head + "[[objective]]\nid = \"o\"\ntitle = \"O\"\ndue = { basis = \"assumed\" }\n", file: "p.toml")
         #expect(missing.first?.line == 11 && missing.first?.keyPath == "objective \"o\" › due › date")
-        let unknown = problems(Self.head + "[[objective]]\nid = \"o\"\ntitle = \"O\"\ndue = { date = 2030-03-10, why = \"x\" }\n",
-                               file: "p.toml")
+        let unknown = problems(
+            Self.head + "[[objective]]\nid = \"o\"\ntitle = \"O\"\ndue = { date = 2030-03-10, why = \"x\" }\n",
+            file: "p.toml")
         #expect(unknown.first?.keyPath == "objective \"o\" › due › why")
     }
 
@@ -116,8 +120,9 @@ struct ProvenanceTests {
     }
 
     @Test func aRecordedInForceReplacesTheProjectionAndRestsOnTheRecorder() throws {
-        let event = ItemEvent(id: 1, itemID: "d/mou", type: .inForce, on: day("2030-03-01"),
-                              recordedAt: instant("2030-03-01T15:00:00Z"), recordedBy: "alice")
+        let event = ItemEvent(
+            id: 1, itemID: "d/mou", type: .inForce, on: day("2030-03-01"),
+            recordedAt: instant("2030-03-01T15:00:00Z"), recordedBy: "alice")
         let plan = try plan(Self.mou(inForce: "assumed"), history: History(events: [event]))
         #expect(plan.state(ofItem: 0, at: instant("2030-06-01T00:00:00Z")) == .inForce)
         let reminders = plan.all(from: "2030-03-02T00:00:00Z", until: "2032-01-01T00:00:00Z")
@@ -126,19 +131,20 @@ struct ProvenanceTests {
         #expect(!reminders.contains { $0.key.contains("2031-02-15") })
     }
 
-    static let linked = head + """
-        [[objective]]
-        id = "sign-it"
-        title = "Complete work related to the signing"
-        due = 2030-03-31
-        fulfilled-by = { item = "agreement", event = "signed" }
+    static let linked =
+        head + """
+            [[objective]]
+            id = "sign-it"
+            title = "Complete work related to the signing"
+            due = 2030-03-31
+            fulfilled-by = { item = "agreement", event = "signed" }
 
-        [[instrument]]
-        id = "agreement"
-        kind = "agreement"
-        title = "Agreement"
-        sign-by = 2030-03-31
-        """
+            [[instrument]]
+            id = "agreement"
+            kind = "agreement"
+            title = "Agreement"
+            sign-by = 2030-03-31
+            """
 
     @Test func fulfilledByRemindsOnceNamingBoth() throws {
         let plan = try plan(Self.linked)
@@ -151,8 +157,9 @@ struct ProvenanceTests {
     }
 
     @Test func recordingTheInstrumentEventCompletesTheObjectiveAndStopsBothStreams() throws {
-        let signed = ItemEvent(id: 1, itemID: "d/agreement", type: .signed, on: day("2030-04-10"),
-                               recordedAt: instant("2030-04-10T15:00:00Z"), recordedBy: "bob")
+        let signed = ItemEvent(
+            id: 1, itemID: "d/agreement", type: .signed, on: day("2030-04-10"),
+            recordedAt: instant("2030-04-10T15:00:00Z"), recordedBy: "bob")
         let plan = try plan(Self.linked, history: History(events: [signed]))
         #expect(plan.state(ofItem: 0, at: instant("2030-04-11T00:00:00Z")) == .done)
         #expect(plan.state(ofItem: 1, at: instant("2030-04-11T00:00:00Z")) == .signed)
@@ -162,42 +169,45 @@ struct ProvenanceTests {
         let before = plan.all(from: "2030-04-01T00:00:00Z", until: "2030-04-10T05:00:00Z")
         #expect(before.keys == ["d/agreement:sign-by:2030-03-31:+P7D"])
         // Without a sign-by on the instrument, the objective reminds itself, naming the instrument.
-        let alone = try planOf(Self.linked.replacingOccurrences(of: "sign-by = 2030-03-31\n", with: "")
-            .replacingOccurrences(of: "sign-by = 2030-03-31", with: ""))
+        let alone = try planOf(
+            Self.linked.replacingOccurrences(of: "sign-by = 2030-03-31\n", with: "")
+                .replacingOccurrences(of: "sign-by = 2030-03-31", with: ""))
         let own = alone.all(from: "2030-01-01T00:00:00Z", until: "2030-04-02T00:00:00Z")
         #expect(!own.isEmpty && own.allSatisfy { $0.itemID == "d/sign-it" && $0.message.contains("fulfilled when d/agreement is signed") })
     }
 
     @Test func linksToUnknownItemsAndCyclesAreRejectedWithFileAndLine() throws {
-        let text = Self.head + """
-            [[instrument]]
-            id = "a"
-            kind = "mou"
-            title = "A"
-            renews = "b"
+        let text =
+            Self.head + """
+                [[instrument]]
+                id = "a"
+                kind = "mou"
+                title = "A"
+                renews = "b"
 
-            [[instrument]]
-            id = "b"
-            kind = "mou"
-            title = "B"
-            supersedes = "a"
+                [[instrument]]
+                id = "b"
+                kind = "mou"
+                title = "B"
+                supersedes = "a"
 
-            [[instrument]]
-            id = "c"
-            kind = "mou"
-            title = "C"
-            renews = "nowhere"
-            """
+                [[instrument]]
+                id = "c"
+                kind = "mou"
+                title = "C"
+                renews = "nowhere"
+                """
         let parsed = try portfolio(text, file: "links.toml")
         do {
             _ = try Catalog(portfolios: [parsed])
             Issue.record("a cycle was accepted")
         } catch {
             let descriptions = error.problems.map(\.description).sorted()
-            #expect(descriptions == [
-                "links.toml:12: instrument \"a\" › renews: renews/supersedes go round in a circle: a → b → a",
-                "links.toml:24: instrument \"c\" › renews: \"nowhere\" is not an item of dialogue \"d\"",
-            ])
+            #expect(
+                descriptions == [
+                    "links.toml:12: instrument \"a\" › renews: renews/supersedes go round in a circle: a → b → a",
+                    "links.toml:24: instrument \"c\" › renews: \"nowhere\" is not an item of dialogue \"d\""
+                ])
         }
         let fulfilledByNothing = Self.head + "[[objective]]\nid = \"o\"\ntitle = \"O\"\nfulfilled-by = { item = \"x\", event = \"signed\" }\n"
         #expect(throws: ConfigProblems.self) { try Catalog(portfolios: [try portfolio(fulfilledByNothing)]) }

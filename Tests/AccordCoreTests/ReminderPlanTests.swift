@@ -53,8 +53,9 @@ struct ReminderPlanTests {
     static let pilot = "ca-cn-nsrl/cbsa-beea-pilot-mou"
 
     static func event(_ item: String, _ type: EventType, on date: String, id: Int64 = 1, term: String? = nil) -> ItemEvent {
-        ItemEvent(id: id, itemID: item, type: type, on: day(date),
-                  recordedAt: toronto.startOfDay(day(date)), term: term.map(duration))
+        ItemEvent(
+            id: id, itemID: item, type: type, on: day(date),
+            recordedAt: toronto.startOfDay(day(date)), term: term.map(duration))
     }
 
     func everything(_ plan: ReminderPlan) -> [Reminder] {
@@ -70,33 +71,39 @@ struct ReminderPlanTests {
     @Test func anObjectivesKeysTimesAndMessages() throws {
         let reminders = everything(try plan(Self.dialogue)).filter { $0.itemID == Self.talks }
         let first = Array(reminders.prefix(5))
-        #expect(first.keys == [
-            "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P60D",
-            "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P14D",
-            "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P0D",
-            "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:+P7D",
-            "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:+P14D",
-        ])
-        #expect(first.map(\.fireAt) == [
-            instant("2017-01-30T14:00:00Z"),  // 09:00 EST
-            instant("2017-03-17T13:00:00Z"),  // 09:00 EDT
-            instant("2017-03-31T13:00:00Z"),
-            instant("2017-04-07T13:00:00Z"),
-            instant("2017-04-14T13:00:00Z"),
-        ])
+        #expect(
+            first.keys == [
+                "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P60D",
+                "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P14D",
+                "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P0D",
+                "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:+P7D",
+                "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:+P14D"
+            ])
+        #expect(
+            first.map(\.fireAt) == [
+                instant("2017-01-30T14:00:00Z"),  // 09:00 EST
+                instant("2017-03-17T13:00:00Z"),  // 09:00 EDT
+                instant("2017-03-31T13:00:00Z"),
+                instant("2017-04-07T13:00:00Z"),
+                instant("2017-04-14T13:00:00Z")
+            ])
         #expect(first.map(\.lead) == ["P60D", "P14D", "P0D", "+P7D", "+P14D"])
         #expect(first.map(\.isOverdue) == [false, false, false, true, true])
         #expect(first.map(\.daysLeft) == [60, 14, 0, -7, -14])
         #expect(first.map(\.priority) == [5, 5, 3, 3, 3])
-        #expect(first.map(\.message) == [
-            "ca-cn-nsrl/extradition-treaty-talks: due in 60 days (2017-03-31)",
-            "ca-cn-nsrl/extradition-treaty-talks: due in 14 days (2017-03-31)",
-            "ca-cn-nsrl/extradition-treaty-talks: due today (2017-03-31)",
-            "ca-cn-nsrl/extradition-treaty-talks: overdue by 7 days (due 2017-03-31)",
-            "ca-cn-nsrl/extradition-treaty-talks: overdue by 14 days (due 2017-03-31)",
-        ])
-        #expect(first.map(\.messageID) == [MessageID.approaching, MessageID.approaching, MessageID.reached,
-                                           MessageID.overdue, MessageID.overdue])
+        #expect(
+            first.map(\.message) == [
+                "ca-cn-nsrl/extradition-treaty-talks: due in 60 days (2017-03-31)",
+                "ca-cn-nsrl/extradition-treaty-talks: due in 14 days (2017-03-31)",
+                "ca-cn-nsrl/extradition-treaty-talks: due today (2017-03-31)",
+                "ca-cn-nsrl/extradition-treaty-talks: overdue by 7 days (due 2017-03-31)",
+                "ca-cn-nsrl/extradition-treaty-talks: overdue by 14 days (due 2017-03-31)"
+            ])
+        #expect(
+            first.map(\.messageID) == [
+                MessageID.approaching, MessageID.approaching, MessageID.reached,
+                MessageID.overdue, MessageID.overdue
+            ])
         #expect(first.allSatisfy { $0.deadline == .due && $0.dialogueID == "ca-cn-nsrl" })
         #expect(first.allSatisfy { $0.deadlineAt == instant("2017-04-01T04:00:00Z") })
         #expect(first[3].occurrenceKey == "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31")
@@ -127,10 +134,11 @@ struct ReminderPlanTests {
         #expect(notice.deadline == .renewalNotice)
         #expect(notice.deadlineAt == instant("2017-07-04T04:00:00Z"))
         // Expiry reminders do not repeat once overdue: P30D, P7D, P1D, P0D and nothing else.
-        #expect(keys(of: Self.rcmp, in: reminders).filter { $0.contains(":expiry:") } == [
-            "ca-cn-nsrl/rcmp-mps-mou:expiry:2017-10-01:P30D", "ca-cn-nsrl/rcmp-mps-mou:expiry:2017-10-01:P7D",
-            "ca-cn-nsrl/rcmp-mps-mou:expiry:2017-10-01:P1D", "ca-cn-nsrl/rcmp-mps-mou:expiry:2017-10-01:P0D",
-        ])
+        #expect(
+            keys(of: Self.rcmp, in: reminders).filter { $0.contains(":expiry:") } == [
+                "ca-cn-nsrl/rcmp-mps-mou:expiry:2017-10-01:P30D", "ca-cn-nsrl/rcmp-mps-mou:expiry:2017-10-01:P7D",
+                "ca-cn-nsrl/rcmp-mps-mou:expiry:2017-10-01:P1D", "ca-cn-nsrl/rcmp-mps-mou:expiry:2017-10-01:P0D"
+            ])
         let overdueNotice = try #require(rcmp.keyed("ca-cn-nsrl/rcmp-mps-mou:renewal-notice:2017-07-03:+P7D"))
         #expect(overdueNotice.message == "ca-cn-nsrl/rcmp-mps-mou: renewal decision overdue by 7 days (due 2017-07-03)")
     }
@@ -150,14 +158,15 @@ struct ReminderPlanTests {
         let reminders = everything(try plan(Self.dialogue)).filter { $0.itemID == Self.pilot && $0.deadline == .signBy }
         // Signed is not recorded, but the file's in-force date (2017-01-15) means it was: the
         // overdue repeats stop there.
-        #expect(reminders.keys == [
-            "ca-cn-nsrl/cbsa-beea-pilot-mou:sign-by:2016-12-31:P30D",
-            "ca-cn-nsrl/cbsa-beea-pilot-mou:sign-by:2016-12-31:P7D",
-            "ca-cn-nsrl/cbsa-beea-pilot-mou:sign-by:2016-12-31:P1D",
-            "ca-cn-nsrl/cbsa-beea-pilot-mou:sign-by:2016-12-31:P0D",
-            "ca-cn-nsrl/cbsa-beea-pilot-mou:sign-by:2016-12-31:+P7D",
-            "ca-cn-nsrl/cbsa-beea-pilot-mou:sign-by:2016-12-31:+P14D",
-        ])
+        #expect(
+            reminders.keys == [
+                "ca-cn-nsrl/cbsa-beea-pilot-mou:sign-by:2016-12-31:P30D",
+                "ca-cn-nsrl/cbsa-beea-pilot-mou:sign-by:2016-12-31:P7D",
+                "ca-cn-nsrl/cbsa-beea-pilot-mou:sign-by:2016-12-31:P1D",
+                "ca-cn-nsrl/cbsa-beea-pilot-mou:sign-by:2016-12-31:P0D",
+                "ca-cn-nsrl/cbsa-beea-pilot-mou:sign-by:2016-12-31:+P7D",
+                "ca-cn-nsrl/cbsa-beea-pilot-mou:sign-by:2016-12-31:+P14D"
+            ])
         #expect(reminders[0].message == "ca-cn-nsrl/cbsa-beea-pilot-mou: to be signed in 30 days (by 2016-12-31)")
         #expect(reminders[3].message == "ca-cn-nsrl/cbsa-beea-pilot-mou: to be signed today (by 2016-12-31)")
         #expect(reminders[4].message == "ca-cn-nsrl/cbsa-beea-pilot-mou: signature overdue by 7 days (sign-by 2016-12-31)")
@@ -166,7 +175,8 @@ struct ReminderPlanTests {
     @Test func overdueRemindersWaitUntilADateDeadlineHasPassed() throws {
         // Due 2017-03-31 in Shanghai; it passes at midnight, 2017-03-31T16:00:00Z. Repeats every
         // 12 hours from the 09:00 reminder: 21:00 on the due day is not overdue yet.
-        let plan = try plan("""
+        let plan = try plan(
+            """
             [dialogue]
             id = "d"
             title = "Twice a day"
@@ -181,9 +191,10 @@ struct ReminderPlanTests {
             """)
         let reminders = plan.all(from: "2017-03-01T00:00:00Z", until: "2017-04-02T00:00:00Z")
         #expect(reminders.keys == ["d/o:due:2017-03-31:P0D", "d/o:due:2017-03-31:+PT24H", "d/o:due:2017-03-31:+PT36H"])
-        #expect(reminders.map(\.fireAt) == [
-            instant("2017-03-31T01:00:00Z"), instant("2017-04-01T01:00:00Z"), instant("2017-04-01T13:00:00Z"),
-        ])
+        #expect(
+            reminders.map(\.fireAt) == [
+                instant("2017-03-31T01:00:00Z"), instant("2017-04-01T01:00:00Z"), instant("2017-04-01T13:00:00Z")
+            ])
         #expect(reminders.map(\.daysLeft) == [0, -1, -1])
         #expect(reminders[1].message == "d/o: overdue by 1 day (due 2017-03-31)")
         // The cursor agrees when it starts between the two.
@@ -206,31 +217,36 @@ struct ReminderPlanTests {
 
     @Test func objectivesAlreadyDoneOrDroppedInTheFileHaveNoReminders() throws {
         for status in ["done", "dropped"] {
-            let text = Self.dialogue.replacingOccurrences(of: "reminders = [\"P60D\", \"P14D\", \"P0D\"]",
-                                                          with: "status = \"\(status)\"")
+            let text = Self.dialogue.replacingOccurrences(
+                of: "reminders = [\"P60D\", \"P14D\", \"P0D\"]",
+                with: "status = \"\(status)\"")
             let plan = try plan(text)
             #expect(!everything(plan).contains { $0.itemID == Self.talks }, "\(status)")
             #expect(plan.state(ofItem: 0, at: instant("2017-01-01T00:00:00Z")).rawValue == status)
         }
-        let inProgress = try plan(Self.dialogue.replacingOccurrences(of: "reminders = [\"P60D\", \"P14D\", \"P0D\"]",
-                                                                    with: "status = \"in-progress\""))
+        let inProgress = try plan(
+            Self.dialogue.replacingOccurrences(
+                of: "reminders = [\"P60D\", \"P14D\", \"P0D\"]",
+                with: "status = \"in-progress\""))
         // In progress still counts: the dialogue's default leads apply.
-        #expect(keys(of: Self.talks, in: everything(inProgress)).prefix(4) == [
-            "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P30D",
-            "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P7D",
-            "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P1D",
-            "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P0D",
-        ])
+        #expect(
+            keys(of: Self.talks, in: everything(inProgress)).prefix(4) == [
+                "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P30D",
+                "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P7D",
+                "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P1D",
+                "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P0D"
+            ])
     }
 
     // MARK: events
 
     @Test func aCompletedObjectiveStopsItsRemindersFromItsDate() throws {
         let plan = try plan(Self.dialogue, history: History(events: [Self.event(Self.talks, .completed, on: "2017-03-20")]))
-        #expect(keys(of: Self.talks, in: everything(plan)) == [
-            "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P60D",
-            "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P14D",
-        ])
+        #expect(
+            keys(of: Self.talks, in: everything(plan)) == [
+                "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P60D",
+                "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P14D"
+            ])
         #expect(plan.state(ofItem: 0, at: instant("2017-03-20T04:00:00Z")) == .done)
         #expect(plan.state(ofItem: 0, at: instant("2017-03-20T03:59:59Z")) == .open)
     }
@@ -239,18 +255,21 @@ struct ReminderPlanTests {
         let dropped = try plan(Self.dialogue, history: History(events: [Self.event(Self.talks, .dropped, on: "2017-02-01")]))
         #expect(keys(of: Self.talks, in: everything(dropped)) == ["ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P60D"])
 
-        let reopened = try plan(Self.dialogue, history: History(events: [
-            Self.event(Self.talks, .completed, on: "2017-03-20", id: 1),
-            Self.event(Self.talks, .reopened, on: "2017-04-10", id: 2),
-        ]))
+        let reopened = try plan(
+            Self.dialogue,
+            history: History(events: [
+                Self.event(Self.talks, .completed, on: "2017-03-20", id: 1),
+                Self.event(Self.talks, .reopened, on: "2017-04-10", id: 2)
+            ]))
         let keys = keys(of: Self.talks, in: everything(reopened))
-        #expect(Array(keys.prefix(4)) == [
-            "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P60D",
-            "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P14D",
-            // P0D and +P7D fell while it was done.
-            "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:+P14D",
-            "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:+P21D",
-        ])
+        #expect(
+            Array(keys.prefix(4)) == [
+                "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P60D",
+                "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P14D",
+                // P0D and +P7D fell while it was done.
+                "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:+P14D",
+                "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:+P21D"
+            ])
     }
 
     @Test func aRenewalStartsANewTermAtTheOldExpiry() throws {
@@ -262,14 +281,15 @@ struct ReminderPlanTests {
         #expect(keys.contains("ca-cn-nsrl/cbsa-beea-pilot-mou:expiry:2019-01-15:P0D"))
         // The old term's reminders stop on the renewal day: its notice repeats end with +P14D
         // (2017-10-31) and none of its expiry reminders (from 2017-12-16) fire.
-        #expect(keys.filter { $0.contains(":2017-10-17:") } == [
-            "ca-cn-nsrl/cbsa-beea-pilot-mou:renewal-notice:2017-10-17:P30D",
-            "ca-cn-nsrl/cbsa-beea-pilot-mou:renewal-notice:2017-10-17:P7D",
-            "ca-cn-nsrl/cbsa-beea-pilot-mou:renewal-notice:2017-10-17:P1D",
-            "ca-cn-nsrl/cbsa-beea-pilot-mou:renewal-notice:2017-10-17:P0D",
-            "ca-cn-nsrl/cbsa-beea-pilot-mou:renewal-notice:2017-10-17:+P7D",
-            "ca-cn-nsrl/cbsa-beea-pilot-mou:renewal-notice:2017-10-17:+P14D",
-        ])
+        #expect(
+            keys.filter { $0.contains(":2017-10-17:") } == [
+                "ca-cn-nsrl/cbsa-beea-pilot-mou:renewal-notice:2017-10-17:P30D",
+                "ca-cn-nsrl/cbsa-beea-pilot-mou:renewal-notice:2017-10-17:P7D",
+                "ca-cn-nsrl/cbsa-beea-pilot-mou:renewal-notice:2017-10-17:P1D",
+                "ca-cn-nsrl/cbsa-beea-pilot-mou:renewal-notice:2017-10-17:P0D",
+                "ca-cn-nsrl/cbsa-beea-pilot-mou:renewal-notice:2017-10-17:+P7D",
+                "ca-cn-nsrl/cbsa-beea-pilot-mou:renewal-notice:2017-10-17:+P14D"
+            ])
         #expect(!keys.contains { $0.contains(":expiry:2018-01-15:") })
         let timeline = plan.timelines[2]
         #expect(timeline.terms.map(\.expiry) == [day("2018-01-15"), day("2019-01-15")])
@@ -278,9 +298,11 @@ struct ReminderPlanTests {
     }
 
     @Test func aRenewalWithItsOwnTerm() throws {
-        let plan = try plan(Self.dialogue, history: History(events: [
-            Self.event(Self.pilot, .renewed, on: "2017-11-01", term: "P2Y"),
-        ]))
+        let plan = try plan(
+            Self.dialogue,
+            history: History(events: [
+                Self.event(Self.pilot, .renewed, on: "2017-11-01", term: "P2Y")
+            ]))
         let keys = keys(of: Self.pilot, in: plan.all(from: "2016-09-12T00:00:00Z", until: "2021-01-01T00:00:00Z"))
         #expect(keys.contains("ca-cn-nsrl/cbsa-beea-pilot-mou:expiry:2020-01-15:P0D"))
         #expect(keys.contains("ca-cn-nsrl/cbsa-beea-pilot-mou:renewal-notice:2019-10-17:P30D"))
@@ -306,12 +328,13 @@ struct ReminderPlanTests {
         #expect(keys.contains("ca-cn-nsrl/cbsa-beea-pilot-mou:renewal-notice:2017-11-03:P30D"))
         #expect(!keys.contains { $0.contains("2018-01-15") || $0.contains("2017-10-17") })
         // Not yet in force on 2017-01-15 any more: the sign-by repeats go on until 2017-02-01.
-        #expect(keys.filter { $0.contains(":sign-by:") && $0.contains("+") } == [
-            "ca-cn-nsrl/cbsa-beea-pilot-mou:sign-by:2016-12-31:+P7D",
-            "ca-cn-nsrl/cbsa-beea-pilot-mou:sign-by:2016-12-31:+P14D",
-            "ca-cn-nsrl/cbsa-beea-pilot-mou:sign-by:2016-12-31:+P21D",
-            "ca-cn-nsrl/cbsa-beea-pilot-mou:sign-by:2016-12-31:+P28D",
-        ])
+        #expect(
+            keys.filter { $0.contains(":sign-by:") && $0.contains("+") } == [
+                "ca-cn-nsrl/cbsa-beea-pilot-mou:sign-by:2016-12-31:+P7D",
+                "ca-cn-nsrl/cbsa-beea-pilot-mou:sign-by:2016-12-31:+P14D",
+                "ca-cn-nsrl/cbsa-beea-pilot-mou:sign-by:2016-12-31:+P21D",
+                "ca-cn-nsrl/cbsa-beea-pilot-mou:sign-by:2016-12-31:+P28D"
+            ])
         #expect(plan.timelines[2].terms.map(\.start) == [day("2017-02-01")])
         #expect(plan.state(ofItem: 2, at: instant("2017-01-20T00:00:00Z")) == .planned)
     }
@@ -320,10 +343,12 @@ struct ReminderPlanTests {
         let text = Self.dialogue.replacingOccurrences(of: "in-force = 2017-01-15\n", with: "")
         let before = try plan(text)
         #expect(!everything(before).contains { $0.itemID == Self.pilot && $0.deadline != .signBy })
-        let after = try plan(text, history: History(events: [
-            Self.event(Self.pilot, .signed, on: "2017-01-05", id: 1),
-            Self.event(Self.pilot, .inForce, on: "2017-01-20", id: 2),
-        ]))
+        let after = try plan(
+            text,
+            history: History(events: [
+                Self.event(Self.pilot, .signed, on: "2017-01-05", id: 1),
+                Self.event(Self.pilot, .inForce, on: "2017-01-20", id: 2)
+            ]))
         let keys = keys(of: Self.pilot, in: everything(after))
         #expect(keys.contains("ca-cn-nsrl/cbsa-beea-pilot-mou:expiry:2018-01-20:P0D"))
         #expect(keys.contains("ca-cn-nsrl/cbsa-beea-pilot-mou:renewal-notice:2017-10-22:P30D"))
@@ -336,15 +361,16 @@ struct ReminderPlanTests {
     @Test func anAcknowledgementSilencesTheRestOfOneOccurrence() throws {
         let history = History(acknowledgements: [
             Acknowledgement(itemID: Self.talks, deadline: .due, deadlineTime: "2017-03-31", at: instant("2017-04-08T00:00:00Z")),
-            Acknowledgement(itemID: Self.rcmp, deadline: .renewalNotice, deadlineTime: "2017-07-03", at: instant("2017-07-05T00:00:00Z")),
+            Acknowledgement(itemID: Self.rcmp, deadline: .renewalNotice, deadlineTime: "2017-07-03", at: instant("2017-07-05T00:00:00Z"))
         ])
         let reminders = everything(try plan(Self.dialogue, history: history))
-        #expect(keys(of: Self.talks, in: reminders) == [
-            "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P60D",
-            "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P14D",
-            "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P0D",
-            "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:+P7D",
-        ])
+        #expect(
+            keys(of: Self.talks, in: reminders) == [
+                "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P60D",
+                "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P14D",
+                "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:P0D",
+                "ca-cn-nsrl/extradition-treaty-talks:due:2017-03-31:+P7D"
+            ])
         let rcmp = keys(of: Self.rcmp, in: reminders)
         #expect(rcmp.filter { $0.contains(":renewal-notice:") }.last == "ca-cn-nsrl/rcmp-mps-mou:renewal-notice:2017-07-03:P0D")
         // The other deadline of the same item still fires.
@@ -353,7 +379,7 @@ struct ReminderPlanTests {
 
     @Test func anAcknowledgementOfAnotherOccurrenceChangesNothing() throws {
         let history = History(acknowledgements: [
-            Acknowledgement(itemID: Self.talks, deadline: .due, deadlineTime: "2017-04-30", at: instant("2017-01-01T00:00:00Z")),
+            Acknowledgement(itemID: Self.talks, deadline: .due, deadlineTime: "2017-04-30", at: instant("2017-01-01T00:00:00Z"))
         ])
         #expect(everything(try plan(Self.dialogue, history: history)).keys == everything(try plan(Self.dialogue)).keys)
     }
@@ -384,28 +410,30 @@ struct ReminderPlanTests {
         // Term expires 2017-06-15, renewal notice 2017-06-05.
         let plain = try plan(Self.snoozed)
         let window = plain.all(from: "2017-05-01T00:00:00Z", until: "2017-06-20T00:00:00Z").filter { $0.itemID == "d/mou" }
-        #expect(window.keys == [
-            "d/mou:renewal-notice:2017-06-05:P7D",  // 05-29
-            "d/mou:renewal-notice:2017-06-05:P1D",  // 06-04
-            "d/mou:renewal-notice:2017-06-05:P0D",  // 06-05
-            "d/mou:expiry:2017-06-15:P7D",          // 06-08
-            "d/mou:renewal-notice:2017-06-05:+P7D", // 06-12
-            "d/mou:expiry:2017-06-15:P1D",          // 06-14
-            "d/mou:expiry:2017-06-15:P0D",          // 06-15
-        ])
+        #expect(
+            window.keys == [
+                "d/mou:renewal-notice:2017-06-05:P7D",  // 05-29
+                "d/mou:renewal-notice:2017-06-05:P1D",  // 06-04
+                "d/mou:renewal-notice:2017-06-05:P0D",  // 06-05
+                "d/mou:expiry:2017-06-15:P7D",  // 06-08
+                "d/mou:renewal-notice:2017-06-05:+P7D",  // 06-12
+                "d/mou:expiry:2017-06-15:P1D",  // 06-14
+                "d/mou:expiry:2017-06-15:P0D"  // 06-15
+            ])
 
         let until = instant("2017-06-13T04:00:00Z")  // midnight in Toronto
         let snooze = Snooze(itemID: "mou", from: instant("2017-06-01T04:00:00Z"), until: until)
         let snoozed = try plan(Self.snoozed, history: History(snoozes: [snooze]))
         let reminders = snoozed.all(from: "2017-05-01T00:00:00Z", until: "2017-06-20T00:00:00Z")
         let held = reminders.filter { $0.itemID == "d/mou" }
-        #expect(held.keys == [
-            "d/mou:renewal-notice:2017-06-05:P7D",
-            "d/mou:renewal-notice:2017-06-05:+P7D",  // the latest held of its deadline, at the snooze's end
-            "d/mou:expiry:2017-06-15:P7D",           // likewise
-            "d/mou:expiry:2017-06-15:P1D",
-            "d/mou:expiry:2017-06-15:P0D",
-        ])
+        #expect(
+            held.keys == [
+                "d/mou:renewal-notice:2017-06-05:P7D",
+                "d/mou:renewal-notice:2017-06-05:+P7D",  // the latest held of its deadline, at the snooze's end
+                "d/mou:expiry:2017-06-15:P7D",  // likewise
+                "d/mou:expiry:2017-06-15:P1D",
+                "d/mou:expiry:2017-06-15:P0D"
+            ])
         #expect(held[1].fireAt == until)
         #expect(held[2].fireAt == until)
         // Days left are counted from when they actually fire: 2017-06-13 in Toronto.
@@ -414,8 +442,9 @@ struct ReminderPlanTests {
         #expect(held[2].daysLeft == 2)
         #expect(held[2].message == "d/mou: term expires in 2 days (2017-06-15)")
         // Other items are not held.
-        #expect(reminders.filter { $0.itemID == "d/other" }.keys ==
-                plain.all(from: "2017-05-01T00:00:00Z", until: "2017-06-20T00:00:00Z").filter { $0.itemID == "d/other" }.keys)
+        #expect(
+            reminders.filter { $0.itemID == "d/other" }.keys
+                == plain.all(from: "2017-05-01T00:00:00Z", until: "2017-06-20T00:00:00Z").filter { $0.itemID == "d/other" }.keys)
         // A cursor started inside the snooze (a daemon restarted then) releases the same as the
         // plan walked from the start: what the snooze held before the cursor began included.
         var cursor = snoozed.cursor(from: instant("2017-06-10T00:00:00Z"))
@@ -424,10 +453,11 @@ struct ReminderPlanTests {
             fromInside.append(reminder)
         }
         #expect(fromInside == reminders.filter { $0.fireAt >= instant("2017-06-10T00:00:00Z") })
-        #expect(fromInside.filter { $0.itemID == "d/mou" }.keys == [
-            "d/mou:renewal-notice:2017-06-05:+P7D", "d/mou:expiry:2017-06-15:P7D",
-            "d/mou:expiry:2017-06-15:P1D", "d/mou:expiry:2017-06-15:P0D",
-        ])
+        #expect(
+            fromInside.filter { $0.itemID == "d/mou" }.keys == [
+                "d/mou:renewal-notice:2017-06-05:+P7D", "d/mou:expiry:2017-06-15:P7D",
+                "d/mou:expiry:2017-06-15:P1D", "d/mou:expiry:2017-06-15:P0D"
+            ])
     }
 
     // MARK: queries
@@ -445,8 +475,11 @@ struct ReminderPlanTests {
         let three = plan.reminders(ofItem: index, from: from, until: until, limit: 3)
         #expect(three.keys == Array(all.keys.prefix(3)))
         let later = plan.reminders(ofItem: index, from: instant("2018-01-01T00:00:00Z"), until: until, limit: 2)
-        #expect(later.keys == ["ca-cn-nsrl/cbsa-beea-pilot-mou:renewal-notice:2017-10-17:+P77D",  // 2018-01-02
-                               "ca-cn-nsrl/cbsa-beea-pilot-mou:expiry:2018-01-15:P7D"])
+        #expect(
+            later.keys == [
+                "ca-cn-nsrl/cbsa-beea-pilot-mou:renewal-notice:2017-10-17:+P77D",  // 2018-01-02
+                "ca-cn-nsrl/cbsa-beea-pilot-mou:expiry:2018-01-15:P7D"
+            ])
         #expect(plan.catalog.lookup("ca-cn-nsrl/cbsa-beea-pilot-mou") == .found(index))
         #expect(plan.catalog.lookup("no-such-item") == .notFound)
     }
@@ -571,11 +604,12 @@ struct ReminderPlanTests {
                 lapsed.append("\(plan.catalog.items[index].localID):\(deadline.kind.rawValue)")
             }
         }
-        #expect(Set(lapsed) == [
-            "extradition-treaty-talks:due", "cyber-cooperation-talks:due", "forfeited-assets-signing:due",
-            "rcmp-mps-mou-renewal:due", "cbsa-beea-pilot-negotiation:due", "forfeited-assets-agreement:sign-by",
-            "rcmp-mps-mou-renewed:sign-by", "cbsa-beea-pilot-mou:sign-by",
-        ])
+        #expect(
+            Set(lapsed) == [
+                "extradition-treaty-talks:due", "cyber-cooperation-talks:due", "forfeited-assets-signing:due",
+                "rcmp-mps-mou-renewal:due", "cbsa-beea-pilot-negotiation:due", "forfeited-assets-agreement:sign-by",
+                "rcmp-mps-mou-renewed:sign-by", "cbsa-beea-pilot-mou:sign-by"
+            ])
         // Every date and duration says what it rests on and where that is said.
         let dialogueKeys = ["established", "established-until", "inaugural-meeting"]
         for key in dialogueKeys {
@@ -584,9 +618,11 @@ struct ReminderPlanTests {
             #expect(!(provenance.source ?? "").isEmpty)
         }
         for item in portfolio.items {
-            let dated: [(String, Bool)] = [("due", item.due != nil), ("sign-by", item.signBy != nil), ("term", item.term != nil),
-                                           ("in-force", item.inForce != nil), ("notice", item.notice != nil),
-                                           ("adopted", item.adopted != nil)]
+            let dated: [(String, Bool)] = [
+                ("due", item.due != nil), ("sign-by", item.signBy != nil), ("term", item.term != nil),
+                ("in-force", item.inForce != nil), ("notice", item.notice != nil),
+                ("adopted", item.adopted != nil)
+            ]
             for (key, present) in dated where present {
                 let provenance = try #require(item.provenance[key], "\(item.localID) \(key)")
                 #expect(!(provenance.source ?? "").isEmpty, "\(item.localID) \(key)")
@@ -668,7 +704,8 @@ func catalogIndex(_ plan: ReminderPlan, _ local: String) -> Int {
 @Suite struct FarFutureTests {
     @Test func aDeadlineIn9998InTorontoPlans() throws {
         // Issue 16, defect 1: `accordd check` died with SIGILL on this portfolio.
-        let plan = try plan("""
+        let plan = try plan(
+            """
             [dialogue]
             id = "far"
             title = "Far"

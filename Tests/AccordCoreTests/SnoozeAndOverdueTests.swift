@@ -36,27 +36,30 @@ struct SnoozeAndOverdueTests {
         let whole = plan.reminders(from: .distantPast, until: end)
         let start = instant("2017-06-12T14:00:00Z")
         let fromCursor = plan.reminders(from: start, until: end)
-        #expect(fromCursor.keys == [
-            "d/mou:renewal-notice:2017-06-05:+P7D",
-            "d/mou:expiry:2017-06-15:P7D",
-            "d/mou:expiry:2017-06-15:P1D",
-            "d/mou:expiry:2017-06-15:P0D",
-        ])
+        #expect(
+            fromCursor.keys == [
+                "d/mou:renewal-notice:2017-06-05:+P7D",
+                "d/mou:expiry:2017-06-15:P7D",
+                "d/mou:expiry:2017-06-15:P1D",
+                "d/mou:expiry:2017-06-15:P0D"
+            ])
         #expect(fromCursor[0].fireAt == until)
         #expect(fromCursor[1].fireAt == until)
         #expect(fromCursor.keys == whole.filter { $0.fireAt >= start }.keys)
         // Started after the snooze's end, nothing held comes back.
-        #expect(plan.reminders(from: until.adding(seconds: 1), until: end).keys == [
-            "d/mou:expiry:2017-06-15:P1D",
-            "d/mou:expiry:2017-06-15:P0D",
-        ])
+        #expect(
+            plan.reminders(from: until.adding(seconds: 1), until: end).keys == [
+                "d/mou:expiry:2017-06-15:P1D",
+                "d/mou:expiry:2017-06-15:P0D"
+            ])
         #expect(plan.count(from: start, until: end) == 4)
     }
 
     /// A date deadline passes at the end of its day (docs/contracts.md §4), and overdue reminders fire only
     /// after it has passed (§5): a 12-hour repeat that comes round on the day itself is skipped.
     @Test func anOverdueRepeatShorterThanADayWaitsForTheEndOfTheDay() throws {
-        let plan = try plan("""
+        let plan = try plan(
+            """
             [dialogue]
             id = "d"
             title = "D"
@@ -71,8 +74,11 @@ struct SnoozeAndOverdueTests {
             """)
         let reminders = plan.all(from: "2017-03-01T00:00:00Z", until: "2017-04-02T12:00:00Z")
         #expect(reminders.keys == ["d/o:due:2017-03-31:P0D", "d/o:due:2017-03-31:+PT24H", "d/o:due:2017-03-31:+PT36H"])
-        #expect(reminders.map(\.fireAt) == [instant("2017-03-31T13:00:00Z"), instant("2017-04-01T13:00:00Z"),
-                                             instant("2017-04-02T01:00:00Z")])
+        #expect(
+            reminders.map(\.fireAt) == [
+                instant("2017-03-31T13:00:00Z"), instant("2017-04-01T13:00:00Z"),
+                instant("2017-04-02T01:00:00Z")
+            ])
         #expect(reminders.map(\.daysLeft) == [0, -1, -1])
         #expect(reminders[1].message == "d/o: overdue by 1 day (due 2017-03-31)")
         #expect(reminders.dropFirst().allSatisfy { $0.fireAt >= $0.deadlineAt })
@@ -80,7 +86,8 @@ struct SnoozeAndOverdueTests {
 
     /// For a datetime deadline the same repeat is overdue as soon as it comes round.
     @Test func anOverdueRepeatShorterThanADayAfterADatetimeDeadline() throws {
-        let plan = try plan("""
+        let plan = try plan(
+            """
             [dialogue]
             id = "d"
             title = "D"
@@ -94,10 +101,16 @@ struct SnoozeAndOverdueTests {
             due = 2017-03-31T17:00:00+08:00
             """)
         let reminders = plan.all(from: "2017-03-01T00:00:00Z", until: "2017-04-01T10:00:00Z")
-        #expect(reminders.keys == ["d/o:due:2017-03-31T09:00:00Z:P0D", "d/o:due:2017-03-31T09:00:00Z:+PT12H",
-                                   "d/o:due:2017-03-31T09:00:00Z:+PT24H"])
-        #expect(reminders.map(\.fireAt) == [instant("2017-03-31T09:00:00Z"), instant("2017-03-31T21:00:00Z"),
-                                             instant("2017-04-01T09:00:00Z")])
+        #expect(
+            reminders.keys == [
+                "d/o:due:2017-03-31T09:00:00Z:P0D", "d/o:due:2017-03-31T09:00:00Z:+PT12H",
+                "d/o:due:2017-03-31T09:00:00Z:+PT24H"
+            ])
+        #expect(
+            reminders.map(\.fireAt) == [
+                instant("2017-03-31T09:00:00Z"), instant("2017-03-31T21:00:00Z"),
+                instant("2017-04-01T09:00:00Z")
+            ])
         #expect(reminders.map(\.daysLeft) == [0, 0, -1])  // instants: truncated
     }
 
@@ -144,8 +157,9 @@ struct SnoozeCase: Sendable, CustomStringConvertible {
 
     func plan() -> ReminderPlan? {
         do {
-            return ReminderPlan(catalog: try Catalog(portfolios: [PortfolioParser.parse(toml, file: "random.toml")]),
-                                history: history)
+            return ReminderPlan(
+                catalog: try Catalog(portfolios: [PortfolioParser.parse(toml, file: "random.toml")]),
+                history: history)
         } catch {
             Issue.record("the generated portfolio did not parse: \(error)")
             return nil
@@ -161,8 +175,10 @@ struct SnoozeCase: Sendable, CustomStringConvertible {
     static func pick<T>(_ list: [T], _ rng: inout some RandomNumberGenerator) -> T { list.randomElement(using: &rng)! }
 
     static func moment(_ rng: inout some RandomNumberGenerator) -> Instant {
-        Instant(seconds: Int64.random(in: instant("2016-01-01T00:00:00Z").seconds...instant("2020-01-01T00:00:00Z").seconds,
-                                      using: &rng))
+        Instant(
+            seconds: Int64.random(
+                in: instant("2016-01-01T00:00:00Z").seconds...instant("2020-01-01T00:00:00Z").seconds,
+                using: &rng))
     }
 
     static func date(_ rng: inout some RandomNumberGenerator) -> CivilDate {
@@ -184,7 +200,9 @@ struct SnoozeCase: Sendable, CustomStringConvertible {
         var ids: [String] = []
         for index in 0..<Int.random(in: 1...4, using: &rng) {
             if Bool.random(using: &rng) {
-                let due = Bool.random(using: &rng) ? date(&rng).description
+                let due =
+                    Bool.random(using: &rng)
+                    ? date(&rng).description
                     : "\(date(&rng))T\(pick(remindAts, &rng))\(pick(offsets, &rng))"
                 toml += "\n[[objective]]\nid = \"o\(index)\"\ntitle = \"O\"\ndue = \(due)\n"
                 ids.append("d/o\(index)")
@@ -197,10 +215,14 @@ struct SnoozeCase: Sendable, CustomStringConvertible {
         }
         var history = History()
         for (n, id) in ids.enumerated() where Int.random(in: 0..<3, using: &rng) == 0 {
-            let type: EventType = id.hasPrefix("d/o") ? pick([.completed, .dropped, .started], &rng)
+            let type: EventType =
+                id.hasPrefix("d/o")
+                ? pick([.completed, .dropped, .started], &rng)
                 : pick([.renewed, .terminated, .inForce], &rng)
-            history.events.append(ItemEvent(id: Int64(n + 1), itemID: id, type: type, on: date(&rng),
-                                            recordedAt: moment(&rng)))
+            history.events.append(
+                ItemEvent(
+                    id: Int64(n + 1), itemID: id, type: type, on: date(&rng),
+                    recordedAt: moment(&rng)))
         }
         // Acknowledge and snooze the plan's own reminders, so that they meet something.
         if let catalog = try? Catalog(portfolios: [PortfolioParser.parse(toml, file: "random.toml")]) {
@@ -209,28 +231,34 @@ struct SnoozeCase: Sendable, CustomStringConvertible {
             if !all.isEmpty {
                 for _ in 0..<Int.random(in: 0...1, using: &rng) {
                     let r = pick(all, &rng)
-                    history.acknowledgements.append(Acknowledgement(
-                        itemID: r.itemID, deadline: r.deadline, deadlineTime: r.deadlineTime.description,
-                        at: r.fireAt.adding(seconds: Int64.random(in: -864_000...864_000, using: &rng))))
+                    history.acknowledgements.append(
+                        Acknowledgement(
+                            itemID: r.itemID, deadline: r.deadline, deadlineTime: r.deadlineTime.description,
+                            at: r.fireAt.adding(seconds: Int64.random(in: -864_000...864_000, using: &rng))))
                 }
                 for _ in 0..<Int.random(in: 1...3, using: &rng) {
                     let r = pick(all, &rng)
                     let from = r.fireAt.adding(seconds: -Int64.random(in: 0...1_728_000, using: &rng))
-                    history.snoozes.append(Snooze(itemID: pick([r.itemID, String(r.itemID.dropFirst(2))], &rng), from: from,
-                                                  until: from.adding(seconds: Int64.random(in: 3600...3_456_000, using: &rng))))
+                    history.snoozes.append(
+                        Snooze(
+                            itemID: pick([r.itemID, String(r.itemID.dropFirst(2))], &rng), from: from,
+                            until: from.adding(seconds: Int64.random(in: 3600...3_456_000, using: &rng))))
                 }
             }
         }
         // The cursor often starts inside a snooze: that is where the daemon's restarts land.
-        let cursorStart = history.snoozes.isEmpty || Bool.random(using: &rng) ? moment(&rng)
+        let cursorStart =
+            history.snoozes.isEmpty || Bool.random(using: &rng)
+            ? moment(&rng)
             : {
                 let s = pick(history.snoozes, &rng)
                 return Instant(seconds: Int64.random(in: s.from.seconds...s.until.seconds, using: &rng))
             }()
         var edges = (0..<4).map { _ in moment(&rng) }.sorted()
         if Bool.random(using: &rng), let s = history.snoozes.first { edges = [edges[0], s.from, s.until, edges[3]].sorted() }
-        return SnoozeCase(toml: toml, history: history, cursorStart: cursorStart,
-                          window: (edges[0], edges[1], edges[2], edges[3]))
+        return SnoozeCase(
+            toml: toml, history: history, cursorStart: cursorStart,
+            window: (edges[0], edges[1], edges[2], edges[3]))
     }
 
     static let generator = Generator<SnoozeCase, Shrink.None<SnoozeCase>> { rng in SnoozeCase.make(&rng) }

@@ -18,8 +18,10 @@ let toronto = zone("America/Toronto")
 let shanghai = zone("Asia/Shanghai")
 
 /// Parses one portfolio, failing the test with every problem if it does not parse.
-func portfolio(_ text: String, file: String = "test.toml",
-               sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> Portfolio {
+func portfolio(
+    _ text: String, file: String = "test.toml",
+    sourceLocation: Testing.SourceLocation = #_sourceLocation
+) throws -> Portfolio {
     do {
         return try PortfolioParser.parse(text, file: file)
     } catch {
@@ -29,13 +31,16 @@ func portfolio(_ text: String, file: String = "test.toml",
 }
 
 func catalog(_ texts: String..., sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> Catalog {
-    try Catalog(portfolios: texts.enumerated().map { index, text in
-        try portfolio(text, file: "p\(index).toml", sourceLocation: sourceLocation)
-    })
+    try Catalog(
+        portfolios: texts.enumerated().map { index, text in
+            try portfolio(text, file: "p\(index).toml", sourceLocation: sourceLocation)
+        })
 }
 
-func plan(_ text: String, history: History = .empty,
-          sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> ReminderPlan {
+func plan(
+    _ text: String, history: History = .empty,
+    sourceLocation: Testing.SourceLocation = #_sourceLocation
+) throws -> ReminderPlan {
     ReminderPlan(catalog: try catalog(text, sourceLocation: sourceLocation), history: history)
 }
 

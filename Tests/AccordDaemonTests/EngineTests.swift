@@ -56,8 +56,9 @@ final class Fixture {
     }
 
     func engine(clock: ManualClock, journal: CollectingJournal, lookup: (any JournalLookup)? = nil) throws -> ReminderEngine {
-        try ReminderEngine(configuration: try load(), store: try SQLiteStateStore(path: stateFile), clock: clock, journal: journal,
-                           lookup: lookup, logger: Logger(label: "test"))
+        try ReminderEngine(
+            configuration: try load(), store: try SQLiteStateStore(path: stateFile), clock: clock, journal: journal,
+            lookup: lookup, logger: Logger(label: "test"))
     }
 }
 
@@ -188,13 +189,14 @@ func recordingError(_ engine: ReminderEngine, id: String, event: String, actor: 
         let engine = try fixture.engine(clock: clock, journal: journal)
         #expect(engine.processDue().skipped.isEmpty)
         // A second item appears on reload at 13:30, after some of its reminders' times.
-        let extended = twoDeadlines + """
+        let extended =
+            twoDeadlines + """
 
-            [[objective]]
-            id = "gamma"
-            title = "Gamma"
-            due = 2030-01-01T14:00:00Z
-            """
+                [[objective]]
+                id = "gamma"
+                title = "Gamma"
+                due = 2030-01-01T14:00:00Z
+                """
         try extended.write(toFile: fixture.directory + "/portfolios/test.toml", atomically: false, encoding: .utf8)
         clock.set(instant("2030-01-01T12:59:30Z"))
         try engine.reload(try fixture.load())
@@ -232,10 +234,12 @@ func recordingError(_ engine: ReminderEngine, id: String, event: String, actor: 
             try store.settle([], processedThrough: instant("2030-01-01T09:00:00Z"))
             // A crash between the claim and the journal write left these pending.
             _ = try store.claim([
-                LedgerEntry(key: "d/alpha:due:2030-01-01T12:00:00Z:PT2H", itemID: "d/alpha", outcome: .fired,
-                            scheduledAt: instant("2030-01-01T10:00:00Z"), at: instant("2030-01-01T10:00:00Z")),
-                LedgerEntry(key: "d/beta:sign-by:2030-01-01T16:00:00Z:PT2H", itemID: "d/beta", outcome: .fired,
-                            scheduledAt: instant("2030-01-01T14:00:00Z"), at: instant("2030-01-01T14:00:00Z")),
+                LedgerEntry(
+                    key: "d/alpha:due:2030-01-01T12:00:00Z:PT2H", itemID: "d/alpha", outcome: .fired,
+                    scheduledAt: instant("2030-01-01T10:00:00Z"), at: instant("2030-01-01T10:00:00Z")),
+                LedgerEntry(
+                    key: "d/beta:sign-by:2030-01-01T16:00:00Z:PT2H", itemID: "d/beta", outcome: .fired,
+                    scheduledAt: instant("2030-01-01T14:00:00Z"), at: instant("2030-01-01T14:00:00Z"))
             ])
             try store.close()
         }
@@ -252,19 +256,20 @@ func recordingError(_ engine: ReminderEngine, id: String, event: String, actor: 
     @Test func aFarTermOrAFarDateRecordedDoesNotBreakTheNextStart() throws {
         // Issue 16, defect 1: an instrument in force from 9999-12-31 for a million years in
         // Toronto crashed the re-plan, and every start after it, since the event was committed.
-        let fixture = try Fixture(portfolio: """
-            [dialogue]
-            id = "d"
-            title = "Far"
-            time-zone = "America/Toronto"
-            reminders = ["P30D", "P0D"]
+        let fixture = try Fixture(
+            portfolio: """
+                [dialogue]
+                id = "d"
+                title = "Far"
+                time-zone = "America/Toronto"
+                reminders = ["P30D", "P0D"]
 
-            [[instrument]]
-            id = "pact"
-            kind = "mou"
-            title = "Pact"
-            term = "P1Y"
-            """)
+                [[instrument]]
+                id = "pact"
+                kind = "mou"
+                title = "Pact"
+                term = "P1Y"
+                """)
         let clock = ManualClock(instant("2030-01-01T09:00:00Z"))
         let journal = CollectingJournal()
         let engine = try fixture.engine(clock: clock, journal: journal)

@@ -7,13 +7,17 @@ import Testing
 @Suite struct HookSandboxTests {
     typealias Entry = HookSandbox.Entry
     static let tree: [String: [Entry]] = [
-        "/": [Entry(name: "etc", isDirectory: true, isSymlink: false), Entry(name: "var", isDirectory: true, isSymlink: false),
-              Entry(name: "run", isDirectory: true, isSymlink: false), Entry(name: "bin", isDirectory: false, isSymlink: true)],
-        "/var": [Entry(name: "lib", isDirectory: true, isSymlink: false), Entry(name: "log", isDirectory: true, isSymlink: false),
-                 Entry(name: "motd", isDirectory: false, isSymlink: false)],
+        "/": [
+            Entry(name: "etc", isDirectory: true, isSymlink: false), Entry(name: "var", isDirectory: true, isSymlink: false),
+            Entry(name: "run", isDirectory: true, isSymlink: false), Entry(name: "bin", isDirectory: false, isSymlink: true)
+        ],
+        "/var": [
+            Entry(name: "lib", isDirectory: true, isSymlink: false), Entry(name: "log", isDirectory: true, isSymlink: false),
+            Entry(name: "motd", isDirectory: false, isSymlink: false)
+        ],
         "/var/lib": [Entry(name: "accord", isDirectory: true, isSymlink: false), Entry(name: "dpkg", isDirectory: true, isSymlink: false)],
         "/var/log": [Entry(name: "journal", isDirectory: true, isSymlink: false), Entry(name: "apt", isDirectory: true, isSymlink: false)],
-        "/run": [Entry(name: "accord", isDirectory: true, isSymlink: false), Entry(name: "lock", isDirectory: true, isSymlink: false)],
+        "/run": [Entry(name: "accord", isDirectory: true, isSymlink: false), Entry(name: "lock", isDirectory: true, isSymlink: false)]
     ]
     static let write = HookSandbox.writeRights(abi: 3)
     static let read = HookSandbox.readFile
@@ -21,8 +25,10 @@ import Testing
 
     static func rules() -> [String: UInt64] {
         let rules = HookSandbox.rules(
-            protecting: [.init(path: "/var/lib/accord", denied: write), .init(path: "/run/accord", denied: write),
-                         .init(path: "/var/log/journal", denied: read)],
+            protecting: [
+                .init(path: "/var/lib/accord", denied: write), .init(path: "/run/accord", denied: write),
+                .init(path: "/var/log/journal", denied: read)
+            ],
             handled: all, list: { tree[$0] })
         return Dictionary(uniqueKeysWithValues: rules.map { ($0.path, $0.allowed) })
     }

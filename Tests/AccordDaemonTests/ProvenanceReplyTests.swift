@@ -46,15 +46,17 @@ import Testing
 
     @Test func everyBasisReachesTheRepliesAndTheJournal() throws {
         let portfolio = try PortfolioParser.parse(Self.text, file: "p.toml")
-        let signed = ItemEvent(id: 1, itemID: "d/mou", type: .inForce, on: CivilDate(year: 2030, month: 2, day: 1)!,
-                               recordedAt: Instant(seconds: 1_896_000_000), recordedBy: "carol")
+        let signed = ItemEvent(
+            id: 1, itemID: "d/mou", type: .inForce, on: CivilDate(year: 2030, month: 2, day: 1)!,
+            recordedAt: Instant(seconds: 1_896_000_000), recordedBy: "carol")
         let plan = ReminderPlan(catalog: try Catalog(portfolios: [portfolio]), history: History(events: [signed]))
-        let reminders = plan.reminders(from: try Instant(parsingRFC3339: "2030-02-02T00:00:00Z"),
-                                       until: try Instant(parsingRFC3339: "2031-03-01T00:00:00Z"))
+        let reminders = plan.reminders(
+            from: try Instant(parsingRFC3339: "2030-02-02T00:00:00Z"),
+            until: try Instant(parsingRFC3339: "2031-03-01T00:00:00Z"))
         let expected: [String: (String, String?)] = [
             "d/statement": ("statement", "the statement's words"), "d/confirmed": ("confirmed", "the official record"),
             "d/planned": ("planned", nil), "d/assumed": ("assumed", "a guess"),
-            "d/mou": ("recorded", "in-force on 2030-02-01, recorded by carol"),
+            "d/mou": ("recorded", "in-force on 2030-02-01, recorded by carol")
         ]
         #expect(Set(reminders.map(\.itemID)) == Set(expected.keys))
         for reminder in reminders {
@@ -66,8 +68,11 @@ import Testing
             // The new fields come after every older one, in the IDL's order; a nil source is left out.
             let tail = source == nil ? ["basis", "owner", "title"] : ["basis", "source", "owner", "title"]
             #expect(Array(keys.suffix(tail.count)) == tail)
-            #expect(Array(keys.prefix(10)) == ["key", "item", "dialogue", "deadline", "deadlineAt", "lead", "fireAt", "daysLeft",
-                                                "priority", "message"])
+            #expect(
+                Array(keys.prefix(10)) == [
+                    "key", "item", "dialogue", "deadline", "deadlineAt", "lead", "fireAt", "daysLeft",
+                    "priority", "message"
+                ])
             let entry = JournalEntry.reminder(reminder, catchUp: false)
             #expect(entry["ACCORD_BASIS"] == basis && entry["ACCORD_OWNER"] == "Public Safety Canada" && entry["ACCORD_TITLE"] == wire.title)
         }

@@ -20,30 +20,30 @@ private final class RunningDaemon {
         socket = directory + "/io.accord.Tracker"
         try FileManager.default.createDirectory(atPath: directory + "/portfolios", withIntermediateDirectories: true)
         try """
-            portfolios = ["portfolios"]
-            state-directory = "\(directory)/state"
-            socket = "\(socket)"
-            """.write(toFile: directory + "/accordd.toml", atomically: false, encoding: .utf8)
+        portfolios = ["portfolios"]
+        state-directory = "\(directory)/state"
+        socket = "\(socket)"
+        """.write(toFile: directory + "/accordd.toml", atomically: false, encoding: .utf8)
         let due = ISO8601DateFormatter().string(from: Date().addingTimeInterval(Double(seconds)))
         try """
-            [dialogue]
-            id = "s"
-            title = "Scripted session"
-            time-zone = "UTC"
-            reminders = ["P0D"]
+        [dialogue]
+        id = "s"
+        title = "Scripted session"
+        time-zone = "UTC"
+        reminders = ["P0D"]
 
-            [[objective]]
-            id = "soon"
-            title = "Falls due in seconds: \\"quoted\\", 中文"
-            due = \(due)
+        [[objective]]
+        id = "soon"
+        title = "Falls due in seconds: \\"quoted\\", 中文"
+        due = \(due)
 
-            [[instrument]]
-            id = "pact"
-            kind = "agreement"
-            title = "A pact"
-            sign-by = 2999-12-31
-            term = "P1Y"
-            """.write(toFile: directory + "/portfolios/s.toml", atomically: false, encoding: .utf8)
+        [[instrument]]
+        id = "pact"
+        kind = "agreement"
+        title = "A pact"
+        sign-by = 2999-12-31
+        term = "P1Y"
+        """.write(toFile: directory + "/portfolios/s.toml", atomically: false, encoding: .utf8)
         process.executableURL = URL(fileURLWithPath: accorddBinary())
         process.arguments = ["run", "--config", directory + "/accordd.toml"]
         var environment = ProcessInfo.processInfo.environment
@@ -67,7 +67,9 @@ private final class RunningDaemon {
 /// One call as a script makes it: the raw reply, decoded into the method's struct, must encode
 /// back to exactly the bytes the daemon sent. A field the struct lacks, or one the daemon sends
 /// in another order or form, fails here.
-private func call<Method: TrackerMethod>(_ connection: VarlinkConnection, _ method: Method.Type, _ parameters: Method.Parameters)
+private func call<Method: TrackerMethod>(
+    _ connection: VarlinkConnection, _ method: Method.Type, _ parameters: Method.Parameters
+)
     throws -> Method.Reply
 {
     let reply = try #require(try connection.call(Method.qualifiedName, parameters.wireObject()))
@@ -77,7 +79,9 @@ private func call<Method: TrackerMethod>(_ connection: VarlinkConnection, _ meth
 }
 
 /// The error a call fails with.
-private func failure<Method: TrackerMethod>(_ connection: VarlinkConnection, _ method: Method.Type, _ parameters: Method.Parameters)
+private func failure<Method: TrackerMethod>(
+    _ connection: VarlinkConnection, _ method: Method.Type, _ parameters: Method.Parameters
+)
     throws -> VarlinkError
 {
     let reply = try #require(try connection.call(Method.qualifiedName, parameters.wireObject()))
@@ -106,8 +110,9 @@ private func failure<Method: TrackerMethod>(_ connection: VarlinkConnection, _ m
         #expect(show.definition.signBy == "2999-12-31" && show.definition.term == "P1Y")
         _ = try call(connection, Tracker.Upcoming.self, Tracker.Upcoming.Parameters(within: "P1D"))
 
-        let recorded = try call(connection, Tracker.Record.self,
-                                Tracker.Record.Parameters(id: "pact", event: "signed", on: "2026-01-02", note: "by letter"))
+        let recorded = try call(
+            connection, Tracker.Record.self,
+            Tracker.Record.Parameters(id: "pact", event: "signed", on: "2026-01-02", note: "by letter"))
         #expect(recorded.state == "signed" && recorded.event.note == "by letter" && recorded.event.uid == 0)
         let snoozed = try call(connection, Tracker.Snooze.self, Tracker.Snooze.Parameters(id: "pact", for: "PT1H"))
         #expect(snoozed.item == "s/pact")
@@ -119,8 +124,11 @@ private func failure<Method: TrackerMethod>(_ connection: VarlinkConnection, _ m
 
         // Errors come back as their structs too.
         #expect(Tracker.NoSuchItem(try failure(connection, Tracker.Show.self, Tracker.Show.Parameters(id: "nothing")))?.id == "nothing")
-        let refusal = try #require(Tracker.InvalidEvent(try failure(connection, Tracker.Record.self,
-                                                                     Tracker.Record.Parameters(id: "soon", event: "signed"))))
+        let refusal = try #require(
+            Tracker.InvalidEvent(
+                try failure(
+                    connection, Tracker.Record.self,
+                    Tracker.Record.Parameters(id: "soon", event: "signed"))))
         #expect(refusal.id == "s/soon" && refusal.allowed.contains("completed"))
         #expect(try failure(connection, Tracker.Upcoming.self, Tracker.Upcoming.Parameters(within: "soon")) == .invalidParameter("within"))
 

@@ -130,8 +130,10 @@ private func connectError(_ path: String) -> VarlinkClientError? {
         let peer = try daemon.acceptClient()
         defer { close(peer) }
         // Three replies in one write, the last one cut in two.
-        writeAll(peer, reply(#"{"parameters":{"n":1},"continues":true}"#) + reply(#"{"parameters":{"n":2},"continues":true}"#)
-            + Array(#"{"parameters":"#.utf8))
+        writeAll(
+            peer,
+            reply(#"{"parameters":{"n":1},"continues":true}"#) + reply(#"{"parameters":{"n":2},"continues":true}"#)
+                + Array(#"{"parameters":"#.utf8))
         var replies = [try #require(try connection.call("io.accord.Tracker.Watch", more: true))]
         replies.append(try connection.nextReply())
         writeAll(peer, reply(#"{"n":3}}"#))

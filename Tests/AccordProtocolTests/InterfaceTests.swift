@@ -45,11 +45,15 @@ private func sourceFile(_ relativePath: String, from here: String = #filePath) t
         let idl = VarlinkServiceInterface.description
         #expect(VarlinkServiceInterface.name == "org.varlink.service")
         #expect(idl.contains("\ninterface org.varlink.service\n"))
-        #expect(idl.contains("method GetInfo() -> (\n  vendor: string,\n  product: string,\n  version: string,\n  url: string,\n  interfaces: []string\n)"))
+        #expect(
+            idl.contains(
+                "method GetInfo() -> (\n  vendor: string,\n  product: string,\n  version: string,\n  url: string,\n  interfaces: []string\n)"))
         #expect(idl.contains("method GetInterfaceDescription(interface: string) -> (description: string)"))
-        for error in ["InterfaceNotFound (interface: string)", "MethodNotFound (method: string)",
-                      "MethodNotImplemented (method: string)", "InvalidParameter (parameter: string)",
-                      "PermissionDenied ()", "ExpectedMore ()"] {
+        for error in [
+            "InterfaceNotFound (interface: string)", "MethodNotFound (method: string)",
+            "MethodNotImplemented (method: string)", "InvalidParameter (parameter: string)",
+            "PermissionDenied ()", "ExpectedMore ()"
+        ] {
             #expect(idl.split(separator: "\n").contains("error \(error)"), "error \(error)")
         }
     }

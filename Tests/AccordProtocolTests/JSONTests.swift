@@ -32,8 +32,8 @@ private func parseError(_ input: [UInt8], maximumDepth: Int = 64) -> JSONParseEr
 
     @Test func acceptsTheFourWhitespaceCharactersAndNoOthers() throws {
         #expect(try JSONValue.parse(" \t\r\n[ 1 ,\n2 ]\r\n\t ") == .array([1, 2]))
-        #expect(parseError([0x0C, 0x31]) != nil)                     // form feed
-        #expect(parseError([0xC2, 0xA0, 0x31]) != nil)               // no-break space
+        #expect(parseError([0x0C, 0x31]) != nil)  // form feed
+        #expect(parseError([0xC2, 0xA0, 0x31]) != nil)  // no-break space
         #expect(parseError([0xEF, 0xBB, 0xBF] + bytes("1")) != nil)  // byte-order mark
     }
 
@@ -60,7 +60,7 @@ private func parseError(_ input: [UInt8], maximumDepth: Int = 64) -> JSONParseEr
     @Test(arguments: [
         "1e999", "-1e400", "1E309", "1e99999999999999999999", "1e-400", "-0.1e-400",
         "1" + String(repeating: "0", count: 400), "-" + String(repeating: "9", count: 310),
-        "0." + String(repeating: "0", count: 400) + "1",
+        "0." + String(repeating: "0", count: 400) + "1"
     ])
     func numbersOutOfRangeAreErrorsAtTheirStart(_ text: String) {
         let error = parseError(bytes("[" + text + "]"))
@@ -72,7 +72,7 @@ private func parseError(_ input: [UInt8], maximumDepth: Int = 64) -> JSONParseEr
         "", " ", "{", "}", "[", "[1,]", "[,1]", "{\"a\":1,}", "{,}", "01", "-01", "00", "-", "--1", "+1", ".5", "1.",
         "1.e3", "1e", "1e+", "0x10", "tru", "True", "nul", "nulll", "\"abc", "{\"a\" 1}", "{1:2}", "{\"a\"}",
         "{\"a\":}", "[1 2]", "1 2", "\"\\x\"", "\"\\u12\"", "\"\\u12G4\"", "\"\\\"", "NaN", "Infinity", "-Infinity",
-        "'a'", "[1]]", "{}}", "/* */1", "// c\n1",
+        "'a'", "[1]]", "{}}", "/* */1", "// c\n1"
     ])
     func rejectsMalformedText(_ text: String) {
         #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
@@ -131,7 +131,7 @@ private func parseError(_ input: [UInt8], maximumDepth: Int = 64) -> JSONParseEr
 
     @Test(arguments: [
         #""\ud800""#, #""\udc00""#, #""\ud800\u0041""#, #""\ud800x""#, #""\ud800\ud800""#, #""\udfff\ud800""#,
-        #""\ud800\""#, #""a\uDBFF""#,
+        #""\ud800\""#, #""a\uDBFF""#
     ])
     func loneSurrogateEscapesAreRejected(_ text: String) {
         let error = #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
@@ -162,38 +162,39 @@ private func parseError(_ input: [UInt8], maximumDepth: Int = 64) -> JSONParseEr
         #expect(try JSONValue.parse(out) == value)
     }
 
-    @Test(arguments: [
-        [0xC0, 0xAF],                 // overlong "/" in two bytes
-        [0xC1, 0xBF],                 // overlong in two bytes
-        [0xE0, 0x80, 0xAF],           // overlong "/" in three bytes
-        [0xE0, 0x9F, 0xBF],           // overlong U+07FF
-        [0xF0, 0x80, 0x80, 0xAF],     // overlong "/" in four bytes
-        [0xF0, 0x8F, 0xBF, 0xBF],     // overlong U+FFFF
-        [0xED, 0xA0, 0x80],           // U+D800, a surrogate, encoded in UTF-8
-        [0xED, 0xBF, 0xBF],           // U+DFFF
-        [0xED, 0xA0, 0xBD, 0xED, 0xB8, 0x80],  // a surrogate pair encoded as CESU-8
-        [0xF4, 0x90, 0x80, 0x80],     // U+110000, beyond Unicode
-        [0xF5, 0x80, 0x80, 0x80],     // never a lead byte
-        [0xF8, 0x88, 0x80, 0x80, 0x80],  // five-byte form
-        [0xFE], [0xFF],               // never valid
-        [0x80],                       // continuation without a lead
-        [0xBF, 0x41],
-        [0xC3, 0x28],                 // lead followed by ASCII
-        [0xE2, 0x82],                 // truncated three-byte sequence
-        [0xE2, 0x82, 0x41],
-        [0xF0, 0x9F, 0x98],           // truncated four-byte sequence
-    ] as [[UInt8]])
+    @Test(
+        arguments: [
+            [0xC0, 0xAF],  // overlong "/" in two bytes
+            [0xC1, 0xBF],  // overlong in two bytes
+            [0xE0, 0x80, 0xAF],  // overlong "/" in three bytes
+            [0xE0, 0x9F, 0xBF],  // overlong U+07FF
+            [0xF0, 0x80, 0x80, 0xAF],  // overlong "/" in four bytes
+            [0xF0, 0x8F, 0xBF, 0xBF],  // overlong U+FFFF
+            [0xED, 0xA0, 0x80],  // U+D800, a surrogate, encoded in UTF-8
+            [0xED, 0xBF, 0xBF],  // U+DFFF
+            [0xED, 0xA0, 0xBD, 0xED, 0xB8, 0x80],  // a surrogate pair encoded as CESU-8
+            [0xF4, 0x90, 0x80, 0x80],  // U+110000, beyond Unicode
+            [0xF5, 0x80, 0x80, 0x80],  // never a lead byte
+            [0xF8, 0x88, 0x80, 0x80, 0x80],  // five-byte form
+            [0xFE], [0xFF],  // never valid
+            [0x80],  // continuation without a lead
+            [0xBF, 0x41],
+            [0xC3, 0x28],  // lead followed by ASCII
+            [0xE2, 0x82],  // truncated three-byte sequence
+            [0xE2, 0x82, 0x41],
+            [0xF0, 0x9F, 0x98]  // truncated four-byte sequence
+        ] as [[UInt8]])
     func invalidUTF8IsRejectedInStringsAndKeys(_ sequence: [UInt8]) {
         #expect(parseError([0x22] + sequence + [0x22])?.message == "invalid UTF-8")
         #expect(parseError([0x7B, 0x22] + sequence + [0x22, 0x3A, 0x31, 0x7D])?.message == "invalid UTF-8")
         #expect(parseError([0x22] + sequence) != nil)  // and at the very end of the input
-        #expect(parseError(sequence) != nil)           // and outside strings
+        #expect(parseError(sequence) != nil)  // and outside strings
     }
 
     @Test func validUTF8AtEveryBoundaryIsAccepted() throws {
         let sequences: [[UInt8]] = [
             [0xC2, 0x80], [0xDF, 0xBF], [0xE0, 0xA0, 0x80], [0xED, 0x9F, 0xBF], [0xEE, 0x80, 0x80],
-            [0xEF, 0xBF, 0xBF], [0xF0, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF],
+            [0xEF, 0xBF, 0xBF], [0xF0, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF]
         ]
         for sequence in sequences {
             let value = try JSONValue.parse([0x22] + sequence + [0x22])
@@ -235,15 +236,19 @@ private func parseError(_ input: [UInt8], maximumDepth: Int = 64) -> JSONParseEr
             "s": .string("q\"b\\s/\u{08}\u{0C}\n\r\t\u{01}\u{1F}\u{7F}é😀"),
             "i": .integer(Int64.min), "j": .integer(Int64.max), "z": .integer(0), "n": .integer(-7),
             "d": .double(0.1), "e": .double(1e300), "f": .double(-2.5), "nan": .double(.nan), "inf": .double(.infinity),
-            "a": .array([.null, .bool(true), .bool(false)]),
+            "a": .array([.null, .bool(true), .bool(false)])
         ])
-        #expect(value.jsonText == #"{"s":"q\"b\\s/\b\f\n\r\t\u0001\u001f"# + "\u{7F}é😀"
-            + #"","i":-9223372036854775808,"j":9223372036854775807,"z":0,"n":-7,"d":0.1,"e":1e+300,"f":-2.5,"nan":null,"inf":null,"a":[null,true,false]}"#)
+        #expect(
+            value.jsonText == #"{"s":"q\"b\\s/\b\f\n\r\t\u0001\u001f"# + "\u{7F}é😀"
+                + #"","i":-9223372036854775808,"j":9223372036854775807,"z":0,"n":-7,"d":0.1,"e":1e+300,"f":-2.5,"nan":null,"inf":null,"a":[null,true,false]}"#
+        )
     }
 
     @Test func doublesRoundTripExactly() throws {
-        for double in [0.1, -0.0, 1.0 / 3.0, 123456789.125, 1e-300, Double(bitPattern: 0x4340_0000_0000_0001), Double.greatestFiniteMagnitude,
-                       Double.leastNonzeroMagnitude] {
+        for double in [
+            0.1, -0.0, 1.0 / 3.0, 123456789.125, 1e-300, Double(bitPattern: 0x4340_0000_0000_0001), Double.greatestFiniteMagnitude,
+            Double.leastNonzeroMagnitude
+        ] {
             let out = JSONValue.double(double).serialized()
             #expect(try JSONValue.parse(out) == .double(double), "\(double)")
         }
@@ -298,8 +303,9 @@ private func parseError(_ input: [UInt8], maximumDepth: Int = 64) -> JSONParseEr
         #expect(value.stringValue == "text" && value.integerValue == nil && value.boolValue == nil)
         #expect(JSONValue.integer(3).integerValue == 3 && JSONValue.double(3).integerValue == nil)
         #expect(JSONValue.array([]).arrayValue == [] && JSONValue.object([:]).objectValue == [:])
-        #expect([JSONValue.null, true, 1, .double(1), "s", .array([]), .object([:])].map(\.typeName)
-            == ["null", "bool", "number", "number", "string", "array", "object"])
+        #expect(
+            [JSONValue.null, true, 1, .double(1), "s", .array([]), .object([:])].map(\.typeName)
+                == ["null", "bool", "number", "number", "string", "array", "object"])
     }
 }
 

@@ -24,7 +24,7 @@ private let invalidParameter = "org.varlink.service.InvalidParameter"
 
     @Test(arguments: [
         "org.varlink.service.GetInfo", "io.accord.Tracker.Status", "a.b.C", "io.accord-x.T1.M2", "xn--ls8h.example.M",
-        "IO.Accord.Tracker.Show", "a.b-c--d.E9",
+        "IO.Accord.Tracker.Show", "a.b-c--d.E9"
     ])
     func acceptsMethodNamesOfTheVarlinkGrammar(_ method: String) throws {
         #expect(try decode(#"{"method":"\#(method)"}"#).method == method)
@@ -35,7 +35,7 @@ private let invalidParameter = "org.varlink.service.InvalidParameter"
         "io..accord.Tracker.Status", "io.accord-.Tracker.Status", "io.-accord.Tracker.Status", "-io.accord.Tracker.Status",
         "1io.accord.Tracker.Status", "io.accord.Tracker.Sta tus", "io.accord.Tracker.Sta_tus", "io.accord.Tracker.Sta-tus",
         "io.accord.Tracker.Stätus", "io.accörd.Tracker.Status", "io.accord.Tracker.Status ", "io/accord.Tracker.Status",
-        "io.accord.Tracker.S\\u0000", "a.b." + String(repeating: "M", count: 252),
+        "io.accord.Tracker.S\\u0000", "a.b." + String(repeating: "M", count: 252)
     ])
     func refusesMalformedMethodNames(_ method: String) {
         let error = #expect(throws: VarlinkError.self) { try decode(#"{"method":"\#(method)"}"#) }
@@ -74,7 +74,7 @@ private let invalidParameter = "org.varlink.service.InvalidParameter"
         (#"{"method":"a.b.C","upgrade":{}}"#, invalidRequest, "\"upgrade\" must be a boolean"),
         (#"{"method":"a.b.C","oneway":true,"more":true}"#, invalidRequest, "cannot be combined"),
         (#"{"method":"a.b.C","sudo":true}"#, invalidRequest, "unknown key \"sudo\""),
-        (#"{"method":"a.b.C","Method":"a.b.D"}"#, invalidRequest, "unknown key \"Method\""),
+        (#"{"method":"a.b.C","Method":"a.b.D"}"#, invalidRequest, "unknown key \"Method\"")
     ])
     func refusesBadCallsWithTheErrorThatApplies(_ text: String, _ name: String, _ reason: String) {
         let error = #expect(throws: VarlinkError.self) { try decode(text) }
@@ -98,7 +98,7 @@ private let invalidParameter = "org.varlink.service.InvalidParameter"
             VarlinkCall(method: "io.accord.Tracker.Status"),
             VarlinkCall(method: "io.accord.Tracker.Record", parameters: ["id": "x\u{0}y", "note": "a\nb"], oneway: true),
             VarlinkCall(method: "io.accord.Tracker.Watch", more: true),
-            VarlinkCall(method: "a.b.C", upgrade: true),
+            VarlinkCall(method: "a.b.C", upgrade: true)
         ]
         for call in calls {
             let bytes = call.encode()
@@ -116,13 +116,16 @@ private let invalidParameter = "org.varlink.service.InvalidParameter"
         #expect(streamed.encode() == Array(#"{"parameters":{"reminder":{"key":"k\u0000"}},"continues":true}"#.utf8) + [0])
         let error = VarlinkReply(VarlinkError("io.accord.Tracker.NoSuchItem", ["id": "x"]))
         #expect(error.encode() == Array(#"{"error":"io.accord.Tracker.NoSuchItem","parameters":{"id":"x"}}"#.utf8) + [0])
-        #expect(VarlinkReply(error: "org.varlink.service.ExpectedMore").encode()
-            == Array(#"{"error":"org.varlink.service.ExpectedMore","parameters":{}}"#.utf8) + [0])
+        #expect(
+            VarlinkReply(error: "org.varlink.service.ExpectedMore").encode()
+                == Array(#"{"error":"org.varlink.service.ExpectedMore","parameters":{}}"#.utf8) + [0])
     }
 
     @Test func decodesWhatItEncodes() throws {
-        for reply in [VarlinkReply(), VarlinkReply(parameters: ["a": .array([1, 2])], continues: true),
-                      VarlinkReply(error: "io.accord.Tracker.AmbiguousItem", parameters: ["candidates": .array(["a", "b"])])] {
+        for reply in [
+            VarlinkReply(), VarlinkReply(parameters: ["a": .array([1, 2])], continues: true),
+            VarlinkReply(error: "io.accord.Tracker.AmbiguousItem", parameters: ["candidates": .array(["a", "b"])])
+        ] {
             #expect(try VarlinkReply.decode(Array(reply.encode().dropLast())) == reply)
         }
         #expect(try VarlinkReply.decode(Array(#"{}"#.utf8)) == VarlinkReply())
@@ -130,7 +133,7 @@ private let invalidParameter = "org.varlink.service.InvalidParameter"
     }
 
     @Test(arguments: [
-        "[]", "1", #"{"parameters":[]}"#, #"{"continues":"yes"}"#, #"{"error":5}"#, #"{"parameters":{},"extra":1}"#, "{",
+        "[]", "1", #"{"parameters":[]}"#, #"{"continues":"yes"}"#, #"{"error":5}"#, #"{"parameters":{},"extra":1}"#, "{"
     ])
     func decodingRefusesWhatIsNotAReply(_ text: String) {
         #expect(throws: VarlinkError.self) { try VarlinkReply.decode(Array(text.utf8)) }

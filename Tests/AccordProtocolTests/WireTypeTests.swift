@@ -76,11 +76,13 @@ private enum Examples {
         key: "ca-cn-nsrl/pilot:expiry:2018-01-15:P7D", item: "ca-cn-nsrl/pilot", dialogue: "ca-cn-nsrl", deadline: "expiry",
         deadlineAt: "2018-01-15T05:00:00Z", lead: "P7D", fireAt: "2018-01-08T14:00:00Z", daysLeft: 7, priority: 4, message: tricky,
         catchUp: true, basis: "assumed", source: tricky, owner: "Canada Border Services Agency", title: tricky)
-    static let deadline = Tracker.Deadline(kind: "due", at: "2017-04-01T04:00:00Z", daysLeft: -3, passed: true, acknowledged: false,
-                                           date: "2017-03-31", basis: "statement", source: "joint statement: 'a one year MOU'",
-                                           projected: true, lapsed: true)
-    static let item = Tracker.Item(id: "ca-cn-nsrl/x", dialogue: "ca-cn-nsrl", kind: "mou", title: tricky, state: "in-force",
-                                   nextDeadline: deadline, snoozedUntil: "2017-03-01T00:00:00Z", owner: "RCMP")
+    static let deadline = Tracker.Deadline(
+        kind: "due", at: "2017-04-01T04:00:00Z", daysLeft: -3, passed: true, acknowledged: false,
+        date: "2017-03-31", basis: "statement", source: "joint statement: 'a one year MOU'",
+        projected: true, lapsed: true)
+    static let item = Tracker.Item(
+        id: "ca-cn-nsrl/x", dialogue: "ca-cn-nsrl", kind: "mou", title: tricky, state: "in-force",
+        nextDeadline: deadline, snoozedUntil: "2017-03-01T00:00:00Z", owner: "RCMP")
     static let definition = Tracker.Definition(
         file: "/etc/accord/portfolios/a.toml:12", title: "t", kind: "objective", parties: ["Canada", "中华人民共和国"], timeZone: "Asia/Shanghai",
         remindAt: "09:00:00", reminders: ["P30D", "P0D"], overdueEvery: "P7D", due: "2017-03-31", status: "open", signBy: "2016-12-31",
@@ -89,35 +91,46 @@ private enum Examples {
         contacts: ["mailto:desk@example.org"], fulfilledBy: "ca-cn-nsrl/pilot signed", renews: "ca-cn-nsrl/old", supersedes: "ca-cn-nsrl/older")
     static let dated = Tracker.DatedValue(key: "in-force", value: "2017-01-15", basis: "assumed", source: tricky)
     static let ledger = Tracker.LedgerEntry(key: "k", outcome: "fired", at: "2017-01-01T00:00:00Z", catchUp: true)
-    static let event = Tracker.Event(id: 9_007_199_254_740_993, item: "ca-cn-nsrl/x", event: "renewed", on: "2017-01-15",
-                                     recordedAt: "2017-01-15T10:00:00Z", uid: 4_294_967_294, user: "bob", note: tricky, term: "P2Y",
-                                     basis: "recorded")
-    static let audit = Tracker.AuditEntry(at: "2017-01-15T10:00:00Z", uid: 0, user: "root", action: "record", detail: "d", allowed: false,
-                                          item: "ca-cn-nsrl/x")
+    static let event = Tracker.Event(
+        id: 9_007_199_254_740_993, item: "ca-cn-nsrl/x", event: "renewed", on: "2017-01-15",
+        recordedAt: "2017-01-15T10:00:00Z", uid: 4_294_967_294, user: "bob", note: tricky, term: "P2Y",
+        basis: "recorded")
+    static let audit = Tracker.AuditEntry(
+        at: "2017-01-15T10:00:00Z", uid: 0, user: "root", action: "record", detail: "d", allowed: false,
+        item: "ca-cn-nsrl/x")
     static let problem = Tracker.ConfigProblem(file: "a.toml", key: "objective \"x\" › due", message: tricky, line: 7)
 
     static let types: [String: any WireCodable] = [
         "Reminder": reminder, "Deadline": deadline, "Item": item, "Definition": definition, "LedgerEntry": ledger, "Event": event,
-        "AuditEntry": audit, "ConfigProblem": problem, "DatedValue": dated,
+        "AuditEntry": audit, "ConfigProblem": problem, "DatedValue": dated
     ]
 
     /// Each method's parameter names (from its struct) and a reply with every field set.
     static let methods: [String: (parameters: [String], reply: any WireCodable)] = [
-        Tracker.Status.name: (Tracker.Status.Parameters.parameterNames, Tracker.Status.Reply(
-            version: "0.1.0", startedAt: "2026-12-02T00:00:00Z", now: "2026-12-02T00:00:01Z", configFile: "c", stateFile: "s",
-            portfolios: 1, objectives: 5, instruments: 6, fired: 1, skipped: 2, missed: 3, nextReminder: reminder)),
+        Tracker.Status.name: (
+            Tracker.Status.Parameters.parameterNames,
+            Tracker.Status.Reply(
+                version: "0.1.0", startedAt: "2026-12-02T00:00:00Z", now: "2026-12-02T00:00:01Z", configFile: "c", stateFile: "s",
+                portfolios: 1, objectives: 5, instruments: 6, fired: 1, skipped: 2, missed: 3, nextReminder: reminder)
+        ),
         Tracker.List.name: (Tracker.List.Parameters.parameterNames, Tracker.List.Reply(items: [item, item])),
-        Tracker.Show.name: (Tracker.Show.Parameters.parameterNames, Tracker.Show.Reply(
-            item: item, definition: definition, deadlines: [deadline], upcoming: [reminder], ledger: [ledger], events: [event])),
+        Tracker.Show.name: (
+            Tracker.Show.Parameters.parameterNames,
+            Tracker.Show.Reply(
+                item: item, definition: definition, deadlines: [deadline], upcoming: [reminder], ledger: [ledger], events: [event])
+        ),
         Tracker.Upcoming.name: (Tracker.Upcoming.Parameters.parameterNames, Tracker.Upcoming.Reply(reminders: [reminder])),
         Tracker.History.name: (Tracker.History.Parameters.parameterNames, Tracker.History.Reply(entries: [audit])),
         Tracker.Record.name: (Tracker.Record.Parameters.parameterNames, Tracker.Record.Reply(event: event, state: "signed")),
-        Tracker.Acknowledge.name: (Tracker.Acknowledge.Parameters.parameterNames, Tracker.Acknowledge.Reply(
-            item: "i", deadline: "due", deadlineAt: "2017-04-01T04:00:00Z")),
+        Tracker.Acknowledge.name: (
+            Tracker.Acknowledge.Parameters.parameterNames,
+            Tracker.Acknowledge.Reply(
+                item: "i", deadline: "due", deadlineAt: "2017-04-01T04:00:00Z")
+        ),
         Tracker.Snooze.name: (Tracker.Snooze.Parameters.parameterNames, Tracker.Snooze.Reply(item: "i", until: "2017-04-01T04:00:00Z")),
         Tracker.Reload.name: (Tracker.Reload.Parameters.parameterNames, Tracker.Reload.Reply(portfolios: 1, objectives: 2, instruments: 3)),
         Tracker.Watch.name: (Tracker.Watch.Parameters.parameterNames, Tracker.Watch.Reply(reminder: reminder)),
-        Tracker.Export.name: (Tracker.Export.Parameters.parameterNames, Tracker.Export.Reply(calendar: "BEGIN:VCALENDAR\r\n")),
+        Tracker.Export.name: (Tracker.Export.Parameters.parameterNames, Tracker.Export.Reply(calendar: "BEGIN:VCALENDAR\r\n"))
     ]
 
     static let errors: [String: any TrackerErrorReply] = [
@@ -126,7 +139,7 @@ private enum Examples {
         "InvalidConfig": Tracker.InvalidConfig(problems: [problem]),
         "PermissionDenied": Tracker.PermissionDenied(method: "Record", uid: 1000, user: "carol", requiredGroup: "accord-admin"),
         "InvalidRequest": Tracker.InvalidRequest(reason: "r"), "RequestTooLarge": Tracker.RequestTooLarge(limit: 65536),
-        "StateUnavailable": Tracker.StateUnavailable(reason: "disk full"),
+        "StateUnavailable": Tracker.StateUnavailable(reason: "disk full")
     ]
 }
 
@@ -200,13 +213,21 @@ private func throughTheWire<T: WireCodable>(_ value: T) throws -> T {
 
     @Test func repliesKeepTheirFieldOrder() {
         // The order the daemon has always sent: scripts that diff replies see no change.
-        #expect(Examples.reminder.wireObject().keys == ["key", "item", "dialogue", "deadline", "deadlineAt", "lead", "fireAt", "daysLeft",
-                                                         "priority", "message", "catchUp", "basis", "source", "owner", "title"])
-        #expect(Examples.deadline.wireObject().keys == ["kind", "at", "daysLeft", "passed", "acknowledged", "date", "basis", "source",
-                                                         "projected", "lapsed"])
+        #expect(
+            Examples.reminder.wireObject().keys == [
+                "key", "item", "dialogue", "deadline", "deadlineAt", "lead", "fireAt", "daysLeft",
+                "priority", "message", "catchUp", "basis", "source", "owner", "title"
+            ])
+        #expect(
+            Examples.deadline.wireObject().keys == [
+                "kind", "at", "daysLeft", "passed", "acknowledged", "date", "basis", "source",
+                "projected", "lapsed"
+            ])
         // A reply without the new fields reads exactly as before them.
         let old = Tracker.Deadline(kind: "due", at: "2017-04-01T04:00:00Z", daysLeft: -3, passed: true, acknowledged: false, date: "2017-03-31")
-        #expect(old.wireValue().jsonText == #"{"kind":"due","at":"2017-04-01T04:00:00Z","daysLeft":-3,"passed":true,"acknowledged":false,"date":"2017-03-31"}"#)
+        #expect(
+            old.wireValue().jsonText
+                == #"{"kind":"due","at":"2017-04-01T04:00:00Z","daysLeft":-3,"passed":true,"acknowledged":false,"date":"2017-03-31"}"#)
         #expect(Examples.methods["Status"]!.reply.wireObject().keys.last == "nextReminder")
     }
 

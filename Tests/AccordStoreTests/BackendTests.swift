@@ -13,15 +13,19 @@ import Testing
         let ana = Actor(uid: 1000, user: "ana")
         try store.acknowledge(Acknowledgement(itemID: "d/a", deadline: .signBy, deadlineTime: "2030-01-01", at: Instant(seconds: 7)), actor: ana)
         try store.snooze(Snooze(itemID: "d/a", from: Instant(seconds: 8), until: Instant(seconds: 9000)), actor: ana)
-        try store.audit(at: Instant(seconds: 9), actor: Actor(uid: 1001, user: "bo"), action: "record", item: "d/b",
-                        detail: "refused: \"quoted\" \\ and ünïcode", allowed: false)
+        try store.audit(
+            at: Instant(seconds: 9), actor: Actor(uid: 1001, user: "bo"), action: "record", item: "d/b",
+            detail: "refused: \"quoted\" \\ and ünïcode", allowed: false)
         let history = try store.history()
         #expect(history.acknowledgements == [Acknowledgement(itemID: "d/a", deadline: .signBy, deadlineTime: "2030-01-01", at: Instant(seconds: 7))])
         #expect(history.snoozes == [Snooze(itemID: "d/a", from: Instant(seconds: 8), until: Instant(seconds: 9000))])
         let trail = try store.auditTrail(item: nil, since: nil)
         #expect(trail.map(\.action) == ["acknowledge", "snooze", "record"])
-        #expect(trail[2] == AuditRecord(at: Instant(seconds: 9), uid: 1001, user: "bo", action: "record", item: "d/b",
-                                        detail: "refused: \"quoted\" \\ and ünïcode", allowed: false))
+        #expect(
+            trail[2]
+                == AuditRecord(
+                    at: Instant(seconds: 9), uid: 1001, user: "bo", action: "record", item: "d/b",
+                    detail: "refused: \"quoted\" \\ and ünïcode", allowed: false))
         #expect(try store.auditTrail(item: "d/b", since: nil).count == 1)
         #expect(try store.auditTrail(item: "d/a", since: Instant(seconds: 8)).map(\.action) == ["snooze"])
         #expect(try store.schemaVersion() == StateSchema.version)
@@ -33,8 +37,10 @@ import Testing
         func entry(_ key: String, _ outcome: LedgerEntry.Outcome, at: Int64, catchUp: Bool = false) -> LedgerEntry {
             LedgerEntry(key: key, itemID: "d/a", outcome: outcome, scheduledAt: Instant(seconds: at - 1), at: Instant(seconds: at), catchUp: catchUp)
         }
-        let batch = [entry("k\"1", .fired, at: 20), entry("k,2", .skipped, at: 10), entry("k{3}", .missed, at: 10, catchUp: true),
-                     entry("k\"1", .fired, at: 30)]  // the same key twice in one batch: the first counts
+        let batch = [
+            entry("k\"1", .fired, at: 20), entry("k,2", .skipped, at: 10), entry("k{3}", .missed, at: 10, catchUp: true),
+            entry("k\"1", .fired, at: 30)
+        ]  // the same key twice in one batch: the first counts
         #expect(try store.claim(batch) == ["k\"1", "k,2", "k{3}"])
         #expect(try store.pendingKeys() == ["k\"1"])  // only fired reminders wait for the journal
         try store.release(["k\"1", "k,2"])  // only a pending claim is forgotten

@@ -16,8 +16,9 @@ func scratchPath(_ name: String) -> String {
 @Suite struct StoreTests {
     @Test(arguments: Backend.available) func ledgerClaimsEachKeyOnce(_ backend: Backend) throws {
         let store = try backend.open().store
-        let entry = LedgerEntry(key: "d/a:due:2030-01-01:P7D", itemID: "d/a", outcome: .fired,
-                                scheduledAt: Instant(seconds: 100), at: Instant(seconds: 101))
+        let entry = LedgerEntry(
+            key: "d/a:due:2030-01-01:P7D", itemID: "d/a", outcome: .fired,
+            scheduledAt: Instant(seconds: 100), at: Instant(seconds: 101))
         #expect(try store.claim([entry]) == [entry.key])
         #expect(try store.claim([entry]).isEmpty)
         #expect(try store.pendingKeys() == [entry.key])
@@ -41,9 +42,11 @@ func scratchPath(_ name: String) -> String {
         let (first, path) = try backend.open()
         do {
             let store = first
-            _ = try store.append(NewEvent(itemID: "d/a", type: .inForce, on: CivilDate(year: 2017, month: 1, day: 15)!,
-                                          note: "signed in Ottawa", term: ISODuration(years: 1)),
-                                 actor: Actor(uid: 1000, user: "ana"), at: Instant(seconds: 5))
+            _ = try store.append(
+                NewEvent(
+                    itemID: "d/a", type: .inForce, on: CivilDate(year: 2017, month: 1, day: 15)!,
+                    note: "signed in Ottawa", term: ISODuration(years: 1)),
+                actor: Actor(uid: 1000, user: "ana"), at: Instant(seconds: 5))
             try store.close()
         }
         let store = try backend.reopen(path)
@@ -63,16 +66,21 @@ func scratchPath(_ name: String) -> String {
         let path = scratchPath("state.sqlite")
         do {
             let store = try SQLiteStateStore(path: path)
-            _ = try store.append(NewEvent(itemID: "d/mou", type: .inForce, on: CivilDate(year: 2030, month: 3, day: 1)!),
-                                 actor: Actor(uid: 1000, user: "ana"), at: Instant(seconds: 5))
-            _ = try store.claim([LedgerEntry(key: "d/mou:sign-by:2030-01-31:P0D", itemID: "d/mou", outcome: .fired,
-                                             scheduledAt: Instant(seconds: 1), at: Instant(seconds: 2))])
+            _ = try store.append(
+                NewEvent(itemID: "d/mou", type: .inForce, on: CivilDate(year: 2030, month: 3, day: 1)!),
+                actor: Actor(uid: 1000, user: "ana"), at: Instant(seconds: 5))
+            _ = try store.claim([
+                LedgerEntry(
+                    key: "d/mou:sign-by:2030-01-31:P0D", itemID: "d/mou", outcome: .fired,
+                    scheduledAt: Instant(seconds: 1), at: Instant(seconds: 2))
+            ])
             try store.close()
         }
         let store = try SQLiteStateStore(path: path)
         let migrations = try DatabaseQueue(path: path).read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
         #expect(migrations == ["v1"])
-        let portfolio = try PortfolioParser.parse("""
+        let portfolio = try PortfolioParser.parse(
+            """
             [dialogue]
             id = "d"
             title = "D"
@@ -91,8 +99,12 @@ func scratchPath(_ name: String) -> String {
         #expect(expiry.time == .date(CivilDate(year: 2031, month: 3, day: 1)!))
         #expect(expiry.provenance == Provenance(basis: .recorded, source: "in-force on 2030-03-01, recorded by ana"))
         // The ledger row of the previous release still claims its key: it does not fire again.
-        #expect(try store.claim([LedgerEntry(key: "d/mou:sign-by:2030-01-31:P0D", itemID: "d/mou", outcome: .fired,
-                                             scheduledAt: Instant(seconds: 1), at: Instant(seconds: 3))]).isEmpty)
+        #expect(
+            try store.claim([
+                LedgerEntry(
+                    key: "d/mou:sign-by:2030-01-31:P0D", itemID: "d/mou", outcome: .fired,
+                    scheduledAt: Instant(seconds: 1), at: Instant(seconds: 3))
+            ]).isEmpty)
     }
 
     @Test func damagedFileIsRefusedAndLeftUntouched() throws {

@@ -56,7 +56,7 @@ def test_a_oneway_flood_does_not_delay_reminders_or_the_watchdog(make_daemon):
     late = sorted(int(e["__REALTIME_TIMESTAMP"]) / 1e6 - epoch(e["ACCORD_FIRE_AT"]) for e in entries)
     assert all(e["ACCORD_CATCHUP"] == "0" for e in entries), "a reminder was caught up: the timer starved"
     # Unloaded, reminders fire within a few milliseconds; the bound leaves room for a busy CI.
-    assert late[-1] < 0.25, f"lateness under the flood, seconds: {late}"
+    assert late[-1] < 0.5, f"lateness under the flood, seconds: {late}"
 
     pings = [t for t in daemon.notify.times("WATCHDOG=1") if t >= flood_started]
     gaps = [b - a for a, b in zip(pings, pings[1:])]
