@@ -97,15 +97,16 @@ extension StringProtocol {
 }
 
 /// Reads typed values out of one TOML table, collecting every problem rather than
-/// stopping at the first, and refusing keys it was not asked about.
-final class TableReader {
+/// stopping at the first, and refusing keys it was not asked about. Public for the other
+/// formats read this way (the daemon's accordd.toml), so that all report alike.
+public final class TableReader {
     let table: TOMLTable
     let file: String
     /// Human key path prefix: `instrument "cbsa-beea-pilot-mou"`.
     let path: String
     let section: String
     let lines: SourceLines
-    private(set) var problems: [ConfigProblem]
+    public private(set) var problems: [ConfigProblem]
     private var consulted: Set<String> = []
     /// For an inline table: every problem is on the line of the key that holds it.
     let fixedLine: Int?
@@ -115,7 +116,7 @@ final class TableReader {
         self.lines = lines; self.problems = []; self.fixedLine = fixedLine
     }
 
-    func problem(_ key: String?, _ message: String) {
+    public func problem(_ key: String?, _ message: String) {
         let keyPath = [path, key].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " › ")
         problems.append(
             ConfigProblem(
@@ -124,16 +125,16 @@ final class TableReader {
     }
 
     /// Takes over the problems of a reader of an inline table.
-    func absorb(_ other: TableReader) { problems += other.problems }
+    public func absorb(_ other: TableReader) { problems += other.problems }
 
     /// Where a key is written, for checks made later (links between items).
-    func location(_ key: String) -> SourceLocation {
+    public func location(_ key: String) -> SourceLocation {
         SourceLocation(file: file, line: fixedLine ?? lines.line(section: section, key: key))
     }
 
     /// A value written bare, or as `{ VALUEKEY = …, basis = "…", source = "…" }` (§10). A bare
     /// value rests on `defaultBasis`. `read` reads the value from a reader and key.
-    func provenanced<T>(
+    public func provenanced<T>(
         _ key: String, valueKey: String, defaultBasis: Basis,
         _ read: (TableReader, String) -> T?
     ) -> (value: T, provenance: Provenance)? {
@@ -166,19 +167,19 @@ final class TableReader {
         return (result, Provenance(basis: basis, source: source))
     }
 
-    func value(_ key: String) -> TOMLValueConvertible? {
+    public func value(_ key: String) -> TOMLValueConvertible? {
         consulted.insert(key)
         return table[key]
     }
 
     /// Every key not asked for is an error: a typo must not switch a reminder off.
-    func rejectUnknownKeys(allowed: [String]) {
+    public func rejectUnknownKeys(allowed: [String]) {
         for key in table.keys where !consulted.contains(key) {
             problem(key, "unknown key; allowed here: \(allowed.joined(separator: ", "))")
         }
     }
 
-    func string(_ key: String, required: Bool = false) -> String? {
+    public func string(_ key: String, required: Bool = false) -> String? {
         guard let value = value(key) else {
             if required { problem(key, "is required") }
             return nil
@@ -190,7 +191,7 @@ final class TableReader {
         return text
     }
 
-    func identifier(_ key: String) -> String? {
+    public func identifier(_ key: String) -> String? {
         guard let text = string(key, required: true) else { return nil }
         let valid =
             !text.isEmpty && text.count <= 64
@@ -204,7 +205,7 @@ final class TableReader {
         return text
     }
 
-    func strings(_ key: String) -> [String]? {
+    public func strings(_ key: String) -> [String]? {
         guard let value = value(key) else { return nil }
         guard let array = value.array else {
             problem(key, "must be an array of strings, not \(value.type)")
@@ -222,7 +223,7 @@ final class TableReader {
     }
 
     /// A whole number in `range`, or nil with the problem said.
-    func integer(_ key: String, in range: ClosedRange<Int>) -> Int? {
+    public func integer(_ key: String, in range: ClosedRange<Int>) -> Int? {
         guard let value = value(key) else { return nil }
         guard let number = value.int else {
             problem(key, "must be a whole number")
@@ -235,7 +236,7 @@ final class TableReader {
         return number
     }
 
-    func duration(_ key: String) -> ISODuration? {
+    public func duration(_ key: String) -> ISODuration? {
         guard let text = string(key) else { return nil }
         do {
             return try ISODuration(parsing: text)
@@ -245,7 +246,7 @@ final class TableReader {
         }
     }
 
-    func durations(_ key: String) -> [ISODuration]? {
+    public func durations(_ key: String) -> [ISODuration]? {
         guard let texts = strings(key) else { return nil }
         var result: [ISODuration] = []
         var ok = true
@@ -265,7 +266,7 @@ final class TableReader {
         return ok ? result : nil
     }
 
-    func zone(_ key: String) -> Zone? {
+    public func zone(_ key: String) -> Zone? {
         guard let name = string(key) else { return nil }
         do {
             return try Zone.named(name)
@@ -275,7 +276,7 @@ final class TableReader {
         }
     }
 
-    func time(_ key: String) -> LocalTime? {
+    public func time(_ key: String) -> LocalTime? {
         guard let value = value(key) else { return nil }
         if let time = value.time {
             guard let local = LocalTime(hour: time.hour, minute: time.minute, second: time.second) else {
@@ -294,7 +295,7 @@ final class TableReader {
         return nil
     }
 
-    func date(_ key: String) -> CivilDate? {
+    public func date(_ key: String) -> CivilDate? {
         guard let value = value(key) else { return nil }
         guard let date = value.date else {
             problem(key, "must be a date such as 2017-01-15 (no quotes), not \(value.type)")
@@ -308,7 +309,7 @@ final class TableReader {
     }
 
     /// A date, a date-time with offset, or a local date-time read in `zone`.
-    func deadline(_ key: String, zone: Zone?) -> DeadlineTime? {
+    public func deadline(_ key: String, zone: Zone?) -> DeadlineTime? {
         guard let value = value(key) else { return nil }
         if value.type == .date { return date(key).map { .date($0) } }
         if let dateTime = value.dateTime {
@@ -327,5 +328,20 @@ final class TableReader {
         }
         problem(key, "must be a date (2017-03-31) or a date-time with offset (2017-03-31T17:00:00-04:00), not \(value.type)")
         return nil
+    }
+
+    /// The top-level reader of a whole document.
+    public static func document(_ text: String, file: String) throws(ConfigProblems) -> TableReader {
+        TableReader(table: try parseTOML(text, file: file), file: file, path: "", section: "", lines: SourceLines(text: text))
+    }
+
+    /// Whether the key is there at all (it is consulted: not reported as unknown).
+    public func has(_ key: String) -> Bool { value(key) != nil }
+
+    /// A reader of the table `[key]`, nil when the key holds something else (or nothing).
+    public func subtable(_ key: String) -> TableReader? {
+        guard let table = value(key)?.table else { return nil }
+        let name = path.isEmpty ? key : path + "." + key
+        return TableReader(table: table, file: file, path: name, section: name, lines: lines)
     }
 }

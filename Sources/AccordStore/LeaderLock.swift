@@ -21,7 +21,7 @@ public final class LeaderLock: @unchecked Sendable {
     /// 'accord' in ASCII plus 1 (the migration lock is plus 0): one election per database.
     public static let key: Int64 = PostgresStateStore.migrationLockKey + 1
 
-    public init(_ state: DaemonConfig.State, name: String = LeaderLock.defaultName()) throws(StoreError) {
+    public init(_ state: StateConfig, name: String = LeaderLock.defaultName()) throws(StoreError) {
         location = state.url
         self.name = String(name.utf8.prefix(63)) ?? "accordd"
         connection = try PostgresConnection(state, applicationName: self.name, reconnects: false)

@@ -11,13 +11,13 @@ final class PostgresConnection {
     private var connection: OpaquePointer?
     /// The URL without a password, for messages.
     let location: String
-    private let state: DaemonConfig.State
+    private let state: StateConfig
     private let applicationName: String
     /// false for the leader lock's session: a new session would not hold the lock, so a broken
     /// one must show as broken rather than be replaced behind the caller's back.
     private let reconnects: Bool
 
-    init(_ state: DaemonConfig.State, applicationName: String = "accordd", reconnects: Bool = true) throws(StoreError) {
+    init(_ state: StateConfig, applicationName: String = "accordd", reconnects: Bool = true) throws(StoreError) {
         self.state = state
         self.applicationName = applicationName
         self.reconnects = reconnects

@@ -24,7 +24,7 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
     /// transaction-scoped advisory lock, 'accord' in ASCII (0x6163636f7264) plus 0.
     static let migrationLockKey: Int64 = 0x6163_636f_7264
 
-    public init(_ state: DaemonConfig.State) throws(StoreError) {
+    public init(_ state: StateConfig) throws(StoreError) {
         path = state.url
         connection = try PostgresConnection(state)
         try migrate()

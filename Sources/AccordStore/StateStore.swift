@@ -46,7 +46,7 @@ public protocol StateStore: AnyObject, Sendable {
 
 /// Opens the store the configuration names: PostgreSQL when `[state] url` is set, else the
 /// SQLite file at `sqlitePath` (the state directory's state.sqlite).
-public func openStateStore(_ state: DaemonConfig.State?, sqlitePath: String) throws(StoreError) -> any StateStore {
+public func openStateStore(_ state: StateConfig?, sqlitePath: String) throws(StoreError) -> any StateStore {
     if let state { return try PostgresStateStore(state) }
     return try SQLiteStateStore(path: sqlitePath)
 }

@@ -82,7 +82,7 @@ import Testing
     @Test func postgresRefusesANewerSchema() throws {
         guard Backend.available.contains(.postgresql) else { return }
         let (store, url) = try Backend.postgresql.open()
-        let admin = try PostgresConnection(DaemonConfig.State(url: url))
+        let admin = try PostgresConnection(StateConfig(url: url))
         try admin.execute("INSERT INTO schema_version (version, applied_at) VALUES ($1, 0)", [String(StateSchema.version + 1)], operation: "test")
         admin.finish()
         try store.close()
@@ -104,17 +104,17 @@ import Testing
         let file = directory + ".password"
         try "scratch-password\n".write(toFile: file, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
-        let store = try PostgresStateStore(DaemonConfig.State(url: url, passwordFile: file))
+        let store = try PostgresStateStore(StateConfig(url: url, passwordFile: file))
         #expect(try store.integrityCheck() == "ok")
         try store.close()
 
         try "wrong-password\n".write(toFile: file, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
-        #expect(throws: StoreError.self) { _ = try PostgresStateStore(DaemonConfig.State(url: url, passwordFile: file)) }
+        #expect(throws: StoreError.self) { _ = try PostgresStateStore(StateConfig(url: url, passwordFile: file)) }
 
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
         do {
-            _ = try PostgresStateStore(DaemonConfig.State(url: url, passwordFile: file))
+            _ = try PostgresStateStore(StateConfig(url: url, passwordFile: file))
             Issue.record("a world-readable password file was used")
         } catch {
             #expect(error.description.contains("password-file \(file) may be read by any user"))
@@ -124,7 +124,7 @@ import Testing
     @Test func postgresServerDownNamesTheURL() throws {
         let url = "postgresql:///accord?host=/nonexistent-accord-socket-dir&connect_timeout=2"
         do {
-            _ = try PostgresStateStore(DaemonConfig.State(url: url))
+            _ = try PostgresStateStore(StateConfig(url: url))
             Issue.record("connected to nothing")
         } catch {
             #expect(error.description.hasPrefix(url + ": connect: "))

@@ -25,14 +25,14 @@ enum Backend: String, CaseIterable, CustomStringConvertible, Sendable {
             return (try SQLiteStateStore(path: path), path)
         case .postgresql:
             let url = try Scratch.newDatabase()
-            return (try PostgresStateStore(DaemonConfig.State(url: url)), url)
+            return (try PostgresStateStore(StateConfig(url: url)), url)
         }
     }
 
     func reopen(_ location: String) throws -> any StateStore {
         switch self {
         case .sqlite: return try SQLiteStateStore(path: location)
-        case .postgresql: return try PostgresStateStore(DaemonConfig.State(url: location))
+        case .postgresql: return try PostgresStateStore(StateConfig(url: location))
         }
     }
 }
@@ -63,7 +63,7 @@ enum Scratch {
     static func newDatabase() throws -> String {
         guard let serverURL else { fatalError("no PostgreSQL server") }
         let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let admin = try PostgresConnection(DaemonConfig.State(url: serverURL))
+        let admin = try PostgresConnection(StateConfig(url: serverURL))
         defer { admin.finish() }
         try admin.execute("CREATE DATABASE \(name)", operation: "create test database")
         return url(serverURL, database: name)

@@ -15,7 +15,7 @@ struct LeaderLockTests {
 
     @Test func oneActiveAtATimeAndTheOthersKnowWho() throws {
         let url = try Scratch.newDatabase()
-        let state = DaemonConfig.State(url: url)
+        let state = StateConfig(url: url)
         let first = try LeaderLock(state, name: "accordd@host-a (1)")
         let second = try LeaderLock(state, name: "accordd@host-b (2)")
         #expect(try first.tryAcquire())
@@ -35,7 +35,7 @@ struct LeaderLockTests {
     /// notActive, and a standby takes over and claims.
     @Test func aCutSessionStopsClaimsAndAStandbyTakesOver() throws {
         let url = try Scratch.newDatabase()
-        let state = DaemonConfig.State(url: url)
+        let state = StateConfig(url: url)
         let storeA = try PostgresStateStore(state), storeB = try PostgresStateStore(state)
         let lockA = try LeaderLock(state, name: "a"), lockB = try LeaderLock(state, name: "b")
         storeA.fence = lockA

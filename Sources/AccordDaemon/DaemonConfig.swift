@@ -1,5 +1,9 @@
+// The daemon's side of its configuration: accordd.toml read into DaemonConfig, with every
+// problem named by file, line and key path. The portfolio formats are AccordCore's; this file
+// only uses its TOML reading, so the model knows nothing of the daemon that runs it.
 import AccordCalendar
-import TOMLKit
+import AccordCore
+import AccordStore
 
 /// The daemon's own file, `accordd.toml` (docs/contracts.md §3).
 public struct DaemonConfig: Sendable {
@@ -27,31 +31,7 @@ public struct DaemonConfig: Sendable {
     }
 
     /// `[state]`: the state in PostgreSQL instead of the embedded SQLite file (docs/design.md §15).
-    public var state: State?
-
-    /// Where a shared state database is and how to reach it. The password is never in the URL
-    /// (which shows in Status and the journal) nor on a command line: it comes from
-    /// `password-file`, or libpq's own PGPASSFILE / ~/.pgpass.
-    public struct State: Sendable, Equatable {
-        /// `postgresql://[user@][host][:port]/database[?param=value…]`, as libpq reads it.
-        public var url: String
-        /// libpq's sslmode (disable, allow, prefer, require, verify-ca, verify-full); nil leaves
-        /// the URL's or libpq's default (prefer).
-        public var sslMode: String?
-        /// A file holding only the password (one line), read at each connection.
-        public var passwordFile: String?
-        /// How soon a standby takes over from a dead active daemon.
-        public var takeover: ISODuration
-
-        public init(
-            url: String, sslMode: String? = nil, passwordFile: String? = nil,
-            takeover: ISODuration = ISODuration(seconds: 10)
-        ) {
-            self.url = url; self.sslMode = sslMode; self.passwordFile = passwordFile; self.takeover = takeover
-        }
-
-        public static let sslModes = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
-    }
+    public var state: StateConfig?
 
     public struct NotifyHook: Sendable, Equatable {
         public var exec: [String]
@@ -70,9 +50,7 @@ public struct DaemonConfig: Sendable {
     static let keys = ["portfolios", "catch-up", "admin-group", "state-directory", "socket", "[notify]", "[control]", "[state]"]
 
     public static func parse(_ text: String, file: String) throws(ConfigProblems) -> DaemonConfig {
-        let root = try parseTOML(text, file: file)
-        let lines = SourceLines(text: text)
-        let top = TableReader(table: root, file: file, path: "", section: "", lines: lines)
+        let top = try TableReader.document(text, file: file)
         var config = DaemonConfig()
         if let portfolios = top.strings("portfolios") {
             if portfolios.isEmpty { top.problem("portfolios", "names no file or folder") }
@@ -94,11 +72,10 @@ public struct DaemonConfig: Sendable {
             top.problem("socket", "is longer than the 107 bytes a Unix socket path may have")
         }
         var problems: [ConfigProblem] = []
-        if let value = top.value("notify") {
-            if let table = value.table {
-                let reader = TableReader(table: table, file: file, path: "notify", section: "notify", lines: lines)
+        if top.has("notify") {
+            if let reader = top.subtable("notify") {
                 let exec = reader.strings("exec")
-                if exec == nil, table["exec"] == nil {
+                if exec == nil, !reader.has("exec") {
                     reader.problem("exec", "is required: the command to run, e.g. [\"/usr/local/bin/accord-notify\"]")
                 }
                 if let exec, exec.isEmpty || exec[0].isEmpty { reader.problem("exec", "must name a program") }
@@ -114,9 +91,8 @@ public struct DaemonConfig: Sendable {
                 top.problem("notify", "must be a table: [notify]")
             }
         }
-        if let value = top.value("control") {
-            if let table = value.table {
-                let reader = TableReader(table: table, file: file, path: "control", section: "control", lines: lines)
+        if top.has("control") {
+            if let reader = top.subtable("control") {
                 if let n = reader.integer("max-connections", in: 1...65_536) { config.control.maximumConnections = n }
                 if let n = reader.integer("per-user", in: 1...65_536) { config.control.perUser = n }
                 if let n = reader.integer("reserved-for-admins", in: 0...65_535) { config.control.reservedForAdmins = n }
@@ -132,9 +108,8 @@ public struct DaemonConfig: Sendable {
                 top.problem("control", "must be a table: [control]")
             }
         }
-        if let value = top.value("state") {
-            if let table = value.table {
-                let reader = TableReader(table: table, file: file, path: "state", section: "state", lines: lines)
+        if top.has("state") {
+            if let reader = top.subtable("state") {
                 config.state = readState(reader)
                 problems += reader.problems
             } else {
@@ -147,7 +122,7 @@ public struct DaemonConfig: Sendable {
         return config
     }
 
-    private static func readState(_ reader: TableReader) -> State? {
+    private static func readState(_ reader: TableReader) -> StateConfig? {
         let url = reader.string("url", required: true)
         if let url, !(url.hasPrefix("postgresql://") || url.hasPrefix("postgres://")) {
             reader.problem(
@@ -155,7 +130,7 @@ public struct DaemonConfig: Sendable {
             )
         }
         // user:password@ in the authority: the URL shows in Status and the journal.
-        if let url, let schemeEnd = url.range(of: "://") {
+        if let url, let schemeEnd = url.firstRange(of: "://") {
             let rest = url[schemeEnd.upperBound...]
             let authority = rest.prefix { $0 != "/" && $0 != "?" }
             if let at = authority.lastIndex(of: "@"), authority[..<at].contains(":") {
@@ -166,8 +141,8 @@ public struct DaemonConfig: Sendable {
             reader.problem("url", "must not contain a password: put it in the file named by password-file, or in PGPASSFILE")
         }
         let sslMode = reader.string("sslmode")
-        if let sslMode, !State.sslModes.contains(sslMode) {
-            reader.problem("sslmode", "\"\(sslMode)\" is not one of \(State.sslModes.joined(separator: ", "))")
+        if let sslMode, !StateConfig.sslModes.contains(sslMode) {
+            reader.problem("sslmode", "\"\(sslMode)\" is not one of \(StateConfig.sslModes.joined(separator: ", "))")
         }
         let passwordFile = reader.string("password-file")
         if let passwordFile, !passwordFile.hasPrefix("/") {
@@ -180,6 +155,6 @@ public struct DaemonConfig: Sendable {
         }
         reader.rejectUnknownKeys(allowed: ["url", "sslmode", "password-file", "takeover"])
         guard let url, reader.problems.isEmpty else { return nil }
-        return State(url: url, sslMode: sslMode, passwordFile: passwordFile, takeover: takeover)
+        return StateConfig(url: url, sslMode: sslMode, passwordFile: passwordFile, takeover: takeover)
     }
 }

@@ -1,7 +1,9 @@
 import AccordCalendar
+import AccordCore
+import AccordStore
 import Testing
 
-@testable import AccordCore
+@testable import AccordDaemon
 
 /// `[state]` in accordd.toml: PostgreSQL instead of the SQLite file, and every mistake named by
 /// file, line and key.
@@ -27,7 +29,7 @@ import Testing
             ]), file: "accordd.toml")
         #expect(
             config.state
-                == DaemonConfig.State(
+                == StateConfig(
                     url: "postgresql://accord@db.example.org:5433/accord", sslMode: "verify-full",
                     passwordFile: "/etc/accord/db-password", takeover: ISODuration(seconds: 30)))
     }
