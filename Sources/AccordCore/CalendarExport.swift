@@ -43,13 +43,18 @@ public enum CalendarExport {
         /// Only deadlines at or before this instant (passed ones included).
         public var until: Instant?
         public var dialogue: String?
-        public init(until: Instant? = nil, dialogue: String? = nil) { self.until = until; self.dialogue = dialogue }
+        /// Only items whose owner contains this text, case-insensitively.
+        public var owner: String?
+        public init(until: Instant? = nil, dialogue: String? = nil, owner: String? = nil) {
+            self.until = until; self.dialogue = dialogue; self.owner = owner
+        }
     }
 
     public static func entries(_ plan: ReminderPlan, at now: Instant, filter: Filter = Filter()) -> [Entry] {
         plan.calendarEntries(at: now).filter { entry in
             let item = plan.catalog.items[entry.item]
             if let dialogue = filter.dialogue, item.dialogueID != dialogue { return false }
+            if let owner = filter.owner?.lowercased(), !(item.owner?.lowercased().contains(owner) ?? false) { return false }
             if let until = filter.until, entry.startsAt(item.settings.zone) > until { return false }
             return true
         }

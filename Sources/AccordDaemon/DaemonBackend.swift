@@ -25,9 +25,9 @@ extension Daemon: TrackerBackend {
         do { return try engine.store.auditTrail(item: item, since: since) } catch { throw .storage(error) }
     }
 
-    func calendar(until: Instant?, dialogue: String?) -> String {
+    func calendar(_ filter: CalendarExport.Filter) -> String {
         let now = engine.now
-        let entries = CalendarExport.entries(engine.plan, at: now, filter: CalendarExport.Filter(until: until, dialogue: dialogue))
+        let entries = CalendarExport.entries(engine.plan, at: now, filter: filter)
         return calendar?.calendar(entries, plan: engine.plan, at: now) ?? CalendarExport.calendar(entries, plan: engine.plan, at: now)
     }
 

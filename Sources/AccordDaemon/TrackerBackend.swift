@@ -21,7 +21,7 @@ protocol TrackerBackend: AnyObject {
     func events(item: String) throws(EngineError) -> [StoredEvent]
     func auditTrail(item: String?, since: Instant?) throws(EngineError) -> [AuditRecord]
     /// The deadlines as iCalendar text, with the revisions of the subscription file.
-    func calendar(until: Instant?, dialogue: String?) -> String
+    func calendar(_ filter: CalendarExport.Filter) -> String
 
     /// The writes re-plan and re-arm the timer before they return.
     func record(

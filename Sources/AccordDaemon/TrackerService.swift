@@ -302,7 +302,9 @@ final class TrackerService {
     private func handleExport(_ parameters: Tracker.Export.Parameters) throws(VarlinkError) -> Tracker.Export.Reply {
         let within = try duration(parameters.within, "within")
         let now = backend.now
-        return Tracker.Export.Reply(calendar: backend.calendar(until: within.map { Zone.utc.adding($0, to: now) }, dialogue: parameters.dialogue))
+        return Tracker.Export.Reply(
+            calendar: backend.calendar(
+                CalendarExport.Filter(until: within.map { Zone.utc.adding($0, to: now) }, dialogue: parameters.dialogue, owner: parameters.owner)))
     }
 
     // MARK: writes

@@ -226,9 +226,12 @@ extension Tracker {
         public struct Parameters: CallParameters {
             public var within: String?
             public var dialogue: String?
-            public enum CodingKeys: String, CodingKey, CaseIterable { case within, dialogue }
+            public var owner: String?
+            public enum CodingKeys: String, CodingKey, CaseIterable { case within, dialogue, owner }
             public typealias Keys = CodingKeys
-            public init(within: String? = nil, dialogue: String? = nil) { self.within = within; self.dialogue = dialogue }
+            public init(within: String? = nil, dialogue: String? = nil, owner: String? = nil) {
+                self.within = within; self.dialogue = dialogue; self.owner = owner
+            }
         }
         public struct Reply: WireCodable {
             public var calendar: String

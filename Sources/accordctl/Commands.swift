@@ -263,13 +263,15 @@ struct Export: ParsableCommand {
     @Option(help: ArgumentHelp("Only deadlines up to this ISO 8601 duration from now (passed ones included).", valueName: "duration"))
     var within: String?
     @Option(help: "Only this dialogue's deadlines.") var dialogue: String?
+    @Option(help: "Only items whose owner contains this text (case-insensitive), e.g. CBSA.") var owner: String?
 
     func validate() throws {
         guard ics else { throw ValidationError("say which format: --ics") }
     }
 
     func run() throws {
-        let r = request(options, Tracker.Export.self, Tracker.Export.Parameters(within: within, dialogue: dialogue), forTerminals: false)
+        let r = request(
+            options, Tracker.Export.self, Tracker.Export.Parameters(within: within, dialogue: dialogue, owner: owner), forTerminals: false)
         if options.json { return printJSON(r) }
         print(r.calendar, terminator: "")
     }

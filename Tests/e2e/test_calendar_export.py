@@ -159,3 +159,13 @@ def test_a_moved_deadline_bumps_sequence_and_the_file_is_replaced_atomically(mak
         thread.join()
     assert not partial and reads[0] > 100, f"{len(partial)} partial reads of {reads[0]}"
     assert int(events(open(subscription, newline="").read())[uid]["SEQUENCE"]) == 101
+
+
+def test_export_filters_by_owner(make_daemon):
+    daemon = make_daemon(portfolio([objective("mine", "2031-05-01", owner='"Canada Border Services Agency (CBSA)"'),
+                                    objective("theirs", "2031-06-01", owner='"RCMP"')], dialogue="owners")).start()
+    rc, out, err = accordctl("--socket", daemon.socket_path, "export", "--ics", "--owner", "cbsa")
+    assert rc == 0, err
+    assert set(events(out)) == {"owners/mine:due@accord"}
+    rc, out, err = accordctl("--socket", daemon.socket_path, "export", "--ics")
+    assert set(events(out)) == {"owners/mine:due@accord", "owners/theirs:due@accord"}
