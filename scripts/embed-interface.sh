@@ -9,5 +9,8 @@ idl = open("io.accord.Tracker.varlink").read()
 swift = open("Interfaces.swift").read()
 start = swift.index('public static let description = #"""\n') + len('public static let description = #"""\n')
 end = swift.index('"""#', start)
-open("Interfaces.swift", "w").write(swift[:start] + idl + "\n" + swift[end:])
+# Indented as swift-format lays out a multi-line literal; Swift strips the closing delimiter's
+# indentation from every line, so the served text is the file byte for byte.
+indented = "".join("        " + line if line.strip() else line for line in (idl + "\n").splitlines(True))
+open("Interfaces.swift", "w").write(swift[:start] + indented + "        " + swift[end:])
 PY

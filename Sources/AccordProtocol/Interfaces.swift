@@ -5,232 +5,232 @@
 public enum TrackerInterface {
     public static let name = "io.accord.Tracker"
     public static let description = #"""
-# accord keeps watch over the commitments made in a bilateral dialogue:
-# objectives with target dates and instruments (treaties, agreements, MOUs)
-# with lifecycles and fixed terms. Instants are RFC 3339 UTC strings ending
-# in Z, dates are YYYY-MM-DD, durations are ISO 8601 (P7D, P1Y, PT36H).
-interface io.accord.Tracker
+        # accord keeps watch over the commitments made in a bilateral dialogue:
+        # objectives with target dates and instruments (treaties, agreements, MOUs)
+        # with lifecycles and fixed terms. Instants are RFC 3339 UTC strings ending
+        # in Z, dates are YYYY-MM-DD, durations are ISO 8601 (P7D, P1Y, PT36H).
+        interface io.accord.Tracker
 
-# One firing of a reminder, `lead` before a deadline.
-type Reminder (
-  # Stable key: ITEM:DEADLINE:DATE_OR_INSTANT:LEAD (overdue repeats: +P7D, +P14D, ...).
-  key: string,
-  item: string,
-  dialogue: string,
-  # due, sign-by, expiry or renewal-notice
-  deadline: string,
-  deadlineAt: string,
-  lead: string,
-  fireAt: string,
-  daysLeft: int,
-  # journal priority: 5 notice, 4 warning, 3 error
-  priority: int,
-  message: string,
-  # true when fired late after downtime (Watch only)
-  catchUp: ?bool,
-  # what the deadline's date rests on: statement, confirmed, planned, assumed or recorded
-  basis: ?string,
-  # where that is said: the founding text's words, the reason for an assumption, or who recorded it
-  source: ?string,
-  # the item's owner (or its dialogue's), and its title
-  owner: ?string,
-  title: ?string
-)
+        # One firing of a reminder, `lead` before a deadline.
+        type Reminder (
+          # Stable key: ITEM:DEADLINE:DATE_OR_INSTANT:LEAD (overdue repeats: +P7D, +P14D, ...).
+          key: string,
+          item: string,
+          dialogue: string,
+          # due, sign-by, expiry or renewal-notice
+          deadline: string,
+          deadlineAt: string,
+          lead: string,
+          fireAt: string,
+          daysLeft: int,
+          # journal priority: 5 notice, 4 warning, 3 error
+          priority: int,
+          message: string,
+          # true when fired late after downtime (Watch only)
+          catchUp: ?bool,
+          # what the deadline's date rests on: statement, confirmed, planned, assumed or recorded
+          basis: ?string,
+          # where that is said: the founding text's words, the reason for an assumption, or who recorded it
+          source: ?string,
+          # the item's owner (or its dialogue's), and its title
+          owner: ?string,
+          title: ?string
+        )
 
-# A deadline of an item as it stands now.
-type Deadline (
-  kind: string,
-  at: string,
-  # the calendar date when the deadline is a date, null for an instant
-  date: ?string,
-  daysLeft: int,
-  passed: bool,
-  acknowledged: bool,
-  # statement, confirmed, planned, assumed or recorded, and where that is said
-  basis: ?string,
-  source: ?string,
-  # true when counted from a planned or assumed in-force date: shown, never reminded
-  projected: ?bool,
-  # true when passed longer ago than overdue-for, neither acknowledged nor resolved
-  lapsed: ?bool
-)
+        # A deadline of an item as it stands now.
+        type Deadline (
+          kind: string,
+          at: string,
+          # the calendar date when the deadline is a date, null for an instant
+          date: ?string,
+          daysLeft: int,
+          passed: bool,
+          acknowledged: bool,
+          # statement, confirmed, planned, assumed or recorded, and where that is said
+          basis: ?string,
+          source: ?string,
+          # true when counted from a planned or assumed in-force date: shown, never reminded
+          projected: ?bool,
+          # true when passed longer ago than overdue-for, neither acknowledged nor resolved
+          lapsed: ?bool
+        )
 
-# An objective or an instrument, in summary.
-type Item (
-  id: string,
-  dialogue: string,
-  # objective, treaty, agreement, mou or arrangement
-  kind: string,
-  title: string,
-  # objectives: open, in-progress, done, dropped;
-  # instruments: planned, negotiating, concluded, signed, in-force, expired, terminated
-  state: string,
-  nextDeadline: ?Deadline,
-  snoozedUntil: ?string,
-  owner: ?string
-)
+        # An objective or an instrument, in summary.
+        type Item (
+          id: string,
+          dialogue: string,
+          # objective, treaty, agreement, mou or arrangement
+          kind: string,
+          title: string,
+          # objectives: open, in-progress, done, dropped;
+          # instruments: planned, negotiating, concluded, signed, in-force, expired, terminated
+          state: string,
+          nextDeadline: ?Deadline,
+          snoozedUntil: ?string,
+          owner: ?string
+        )
 
-# What the portfolio file says about an item.
-type Definition (
-  file: string,
-  title: string,
-  kind: string,
-  parties: []string,
-  timeZone: string,
-  remindAt: string,
-  reminders: []string,
-  overdueEvery: ?string,
-  due: ?string,
-  status: ?string,
-  signBy: ?string,
-  term: ?string,
-  inForce: ?string,
-  notice: ?string,
-  overdueFor: ?string,
-  # when an instrument without a term (terms of reference) was adopted
-  adopted: ?string,
-  # what each date and duration above rests on
-  dates: ?[]DatedValue,
-  description: ?string,
-  owner: ?string,
-  contacts: ?[]string,
-  # "ITEM EVENT": the instrument event that fulfils this objective
-  fulfilledBy: ?string,
-  renews: ?string,
-  supersedes: ?string
-)
+        # What the portfolio file says about an item.
+        type Definition (
+          file: string,
+          title: string,
+          kind: string,
+          parties: []string,
+          timeZone: string,
+          remindAt: string,
+          reminders: []string,
+          overdueEvery: ?string,
+          due: ?string,
+          status: ?string,
+          signBy: ?string,
+          term: ?string,
+          inForce: ?string,
+          notice: ?string,
+          overdueFor: ?string,
+          # when an instrument without a term (terms of reference) was adopted
+          adopted: ?string,
+          # what each date and duration above rests on
+          dates: ?[]DatedValue,
+          description: ?string,
+          owner: ?string,
+          contacts: ?[]string,
+          # "ITEM EVENT": the instrument event that fulfils this objective
+          fulfilledBy: ?string,
+          renews: ?string,
+          supersedes: ?string
+        )
 
-# One date or duration of a portfolio and what it rests on.
-type DatedValue (
-  # due, sign-by, term, in-force, notice or adopted
-  key: string,
-  value: string,
-  # statement, confirmed, planned or assumed
-  basis: string,
-  source: ?string
-)
+        # One date or duration of a portfolio and what it rests on.
+        type DatedValue (
+          # due, sign-by, term, in-force, notice or adopted
+          key: string,
+          value: string,
+          # statement, confirmed, planned or assumed
+          basis: string,
+          source: ?string
+        )
 
-# One line of the reminder ledger: what happened to a reminder.
-type LedgerEntry (
-  key: string,
-  # fired, skipped or missed
-  outcome: string,
-  at: string,
-  catchUp: bool
-)
+        # One line of the reminder ledger: what happened to a reminder.
+        type LedgerEntry (
+          key: string,
+          # fired, skipped or missed
+          outcome: string,
+          at: string,
+          catchUp: bool
+        )
 
-# Something that happened to an item, recorded through Record.
-type Event (
-  id: int,
-  item: string,
-  event: string,
-  on: string,
-  recordedAt: string,
-  uid: int,
-  user: string,
-  note: ?string,
-  term: ?string,
-  # recorded: the dates this event gives rest on it, and on who recorded it (user)
-  basis: ?string
-)
+        # Something that happened to an item, recorded through Record.
+        type Event (
+          id: int,
+          item: string,
+          event: string,
+          on: string,
+          recordedAt: string,
+          uid: int,
+          user: string,
+          note: ?string,
+          term: ?string,
+          # recorded: the dates this event gives rest on it, and on who recorded it (user)
+          basis: ?string
+        )
 
-# One audited write or refused write.
-type AuditEntry (
-  at: string,
-  uid: int,
-  user: string,
-  # record, acknowledge, snooze or reload
-  action: string,
-  item: ?string,
-  detail: string,
-  allowed: bool
-)
+        # One audited write or refused write.
+        type AuditEntry (
+          at: string,
+          uid: int,
+          user: string,
+          # record, acknowledge, snooze or reload
+          action: string,
+          item: ?string,
+          detail: string,
+          allowed: bool
+        )
 
-# One problem in a configuration or portfolio file.
-type ConfigProblem (
-  file: string,
-  line: ?int,
-  key: string,
-  message: string
-)
+        # One problem in a configuration or portfolio file.
+        type ConfigProblem (
+          file: string,
+          line: ?int,
+          key: string,
+          message: string
+        )
 
-# The daemon at a glance.
-method Status() -> (
-  version: string,
-  startedAt: string,
-  now: string,
-  configFile: string,
-  stateFile: string,
-  portfolios: int,
-  objectives: int,
-  instruments: int,
-  nextReminder: ?Reminder,
-  fired: int,
-  skipped: int,
-  missed: int
-)
+        # The daemon at a glance.
+        method Status() -> (
+          version: string,
+          startedAt: string,
+          now: string,
+          configFile: string,
+          stateFile: string,
+          portfolios: int,
+          objectives: int,
+          instruments: int,
+          nextReminder: ?Reminder,
+          fired: int,
+          skipped: int,
+          missed: int
+        )
 
-# Items, optionally filtered. dueWithin is a duration: items with a deadline
-# that is passed or falls within it. state may also be lapsed: items with a
-# deadline passed longer ago than overdue-for. owner: items whose owner
-# contains the text (case-insensitive); basis: items with a date of that basis.
-method List(kind: ?string, state: ?string, dialogue: ?string, dueWithin: ?string, owner: ?string, basis: ?string) -> (items: []Item)
+        # Items, optionally filtered. dueWithin is a duration: items with a deadline
+        # that is passed or falls within it. state may also be lapsed: items with a
+        # deadline passed longer ago than overdue-for. owner: items whose owner
+        # contains the text (case-insensitive); basis: items with a date of that basis.
+        method List(kind: ?string, state: ?string, dialogue: ?string, dueWithin: ?string, owner: ?string, basis: ?string) -> (items: []Item)
 
-# Everything about one item; id is a full or bare item id.
-method Show(id: string) -> (
-  item: Item,
-  definition: Definition,
-  deadlines: []Deadline,
-  upcoming: []Reminder,
-  ledger: []LedgerEntry,
-  events: []Event
-)
+        # Everything about one item; id is a full or bare item id.
+        method Show(id: string) -> (
+          item: Item,
+          definition: Definition,
+          deadlines: []Deadline,
+          upcoming: []Reminder,
+          ledger: []LedgerEntry,
+          events: []Event
+        )
 
-# Reminders that will fire within a duration (default P30D).
-method Upcoming(within: ?string) -> (reminders: []Reminder)
+        # Reminders that will fire within a duration (default P30D).
+        method Upcoming(within: ?string) -> (reminders: []Reminder)
 
-# The audit trail, optionally for one item and since a date.
-method History(id: ?string, since: ?string) -> (entries: []AuditEntry)
+        # The audit trail, optionally for one item and since a date.
+        method History(id: ?string, since: ?string) -> (entries: []AuditEntry)
 
-# Records an event: objectives started, completed, dropped, reopened;
-# instruments negotiation-started, concluded, signed, in-force,
-# renewed (with term), terminated. on defaults to today.
-method Record(id: string, event: string, on: ?string, note: ?string, term: ?string) -> (event: Event, state: string)
+        # Records an event: objectives started, completed, dropped, reopened;
+        # instruments negotiation-started, concluded, signed, in-force,
+        # renewed (with term), terminated. on defaults to today.
+        method Record(id: string, event: string, on: ?string, note: ?string, term: ?string) -> (event: Event, state: string)
 
-# Silences the remaining reminders of a deadline (default: the item's most
-# pressing one).
-method Acknowledge(id: string, deadline: ?string) -> (item: string, deadline: string, deadlineAt: string)
+        # Silences the remaining reminders of a deadline (default: the item's most
+        # pressing one).
+        method Acknowledge(id: string, deadline: ?string) -> (item: string, deadline: string, deadlineAt: string)
 
-# Holds an item's reminders for a duration; the latest held one per deadline
-# fires when the snooze ends.
-method Snooze(id: string, for: string) -> (item: string, until: string)
+        # Holds an item's reminders for a duration; the latest held one per deadline
+        # fires when the snooze ends.
+        method Snooze(id: string, for: string) -> (item: string, until: string)
 
-# Re-reads the configuration and portfolios; nothing changes on an error.
-method Reload() -> (portfolios: int, objectives: int, instruments: int)
+        # Re-reads the configuration and portfolios; nothing changes on an error.
+        method Reload() -> (portfolios: int, objectives: int, instruments: int)
 
-# With more: one reply per reminder as it fires.
-method Watch() -> (reminder: Reminder)
+        # With more: one reply per reminder as it fires.
+        method Watch() -> (reminder: Reminder)
 
-# The deadlines as an iCalendar (RFC 5545) text: one event per deadline falling
-# within the duration from now (passed ones included; default all), optionally
-# of one dialogue, or of items whose owner contains the text (case-insensitive).
-# The same events, UIDs and SEQUENCEs as the subscription file.
-method Export(within: ?string, dialogue: ?string, owner: ?string) -> (calendar: string)
+        # The deadlines as an iCalendar (RFC 5545) text: one event per deadline falling
+        # within the duration from now (passed ones included; default all), optionally
+        # of one dialogue, or of items whose owner contains the text (case-insensitive).
+        # The same events, UIDs and SEQUENCEs as the subscription file.
+        method Export(within: ?string, dialogue: ?string, owner: ?string) -> (calendar: string)
 
-error NoSuchItem (id: string)
-error AmbiguousItem (id: string, candidates: []string)
-error InvalidEvent (id: string, event: string, state: string, allowed: []string, reason: string)
-error InvalidConfig (problems: []ConfigProblem)
-error PermissionDenied (method: string, uid: int, user: string, requiredGroup: string)
-# A request that could not be read: not JSON, not UTF-8, or not a Varlink call.
-error InvalidRequest (reason: string)
-# A message longer than the server accepts; the connection is closed after this reply.
-error RequestTooLarge (limit: int)
-# The state database could not be read or written (full or read-only file system);
-# nothing was recorded.
-error StateUnavailable (reason: string)
+        error NoSuchItem (id: string)
+        error AmbiguousItem (id: string, candidates: []string)
+        error InvalidEvent (id: string, event: string, state: string, allowed: []string, reason: string)
+        error InvalidConfig (problems: []ConfigProblem)
+        error PermissionDenied (method: string, uid: int, user: string, requiredGroup: string)
+        # A request that could not be read: not JSON, not UTF-8, or not a Varlink call.
+        error InvalidRequest (reason: string)
+        # A message longer than the server accepts; the connection is closed after this reply.
+        error RequestTooLarge (limit: int)
+        # The state database could not be read or written (full or read-only file system);
+        # nothing was recorded.
+        error StateUnavailable (reason: string)
 
-"""#
+        """#
 }
 
 public enum VarlinkServiceInterface {
