@@ -16,7 +16,8 @@ public func fuzzVarlink(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             do {
                 guard let message = try reader.next() else { break }
                 if let call = try? VarlinkCall.decode(message) {
-                    _ = try? call.parameters.optionalString("id")
+                    _ = try? Tracker.Show.Parameters.decode(call.parameters)
+                    _ = try? Tracker.List.Parameters.decode(call.parameters)
                     let echoed = try? VarlinkCall.decode(Array(call.encode().dropLast()))
                     precondition(echoed == call, "a decoded call must survive encoding")
                 }
