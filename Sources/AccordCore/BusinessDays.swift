@@ -144,8 +144,30 @@ public enum Adjustment: String, CaseIterable, Sendable {
 /// is one that is a business day in every one of them. With none, every day is.
 public struct BusinessDays: Hashable, Sendable {
     public let calendars: [BusinessCalendar]
+    /// What a day outside a calendar's `years` is. `check` refuses such dates; the plan is a
+    /// total function of what it is given, and a date only a recorded event brings outside (an
+    /// in-force recorded in 2026 for a five-year term expires in 2031) still has to be planned.
+    public enum Outside: Hashable, Sendable {
+        /// An error: the rules throw `CoverageError` (what `check` and `accordd calendar` use).
+        case refused
+        /// Judged by the calendar's weekend alone: its holidays for that year are not known.
+        case weekendOnly
+    }
+    public let outside: Outside
 
-    public init(_ calendars: [BusinessCalendar]) { self.calendars = calendars }
+    public init(_ calendars: [BusinessCalendar], outside: Outside = .refused) {
+        self.calendars = calendars
+        self.outside = outside
+    }
+
+    /// The same calendars for planning: nothing throws, days outside their years count by weekend.
+    public var forPlanning: BusinessDays { BusinessDays(calendars, outside: .weekendOnly) }
+
+    /// No calendar listed: every day is a business day.
+    public var isEveryDay: Bool { calendars.isEmpty }
+
+    /// The listed calendars' ids, in order (`ca, cn`).
+    public var ids: [String] { calendars.map(\.id) }
 
     /// The first calendar that does not cover `date`, as an error; nil when all do.
     public func coverage(_ date: CivilDate) -> CoverageError? {
@@ -154,8 +176,13 @@ public struct BusinessDays: Hashable, Sendable {
     }
 
     public func isBusinessDay(_ date: CivilDate) throws(CoverageError) -> Bool {
-        if let error = coverage(date) { throw error }
-        return calendars.allSatisfy { $0.isBusinessDay(date) }
+        switch outside {
+        case .refused:
+            if let error = coverage(date) { throw error }
+            return calendars.allSatisfy { $0.isBusinessDay(date) }
+        case .weekendOnly:
+            return calendars.allSatisfy { $0.covers(date) ? $0.isBusinessDay(date) : !$0.weekend.contains(date.weekday) }
+        }
     }
 
     /// What each calendar says of `date`, in the listed order: the explanation
@@ -179,7 +206,7 @@ public struct BusinessDays: Hashable, Sendable {
     public func adjust(_ date: CivilDate, _ rule: Adjustment) throws(CoverageError) -> CivilDate {
         switch rule {
         case .none:
-            if let error = coverage(date) { throw error }
+            if outside == .refused, let error = coverage(date) { throw error }
             return date
         case .following:
             return try walk(from: date, step: 1)
@@ -206,7 +233,7 @@ public struct BusinessDays: Hashable, Sendable {
     public func businessDays(_ count: Int, before date: CivilDate) throws(CoverageError) -> CivilDate {
         precondition(count >= 0, "a business-day lead counts back: 0 or more")
         if count == 0 { return try onOrBefore(date) }
-        if let error = coverage(date) { throw error }
+        if outside == .refused, let error = coverage(date) { throw error }
         var day = date
         var left = count
         while left > 0 {

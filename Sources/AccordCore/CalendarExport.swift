@@ -17,7 +17,7 @@ public enum CalendarExport {
         public var item: Int
         public var kind: DeadlineKind
         public var time: DeadlineTime
-        public var leads: [ISODuration]
+        public var leads: [Lead]
         /// When the reminders of each lead fire.
         public var alarms: [Instant]
         public var status: Status

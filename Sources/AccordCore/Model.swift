@@ -97,24 +97,32 @@ public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
 public struct ReminderSettings: Hashable, Sendable {
     public var zone: Zone
     public var remindAt: LocalTime
-    public var leads: [ISODuration]
+    public var leads: [Lead]
     public var overdueEvery: ISODuration?
     /// Overdue reminders stop this long after the deadline, and one last "lapsed" entry fires (§11).
     public var overdueFor: ISODuration
+    /// `business-days`: the calendars whose common business days the item keeps (§12); none
+    /// (the default) makes every day a business day.
+    public var businessDays: BusinessDays
+    /// `adjust`: how a date deadline on a day off moves (§12); `none` by default.
+    public var adjust: Adjustment
 
     public init(
-        zone: Zone, remindAt: LocalTime = .nineAM, leads: [ISODuration], overdueEvery: ISODuration?,
-        overdueFor: ISODuration = ReminderSettings.defaultOverdueFor
+        zone: Zone, remindAt: LocalTime = .nineAM, leads: [Lead], overdueEvery: ISODuration?,
+        overdueFor: ISODuration = ReminderSettings.defaultOverdueFor,
+        businessDays: BusinessDays = BusinessDays([]), adjust: Adjustment = .none
     ) {
         self.zone = zone; self.remindAt = remindAt; self.leads = leads; self.overdueEvery = overdueEvery
-        self.overdueFor = overdueFor
+        self.overdueFor = overdueFor; self.businessDays = businessDays; self.adjust = adjust
     }
 
     /// 180 days: long enough for two quarterly follow-ups, short enough that a fresh install
     /// of a 2016 portfolio does not nag about deadlines that lapsed years ago.
     public static let defaultOverdueFor = ISODuration(days: 180)
 
-    public static let defaultLeads = [ISODuration(days: 30), ISODuration(days: 7), ISODuration(days: 1), ISODuration.zero]
+    public static let defaultLeads: [Lead] = [
+        .duration(ISODuration(days: 30)), .duration(ISODuration(days: 7)), .duration(ISODuration(days: 1)), .zero
+    ]
 }
 
 public struct Dialogue: Sendable {

@@ -6,9 +6,12 @@ public enum PortfolioParser {
     static let dialogueKeys = [
         "id", "title", "parties", "established", "established-until", "inaugural-meeting", "venue",
         "co-chairs", "description", "owner", "contacts", "default-basis", "time-zone", "remind-at",
-        "reminders", "overdue-every", "overdue-for"
+        "reminders", "overdue-every", "overdue-for", "business-days", "adjust"
     ]
-    static let overrideKeys = ["reminders", "time-zone", "remind-at", "overdue-every", "overdue-for", "owner", "contacts", "description"]
+    static let overrideKeys = [
+        "reminders", "time-zone", "remind-at", "overdue-every", "overdue-for", "business-days", "adjust", "owner", "contacts",
+        "description"
+    ]
     static let objectiveKeys = ["id", "title", "due", "status", "fulfilled-by"] + overrideKeys
     static let instrumentKeys =
         [
@@ -19,7 +22,11 @@ public enum PortfolioParser {
     /// - Parameters:
     ///   - text: the file's contents.
     ///   - file: the path to name in problems.
-    public static func parse(_ text: String, file: String) throws(ConfigProblems) -> Portfolio {
+    ///   - calendars: the calendar files loaded (§12), by id: what `business-days` may name.
+    public static func parse(
+        _ text: String, file: String, calendars: [String: BusinessCalendar] = [:]
+    ) throws(ConfigProblems) -> Portfolio {
+        let context = Context(calendars: calendars)
         let root = try parseTOML(text, file: file)
         let lines = SourceLines(text: text)
         var problems: [ConfigProblem] = []
@@ -29,7 +36,7 @@ public enum PortfolioParser {
         if let value = top.value("dialogue") {
             if let table = value.table {
                 let reader = TableReader(table: table, file: file, path: "dialogue", section: "dialogue", lines: lines)
-                dialogue = readDialogue(reader, file: file)
+                dialogue = readDialogue(reader, file: file, context: context)
                 problems += reader.problems
             } else {
                 top.problem("dialogue", "must be a table: [dialogue]")
@@ -56,8 +63,8 @@ public enum PortfolioParser {
                 let reader = TableReader(table: table, file: file, path: name, section: section, lines: lines)
                 let item =
                     kind == "objective"
-                    ? readObjective(reader, dialogue: dialogue, file: file)
-                    : readInstrument(reader, dialogue: dialogue, file: file)
+                    ? readObjective(reader, dialogue: dialogue, file: file, context: context)
+                    : readInstrument(reader, dialogue: dialogue, file: file, context: context)
                 if let item {
                     if let first = seen[item.localID] {
                         reader.problem("id", "id \"\(item.localID)\" is used twice in this file (first at line \(first.map(String.init) ?? "?"))")
@@ -77,7 +84,12 @@ public enum PortfolioParser {
         return Portfolio(dialogue: dialogue, items: items, file: file)
     }
 
-    private static func readDialogue(_ reader: TableReader, file: String) -> Dialogue? {
+    /// What every table of one file is read against.
+    struct Context {
+        var calendars: [String: BusinessCalendar]
+    }
+
+    private static func readDialogue(_ reader: TableReader, file: String, context: Context) -> Dialogue? {
         let id = reader.identifier("id")
         let title = reader.string("title", required: true)
         let parties = reader.strings("parties") ?? []
@@ -115,16 +127,18 @@ public enum PortfolioParser {
             zone = reader.zone("time-zone")
         }
         let remindAt = reader.time("remind-at") ?? .nineAM
-        let leads = reader.durations("reminders") ?? ReminderSettings.defaultLeads
+        let leads = self.leads(reader) ?? ReminderSettings.defaultLeads
         let overdue = checkedOverdue(reader)
         let overdueFor = checkedOverdueFor(reader) ?? ReminderSettings.defaultOverdueFor
+        let businessDays = self.businessDays(reader, context) ?? BusinessDays([])
+        let adjust = self.adjustment(reader) ?? .none
         reader.rejectUnknownKeys(allowed: dialogueKeys)
         guard let id, let title, let zone, reader.problems.isEmpty else { return nil }
         var dialogue = Dialogue(
             id: id, title: title, parties: parties, established: established,
             settings: ReminderSettings(
                 zone: zone, remindAt: remindAt, leads: leads, overdueEvery: overdue,
-                overdueFor: overdueFor),
+                overdueFor: overdueFor, businessDays: businessDays, adjust: adjust),
             source: SourceLocation(file: file, line: reader.lines.line(section: "dialogue")))
         dialogue.defaultBasis = defaultBasis
         dialogue.provenance = provenance
@@ -164,20 +178,97 @@ public enum PortfolioParser {
     }
 
     /// The dialogue's settings with the item's overrides applied.
-    private static func settings(_ reader: TableReader, dialogue: Dialogue?) -> ReminderSettings? {
+    private static func settings(_ reader: TableReader, dialogue: Dialogue?, context: Context) -> ReminderSettings? {
         let zone = reader.zone("time-zone") ?? dialogue?.settings.zone
         let remindAt = reader.time("remind-at") ?? dialogue?.settings.remindAt ?? .nineAM
-        let leads = reader.durations("reminders") ?? dialogue?.settings.leads ?? ReminderSettings.defaultLeads
+        let leads = self.leads(reader) ?? dialogue?.settings.leads ?? ReminderSettings.defaultLeads
         let overdue = reader.table["overdue-every"] != nil ? checkedOverdue(reader) : dialogue?.settings.overdueEvery
         let overdueFor = checkedOverdueFor(reader) ?? dialogue?.settings.overdueFor ?? ReminderSettings.defaultOverdueFor
+        let businessDays = self.businessDays(reader, context) ?? dialogue?.settings.businessDays ?? BusinessDays([])
+        let adjust = adjustment(reader) ?? dialogue?.settings.adjust ?? .none
         guard let zone else { return nil }
-        return ReminderSettings(zone: zone, remindAt: remindAt, leads: leads, overdueEvery: overdue, overdueFor: overdueFor)
+        return ReminderSettings(
+            zone: zone, remindAt: remindAt, leads: leads, overdueEvery: overdue, overdueFor: overdueFor,
+            businessDays: businessDays, adjust: adjust)
     }
 
-    private static func readObjective(_ reader: TableReader, dialogue: Dialogue?, file: String) -> Item? {
+    /// `reminders`: ISO 8601 durations or business days (`"5BD"`), none twice.
+    private static func leads(_ reader: TableReader) -> [Lead]? {
+        guard let texts = reader.strings("reminders") else { return nil }
+        var result: [Lead] = []
+        var ok = true
+        for text in texts {
+            do throws(CalendarError) {
+                let lead = try Lead(parsing: text)
+                if result.contains(lead) {
+                    reader.problem("reminders", "\"\(text)\" is listed twice")
+                    ok = false
+                }
+                result.append(lead)
+            } catch {
+                reader.problem("reminders", error.description)
+                ok = false
+            }
+        }
+        return ok ? result : nil
+    }
+
+    /// `business-days = ["ca", "cn"]`: ids of loaded calendar files (§12), none twice.
+    private static func businessDays(_ reader: TableReader, _ context: Context) -> BusinessDays? {
+        guard let ids = reader.strings("business-days") else { return nil }
+        var calendars: [BusinessCalendar] = []
+        for id in ids {
+            guard let calendar = context.calendars[id] else {
+                let known = context.calendars.keys.sorted()
+                reader.problem(
+                    "business-days",
+                    "no calendar file defines \"\(id)\" ("
+                        + (known.isEmpty
+                            ? "no calendar is loaded: list the files or folders in accordd.toml's calendars"
+                            : "loaded: \(known.joined(separator: ", "))") + ")")
+                return nil
+            }
+            if calendars.contains(where: { $0.id == id }) {
+                reader.problem("business-days", "\"\(id)\" is listed twice")
+                return nil
+            }
+            calendars.append(calendar)
+        }
+        return BusinessDays(calendars)
+    }
+
+    private static func adjustment(_ reader: TableReader) -> Adjustment? {
+        guard let text = reader.string("adjust") else { return nil }
+        guard let rule = Adjustment(rawValue: text) else {
+            reader.problem(
+                "adjust", "\"\(text)\" is not an adjustment; allowed: \(Adjustment.allCases.map(\.rawValue).joined(separator: ", "))")
+            return nil
+        }
+        return rule
+    }
+
+    /// §12: a deadline date outside a listed calendar's years is an error at `check`, at the
+    /// line of the key that gives it (a date counted from others, at the first of them).
+    private static func checkCoverage(_ date: CivilDate, key: String, subject: String, _ settings: ReminderSettings?, _ reader: TableReader) {
+        guard let settings, !settings.businessDays.isEveryDay else { return }
+        do throws(CoverageError) {
+            _ = try settings.businessDays.adjust(date, settings.adjust)
+        } catch {
+            if error.date == date {
+                reader.problem(key, error.describing(subject))
+            } else {
+                reader.problem(
+                    key,
+                    "calendar \(error.calendar) covers \(error.yearsText); \(subject) \(date) moves \(settings.adjust.rawValue) past \(error.date), outside"
+                )
+            }
+        }
+    }
+
+    private static func readObjective(_ reader: TableReader, dialogue: Dialogue?, file: String, context: Context) -> Item? {
         let id = reader.identifier("id")
         let title = reader.string("title", required: true)
-        let settings = settings(reader, dialogue: dialogue)
+        let settings = settings(reader, dialogue: dialogue, context: context)
         let basis = dialogue?.defaultBasis ?? .planned
         let due = reader.provenanced("due", valueKey: "date", defaultBasis: basis) { $0.deadline($1, zone: settings?.zone) }
         var fulfilledBy: FulfilledBy?
@@ -220,11 +311,12 @@ public enum PortfolioParser {
         reader.rejectUnknownKeys(allowed: objectiveKeys)
         guard id != nil, title != nil, settings != nil, dialogue != nil, reader.problems.isEmpty else { return nil }
         if let due { item.provenance["due"] = due.provenance }
+        if case let .date(date)? = due?.value { checkCoverage(date, key: "due", subject: "\(item.fullID) due", settings, reader) }
         item.fulfilledBy = fulfilledBy
         return item
     }
 
-    private static func readInstrument(_ reader: TableReader, dialogue: Dialogue?, file: String) -> Item? {
+    private static func readInstrument(_ reader: TableReader, dialogue: Dialogue?, file: String, context: Context) -> Item? {
         let id = reader.identifier("id")
         let title = reader.string("title", required: true)
         var kind: ItemKind?
@@ -233,7 +325,7 @@ public enum PortfolioParser {
             if kind == nil { reader.problem("kind", "\"\(text)\" is not an instrument kind; allowed: treaty, agreement, mou, arrangement") }
         }
         let parties = reader.strings("parties") ?? []
-        let settings = settings(reader, dialogue: dialogue)
+        let settings = settings(reader, dialogue: dialogue, context: context)
         let basis = dialogue?.defaultBasis ?? .planned
         var provenance: [String: Provenance] = [:]
         func read<T>(_ key: String, _ valueKey: String, _ body: (TableReader, String) -> T?) -> T? {
@@ -278,6 +370,14 @@ public enum PortfolioParser {
         if let dialogue { apply(common: reader, dialogue: dialogue, to: &item) }
         reader.rejectUnknownKeys(allowed: instrumentKeys)
         guard id != nil, title != nil, kind != nil, settings != nil, dialogue != nil, reader.problems.isEmpty else { return nil }
+        if case let .date(date)? = signBy { checkCoverage(date, key: "sign-by", subject: "\(item.fullID) sign-by", settings, reader) }
+        if let inForce, let term {
+            let expiry = inForce.adding(term)
+            checkCoverage(expiry, key: "in-force", subject: "\(item.fullID) expiry", settings, reader)
+            if let notice {
+                checkCoverage(expiry.adding(notice, sign: -1), key: "notice", subject: "\(item.fullID) renewal-notice", settings, reader)
+            }
+        }
         item.adopted = adopted
         item.provenance = provenance
         item.renews = renews

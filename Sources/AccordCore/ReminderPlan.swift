@@ -46,6 +46,9 @@ public struct DeadlineStatus: Sendable, Hashable {
     public var projected = false
     /// Passed longer ago than overdue-for, neither acknowledged nor resolved (§11).
     public var lapsed = false
+    /// The date as written, when `adjust` moved it off a day that is not a business day (§12):
+    /// `time` is then the adjusted date.
+    public var written: CivilDate?
 }
 
 /// One deadline of one item, with the firings it may produce.
@@ -61,8 +64,10 @@ struct Occurrence: Sendable {
     let kind: DeadlineKind
     let time: DeadlineTime
     let passesAt: Instant
+    /// The written date, when `adjust` moved the deadline to `time`.
+    let written: CivilDate?
     /// Lead firings in time order.
-    let leadFires: [(fireAt: Instant, lead: ISODuration)]
+    let leadFires: [(fireAt: Instant, lead: Lead)]
     let overdueEvery: ISODuration?
     /// Overdue repeats stop here (exclusive): a renewal notice stops when the term expires.
     let overdueUntil: Instant
@@ -170,6 +175,14 @@ public final class ReminderPlan: Sendable {
             _ kind: DeadlineKind, _ time: DeadlineTime, overdue: Bool, until: Instant = .distantFuture,
             relevance: Occurrence.Relevance, provenance: Provenance, projected: Bool = false
         ) {
+            // §12: a date deadline on a day off moves as `adjust` says; its key, leads and
+            // overdue repeats all count from the adjusted date.
+            var time = time
+            var written: CivilDate?
+            if case let .date(date) = time, let moved = adjusted(date, settings), moved != date {
+                written = date
+                time = .date(moved)
+            }
             let prefix = "\(item.fullID):\(kind.rawValue):\(time)"
             let passesAt: Instant
             switch time {
@@ -185,14 +198,14 @@ public final class ReminderPlan: Sendable {
             // remind-at in the item's zone for dates); a lapse after `until` never comes.
             var lapseAt: Instant?
             if overdue {
-                let at = shifted(time, by: settings.overdueFor, sign: 1, settings: settings)
+                let at = onBusinessDay(shifted(time, by: settings.overdueFor, sign: 1, settings: settings), time, settings.overdueFor, settings)
                 if at < until { lapseAt = at }
             }
             let silenced = acknowledged[prefix] ?? .distantFuture
             let isQuiet = kind == .due && quiet
             occurrences.append(
                 Occurrence(
-                    item: index, kind: kind, time: time, passesAt: passesAt, leadFires: fires,
+                    item: index, kind: kind, time: time, passesAt: passesAt, written: written, leadFires: fires,
                     overdueEvery: overdue ? settings.overdueEvery : nil, overdueUntil: min(until, lapseAt ?? until),
                     relevance: relevance, silencedFrom: silenced, keyPrefix: prefix,
                     provenance: provenance, projected: projected, lapseAt: lapseAt, isLapse: false,
@@ -201,8 +214,8 @@ public final class ReminderPlan: Sendable {
             if let lapseAt, settings.overdueEvery != nil {
                 occurrences.append(
                     Occurrence(
-                        item: index, kind: kind, time: time, passesAt: passesAt,
-                        leadFires: [(fireAt: lapseAt, lead: settings.overdueFor)], overdueEvery: nil,
+                        item: index, kind: kind, time: time, passesAt: passesAt, written: written,
+                        leadFires: [(fireAt: lapseAt, lead: .duration(settings.overdueFor))], overdueEvery: nil,
                         overdueUntil: until, relevance: relevance, silencedFrom: silenced, keyPrefix: prefix,
                         provenance: provenance, projected: projected, lapseAt: lapseAt, isLapse: true,
                         quiet: isQuiet, note: note(for: kind)))
@@ -229,7 +242,8 @@ public final class ReminderPlan: Sendable {
                     : Provenance.combined([("term dates", term.provenance), ("notice", item.provenance(of: "notice"))])
                 add(
                     .renewalNotice, .date(expiry.adding(notice, sign: -1)), overdue: true,
-                    until: settings.zone.startOfDay(expiry), relevance: relevance, provenance: provenance, projected: term.projected)
+                    until: settings.zone.startOfDay(adjusted(expiry, settings) ?? expiry), relevance: relevance,
+                    provenance: provenance, projected: term.projected)
             }
             add(.expiry, .date(expiry), overdue: false, relevance: relevance, provenance: term.provenance, projected: term.projected)
         }
@@ -238,8 +252,43 @@ public final class ReminderPlan: Sendable {
     /// When a reminder `lead` before a deadline fires (docs/contracts.md §4): at `remind-at` on
     /// (date − lead) for dates, at (instant − lead) for instants. Date parts are counted
     /// on the calendar in the item's zone, time parts as elapsed time.
-    static func fireTime(of time: DeadlineTime, lead: ISODuration, settings: ReminderSettings) -> Instant {
-        shifted(time, by: lead, sign: -1, settings: settings)
+    ///
+    /// With business days (§12): a lead in business days counts them back from the (adjusted)
+    /// date, at `remind-at` (at the instant's wall time for instants); a date deadline's
+    /// reminder whose day is not a business day fires at `remind-at` on the business day before:
+    /// never later than written.
+    static func fireTime(of time: DeadlineTime, lead: Lead, settings: ReminderSettings) -> Instant {
+        switch lead {
+        case let .duration(duration):
+            return onBusinessDay(shifted(time, by: duration, sign: -1, settings: settings), time, duration, settings)
+        case let .businessDays(count):
+            let days = settings.businessDays.forPlanning
+            switch time {
+            case let .date(date):
+                let day = (try? days.businessDays(count, before: date)) ?? date
+                return settings.zone.instant(for: LocalDateTime(date: day, time: settings.remindAt))
+            case let .instant(instant):
+                let local = settings.zone.local(at: instant)
+                let day = (try? days.businessDays(count, before: local.date)) ?? local.date
+                return settings.zone.instant(for: LocalDateTime(date: day, time: local.time))
+            }
+        }
+    }
+
+    /// The date a deadline moves to under the item's `adjust` (§12), nil when it stays.
+    static func adjusted(_ date: CivilDate, _ settings: ReminderSettings) -> CivilDate? {
+        guard settings.adjust != .none, !settings.businessDays.isEveryDay else { return nil }
+        return try? settings.businessDays.forPlanning.adjust(date, settings.adjust)
+    }
+
+    /// A date deadline's firing `by` away from it, moved to `remind-at` on the business day
+    /// before when its own day is not one (§12). Instants are exact and never move.
+    static func onBusinessDay(_ fire: Instant, _ time: DeadlineTime, _ by: ISODuration, _ settings: ReminderSettings) -> Instant {
+        guard case .date = time, !settings.businessDays.isEveryDay else { return fire }
+        let local = settings.zone.local(at: fire)
+        let days = settings.businessDays.forPlanning
+        guard let day = try? days.onOrBefore(local.date), day != local.date else { return fire }
+        return settings.zone.instant(for: LocalDateTime(date: day, time: settings.remindAt))
     }
 
     static func shifted(_ time: DeadlineTime, by duration: ISODuration, sign: Int, settings: ReminderSettings) -> Instant {
@@ -257,7 +306,11 @@ public final class ReminderPlan: Sendable {
         guard let every = occurrence.overdueEvery else { return nil }
         let n = step - occurrence.leadFires.count + 1
         let settings = catalog.items[Int(occurrence.item)].settings
-        let fire = ReminderPlan.shifted(occurrence.time, by: every.times(n), sign: 1, settings: settings)
+        let offset = every.times(n)
+        var fire = ReminderPlan.shifted(occurrence.time, by: offset, sign: 1, settings: settings)
+        // Only whole-day repeats move, so that they stay in time order: a repeat every PT6H
+        // moved off a Saturday would come before Friday afternoon's.
+        if !every.hasTimePart { fire = ReminderPlan.onBusinessDay(fire, occurrence.time, offset, settings) }
         return fire < occurrence.overdueUntil ? fire : nil
     }
 
@@ -417,7 +470,8 @@ public final class ReminderPlan: Sendable {
             return DeadlineStatus(
                 kind: occurrence.kind, time: occurrence.time, at: occurrence.passesAt,
                 daysLeft: days, passed: now >= occurrence.passesAt, acknowledged: acknowledged,
-                provenance: occurrence.provenance, projected: occurrence.projected, lapsed: lapsed)
+                provenance: occurrence.provenance, projected: occurrence.projected, lapsed: lapsed,
+                written: occurrence.written)
         }
         .sorted { $0.at < $1.at }
     }
@@ -535,6 +589,9 @@ public struct PlanCursor: Sendable {
                 heap.insert(Entry(fireAt: nextFire.seconds, occurrence: entry.occurrence, step: entry.step + 1, released: false))
             }
             guard verdict == .fires else { continue }
+            // Daily repeats over a holiday week all move to the business day before it (§12):
+            // one reminder then, not seven at the same minute.
+            if Int(entry.step) > occurrence.leadFires.count, plan.fireAt(occurrence, step: Int(entry.step) - 1) == fireAt { continue }
             if let snooze = plan.snoozesByItem[occurrence.item]?.first(where: { $0.from <= fireAt && fireAt < $0.until }) {
                 if held.updateValue(entry.step, forKey: entry.occurrence) == nil {
                     heap.insert(Entry(fireAt: snooze.until.seconds, occurrence: entry.occurrence, step: entry.step, released: true))

@@ -8,6 +8,8 @@ public struct LoadedConfiguration: Sendable {
     public var configFile: String
     public var config: DaemonConfig
     public var portfolioFiles: [String]
+    /// The calendar files `calendars` names, in the order listed (§12).
+    public var calendars: [BusinessCalendar] = []
     public var catalog: Catalog
 }
 
@@ -25,46 +27,53 @@ public enum ConfigurationLoader {
             return .failure(error)
         }
         let base = directory(of: configFile)
+        let calendarPaths = config.calendars.map { $0.hasPrefix("/") ? $0 : base + "/" + $0 }
+        let calendars: [BusinessCalendar]
+        switch loadCalendars(calendarPaths, origin: configFile) {
+        case let .success(loaded): calendars = loaded
+        case let .failure(problems): return .failure(problems)
+        }
         let paths = config.portfolios.map { $0.hasPrefix("/") ? $0 : base + "/" + $0 }
-        return loadPortfolios(paths, origin: configFile).map { files, catalog in
-            LoadedConfiguration(configFile: configFile, config: config, portfolioFiles: files, catalog: catalog)
+        return loadPortfolios(paths, origin: configFile, calendars: calendars).map { files, catalog in
+            LoadedConfiguration(configFile: configFile, config: config, portfolioFiles: files, calendars: calendars, catalog: catalog)
         }
     }
 
-    /// Loads portfolio files, or folders of `*.toml`, without a daemon configuration.
-    public static func loadPortfolios(_ paths: [String], origin: String? = nil) -> Result<([String], Catalog), ConfigProblems> {
+    /// Loads calendar files, or folders of `*.toml` (§12); one id may be defined once.
+    public static func loadCalendars(_ paths: [String], origin: String? = nil) -> Result<[BusinessCalendar], ConfigProblems> {
         var problems: [ConfigProblem] = []
-        var files: [String] = []
-        for path in paths {
-            var info = stat()
-            if stat(path, &info) != 0 {
-                let reason = String(cString: strerror(errno))
-                problems.append(
-                    ConfigProblem(
-                        file: origin ?? path, keyPath: origin == nil ? "" : "portfolios",
-                        message: "cannot read \(path): \(reason)"))
-                continue
-            }
-            if (info.st_mode & S_IFMT) == S_IFDIR {
-                switch tomlFiles(in: path) {
-                case let .success(found):
-                    if found.isEmpty {
-                        problems.append(
-                            ConfigProblem(
-                                file: origin ?? path, keyPath: origin == nil ? "" : "portfolios",
-                                message: "\(path) holds no *.toml file"))
-                    }
-                    files += found
-                case let .failure(problem): problems.append(problem)
+        let files = expand(paths, key: "calendars", origin: origin, problems: &problems)
+        var calendars: [BusinessCalendar] = []
+        var definedIn: [String: String] = [:]
+        for file in files {
+            do throws(ConfigProblems) {
+                let calendar = try BusinessCalendarParser.parse(try readText(file), file: file)
+                if let first = definedIn[calendar.id] {
+                    problems.append(
+                        ConfigProblem(file: file, keyPath: "calendar › id", message: "calendar id \"\(calendar.id)\" is already defined by \(first)"))
+                    continue
                 }
-            } else {
-                files.append(path)
+                definedIn[calendar.id] = file
+                calendars.append(calendar)
+            } catch {
+                problems += error.problems
             }
         }
+        return problems.isEmpty ? .success(calendars) : .failure(ConfigProblems(problems))
+    }
+
+    /// Loads portfolio files, or folders of `*.toml`, without a daemon configuration.
+    public static func loadPortfolios(
+        _ paths: [String], origin: String? = nil, calendars: [BusinessCalendar] = []
+    ) -> Result<([String], Catalog), ConfigProblems> {
+        var problems: [ConfigProblem] = []
+        let files = expand(paths, key: "portfolios", origin: origin, problems: &problems)
+        var byID: [String: BusinessCalendar] = [:]
+        for calendar in calendars { byID[calendar.id] = calendar }
         var portfolios: [Portfolio] = []
         for file in files {
             do throws(ConfigProblems) {
-                portfolios.append(try PortfolioParser.parse(try readText(file), file: file))
+                portfolios.append(try PortfolioParser.parse(try readText(file), file: file, calendars: byID))
             } catch {
                 problems += error.problems
             }
@@ -75,6 +84,39 @@ public enum ConfigurationLoader {
         } catch {
             return .failure(error)
         }
+    }
+
+    /// Files as named, and the `*.toml` files of folders, with a problem per path that cannot
+    /// be read (named under `key` of the configuration file `origin`).
+    static func expand(_ paths: [String], key: String, origin: String?, problems: inout [ConfigProblem]) -> [String] {
+        var files: [String] = []
+        for path in paths {
+            var info = stat()
+            if stat(path, &info) != 0 {
+                let reason = String(cString: strerror(errno))
+                problems.append(
+                    ConfigProblem(
+                        file: origin ?? path, keyPath: origin == nil ? "" : key,
+                        message: "cannot read \(path): \(reason)"))
+                continue
+            }
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                switch tomlFiles(in: path) {
+                case let .success(found):
+                    if found.isEmpty {
+                        problems.append(
+                            ConfigProblem(
+                                file: origin ?? path, keyPath: origin == nil ? "" : key,
+                                message: "\(path) holds no *.toml file"))
+                    }
+                    files += found
+                case let .failure(problem): problems.append(problem)
+                }
+            } else {
+                files.append(path)
+            }
+        }
+        return files
     }
 
     static func directory(of path: String) -> String {

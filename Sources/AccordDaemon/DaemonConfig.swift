@@ -9,6 +9,8 @@ import AccordStore
 public struct DaemonConfig: Sendable {
     /// Files or folders of `*.toml`, as written (relative to the config file's folder).
     public var portfolios: [String]
+    /// Calendar files, or folders of `*.toml`, that `business-days` may name (§12), as written.
+    public var calendars: [String] = []
     public var catchUp: ISODuration
     public var adminGroup: String
     public var stateDirectory: String?
@@ -47,7 +49,7 @@ public struct DaemonConfig: Sendable {
         self.stateDirectory = stateDirectory; self.socket = socket; self.notify = notify
     }
 
-    static let keys = ["portfolios", "catch-up", "admin-group", "state-directory", "socket", "[notify]", "[control]", "[state]"]
+    static let keys = ["portfolios", "calendars", "catch-up", "admin-group", "state-directory", "socket", "[notify]", "[control]", "[state]"]
 
     public static func parse(_ text: String, file: String) throws(ConfigProblems) -> DaemonConfig {
         let top = try TableReader.document(text, file: file)
@@ -56,6 +58,7 @@ public struct DaemonConfig: Sendable {
             if portfolios.isEmpty { top.problem("portfolios", "names no file or folder") }
             config.portfolios = portfolios
         }
+        if let calendars = top.strings("calendars") { config.calendars = calendars }
         if let catchUp = top.duration("catch-up") { config.catchUp = catchUp }
         if let group = top.string("admin-group") {
             if group.isEmpty { top.problem("admin-group", "must name a group") }

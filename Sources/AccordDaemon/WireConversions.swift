@@ -24,7 +24,8 @@ extension Tracker.Deadline {
         self.init(
             kind: deadline.kind.rawValue, at: deadline.at.rfc3339, daysLeft: deadline.daysLeft, passed: deadline.passed,
             acknowledged: deadline.acknowledged, date: date, basis: deadline.provenance.basis.rawValue,
-            source: deadline.provenance.source, projected: deadline.projected ? true : nil, lapsed: deadline.lapsed ? true : nil)
+            source: deadline.provenance.source, projected: deadline.projected ? true : nil, lapsed: deadline.lapsed ? true : nil,
+            written: deadline.written?.description)
     }
 }
 
@@ -51,6 +52,10 @@ extension Tracker.Definition {
             }
         }
         description = item.description
+        if !settings.businessDays.isEveryDay {
+            businessDays = settings.businessDays.ids
+            adjust = settings.adjust.rawValue
+        }
         owner = item.owner
         contacts = item.contacts.isEmpty ? nil : item.contacts
         fulfilledBy = item.fulfilledBy.map { "\(item.resolve(link: $0.item)) \($0.event.rawValue)" }

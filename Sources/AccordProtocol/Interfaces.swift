@@ -52,7 +52,10 @@ public enum TrackerInterface {
           # true when counted from a planned or assumed in-force date: shown, never reminded
           projected: ?bool,
           # true when passed longer ago than overdue-for, neither acknowledged nor resolved
-          lapsed: ?bool
+          lapsed: ?bool,
+          # the date as written, when adjust moved the deadline off a day that is not a
+          # business day (date is then the adjusted date)
+          written: ?string
         )
 
         # An objective or an instrument, in summary.
@@ -91,6 +94,10 @@ public enum TrackerInterface {
           adopted: ?string,
           # what each date and duration above rests on
           dates: ?[]DatedValue,
+          # the calendars whose common business days the item keeps, and how its
+          # deadlines move off other days: none, following, preceding, modified-following
+          businessDays: ?[]string,
+          adjust: ?string,
           description: ?string,
           owner: ?string,
           contacts: ?[]string,

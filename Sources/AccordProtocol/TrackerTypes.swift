@@ -58,14 +58,18 @@ public enum Tracker {
         public var projected: Bool?
         /// Passed longer ago than overdue-for and neither acknowledged nor resolved. Left out when false.
         public var lapsed: Bool?
+        /// The date as written, when `adjust` moved the deadline (`date` is then the adjusted one).
+        public var written: String?
 
         public init(
             kind: String, at: String, daysLeft: Int, passed: Bool, acknowledged: Bool, date: String? = nil,
-            basis: String? = nil, source: String? = nil, projected: Bool? = nil, lapsed: Bool? = nil
+            basis: String? = nil, source: String? = nil, projected: Bool? = nil, lapsed: Bool? = nil,
+            written: String? = nil
         ) {
             self.kind = kind; self.at = at; self.daysLeft = daysLeft; self.passed = passed
             self.acknowledged = acknowledged; self.date = date
             self.basis = basis; self.source = source; self.projected = projected; self.lapsed = lapsed
+            self.written = written
         }
 
         /// What a person reads: the date for date deadlines, else the instant.
@@ -112,6 +116,10 @@ public enum Tracker {
         public var adopted: String?
         /// What each date and duration above rests on, in the file's order of keys.
         public var dates: [DatedValue]?
+        /// The calendars whose common business days the item keeps (§12); nil when every day is one.
+        public var businessDays: [String]?
+        /// How a deadline on another day moves: none, following, preceding, modified-following.
+        public var adjust: String?
         public var description: String?
         public var owner: String?
         public var contacts: [String]?
@@ -126,14 +134,14 @@ public enum Tracker {
             signBy: String? = nil, term: String? = nil, inForce: String? = nil, notice: String? = nil,
             overdueFor: String? = nil, adopted: String? = nil, dates: [DatedValue]? = nil, description: String? = nil,
             owner: String? = nil, contacts: [String]? = nil, fulfilledBy: String? = nil, renews: String? = nil,
-            supersedes: String? = nil
+            supersedes: String? = nil, businessDays: [String]? = nil, adjust: String? = nil
         ) {
             self.file = file; self.title = title; self.kind = kind; self.parties = parties; self.timeZone = timeZone
             self.remindAt = remindAt; self.reminders = reminders; self.overdueEvery = overdueEvery; self.due = due
             self.status = status; self.signBy = signBy; self.term = term; self.inForce = inForce; self.notice = notice
             self.overdueFor = overdueFor; self.adopted = adopted; self.dates = dates; self.description = description
             self.owner = owner; self.contacts = contacts; self.fulfilledBy = fulfilledBy; self.renews = renews
-            self.supersedes = supersedes
+            self.supersedes = supersedes; self.businessDays = businessDays; self.adjust = adjust
         }
     }
 

@@ -104,13 +104,18 @@ struct Show: ParsableCommand {
                     + (definition.overdueEvery.map { ", then every \($0) while overdue" } ?? "")
                     + (definition.overdueFor.map { ", for at most \($0)" } ?? "")
             ))
+        if let calendars = definition.businessDays {
+            facts.append(("calendars", calendars.joined(separator: " and ") + " business days, adjust " + (definition.adjust ?? "none")))
+        }
         facts.append(("defined in", definition.file))
         for (key, value) in facts { print("  " + key.padded(to: 10) + "  " + value) }
 
         section("Deadlines", r.deadlines, headers: ["DEADLINE", "DATE", "WHEN", "ACKNOWLEDGED", "BASIS", "SOURCE"]) { d in
             let when = d.lapsed == true ? "lapsed" : Pretty.deadline(daysLeft: d.daysLeft, passed: d.passed)
             return [
-                d.kind, d.shown + (d.projected == true ? " (projected)" : ""),
+                d.kind,
+                d.shown + (d.written.map { " (written \($0), moved off a day that is not a business day)" } ?? "")
+                    + (d.projected == true ? " (projected)" : ""),
                 Pretty.urgency(when, daysLeft: d.daysLeft, passed: d.passed),
                 d.acknowledged ? "yes" : "no", d.basis ?? "-", d.source ?? ""
             ]

@@ -89,7 +89,7 @@ struct DaemonConfigTests {
         arguments: [
             (
                 4, "colour = \"red\"", 4, "colour",
-                "unknown key; allowed here: portfolios, catch-up, admin-group, state-directory, socket, [notify], [control], [state]"
+                "unknown key; allowed here: portfolios, calendars, catch-up, admin-group, state-directory, socket, [notify], [control], [state]"
             ),
             (2, "catch-up = \"7 days\"", 2, "catch-up", "\"7 days\" is not an ISO 8601 duration: must start with P"),
             (2, "catch-up = \"P1.5D\"", 2, "catch-up", "fractions are not supported"),

@@ -79,7 +79,7 @@ private enum Examples {
     static let deadline = Tracker.Deadline(
         kind: "due", at: "2017-04-01T04:00:00Z", daysLeft: -3, passed: true, acknowledged: false,
         date: "2017-03-31", basis: "statement", source: "joint statement: 'a one year MOU'",
-        projected: true, lapsed: true)
+        projected: true, lapsed: true, written: "2017-03-30")
     static let item = Tracker.Item(
         id: "ca-cn-nsrl/x", dialogue: "ca-cn-nsrl", kind: "mou", title: tricky, state: "in-force",
         nextDeadline: deadline, snoozedUntil: "2017-03-01T00:00:00Z", owner: "RCMP")
@@ -88,7 +88,8 @@ private enum Examples {
         remindAt: "09:00:00", reminders: ["P30D", "P0D"], overdueEvery: "P7D", due: "2017-03-31", status: "open", signBy: "2016-12-31",
         term: "P1Y", inForce: "2017-01-15", notice: "P90D", overdueFor: "P180D", adopted: "2016-09-12",
         dates: [dated, Tracker.DatedValue(key: "term", value: "P1Y", basis: "statement")], description: tricky, owner: "CBSA",
-        contacts: ["mailto:desk@example.org"], fulfilledBy: "ca-cn-nsrl/pilot signed", renews: "ca-cn-nsrl/old", supersedes: "ca-cn-nsrl/older")
+        contacts: ["mailto:desk@example.org"], fulfilledBy: "ca-cn-nsrl/pilot signed", renews: "ca-cn-nsrl/old", supersedes: "ca-cn-nsrl/older",
+        businessDays: ["ca", "cn"], adjust: "modified-following")
     static let dated = Tracker.DatedValue(key: "in-force", value: "2017-01-15", basis: "assumed", source: tricky)
     static let ledger = Tracker.LedgerEntry(key: "k", outcome: "fired", at: "2017-01-01T00:00:00Z", catchUp: true)
     static let event = Tracker.Event(
@@ -157,7 +158,9 @@ private func throughTheWire<T: WireCodable>(_ value: T) throws -> T {
         #expect(idl.methods.count == 11)
         #expect(idl.errors.count == 8)
         #expect(idl.methods["List"]?.parameters == ["kind", "state", "dialogue", "dueWithin", "owner", "basis"])
-        #expect(idl.types["Deadline"] == ["kind", "at", "date", "daysLeft", "passed", "acknowledged", "basis", "source", "projected", "lapsed"])
+        #expect(
+            idl.types["Deadline"] == ["kind", "at", "date", "daysLeft", "passed", "acknowledged", "basis", "source", "projected", "lapsed", "written"]
+        )
     }
 
     @Test func everyIDLTypeHasItsStructWithTheSameFields() {
@@ -221,7 +224,7 @@ private func throughTheWire<T: WireCodable>(_ value: T) throws -> T {
         #expect(
             Examples.deadline.wireObject().keys == [
                 "kind", "at", "daysLeft", "passed", "acknowledged", "date", "basis", "source",
-                "projected", "lapsed"
+                "projected", "lapsed", "written"
             ])
         // A reply without the new fields reads exactly as before them.
         let old = Tracker.Deadline(kind: "due", at: "2017-04-01T04:00:00Z", daysLeft: -3, passed: true, acknowledged: false, date: "2017-03-31")
