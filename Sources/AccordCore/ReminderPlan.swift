@@ -191,9 +191,14 @@ public final class ReminderPlan: Sendable {
             case let .instant(instant):
                 passesAt = instant
             }
-            let fires = settings.leads
+            var fires = settings.leads
                 .map { (fireAt: ReminderPlan.fireTime(of: time, lead: $0, settings: settings), lead: $0) }
                 .sorted { ($0.fireAt, $1.lead.approximateSeconds) < ($1.fireAt, $0.lead.approximateSeconds) }
+            // Leads that land on one instant (P1D and P0D both moved off a Saturday to Friday)
+            // fire once, as the shortest of them: the same words twice in a minute help nobody.
+            if fires.count > 1 {
+                fires = fires.indices.filter { $0 == fires.count - 1 || fires[$0].fireAt != fires[$0 + 1].fireAt }.map { fires[$0] }
+            }
             // §11: overdue repeats stop at deadline + overdue-for, counted like the repeats (at
             // remind-at in the item's zone for dates); a lapse after `until` never comes.
             var lapseAt: Instant?

@@ -19,10 +19,11 @@ struct Accordd: ParsableCommand {
             Try the shipped example without installing anything:
               accordd check --config Config/accordd.toml
               accordd plan --config Config/accordd.toml --from 2016-09-12 --until 2018-12-31
+              accordd calendar --config Config/accordd.toml --from 2026-09-25 --until 2026-10-12
               accordd run --config Config/accordd.toml
             """,
         version: accordVersion,
-        subcommands: [RunCommand.self, CheckCommand.self, PlanCommand.self],
+        subcommands: [RunCommand.self, CheckCommand.self, PlanCommand.self, CalendarCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

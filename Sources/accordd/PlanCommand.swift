@@ -17,7 +17,7 @@ struct PlanCommand: ParsableCommand {
 
             Examples:
               accordd plan --config Config/accordd.toml --from 2016-09-12 --until 2018-12-31
-              accordd plan --portfolio Config/portfolios/canada-china-2016.toml --json | jq '.[0]'
+              accordd plan --portfolio Config/portfolios/canada-china-2016.toml --calendars Config/calendars --json | jq '.[0]'
               accordd plan --config Config/accordd.toml --ics > deadlines.ics
             """
     )
@@ -29,6 +29,13 @@ struct PlanCommand: ParsableCommand {
         name: .long, parsing: .singleValue,
         help: ArgumentHelp("A portfolio file or folder to plan instead of a configuration; may be repeated.", valueName: "file"))
     var portfolio: [String] = []
+
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp(
+            "A calendar file or folder that --portfolio files' business-days may name; may be repeated (with --config, its calendars are used).",
+            valueName: "file"))
+    var calendars: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("First day of the window (YYYY-MM-DD or an RFC 3339 instant).", valueName: "date"))
     var from: String?
@@ -51,6 +58,9 @@ struct PlanCommand: ParsableCommand {
         if config != nil, !portfolio.isEmpty {
             throw ValidationError("--config and --portfolio cannot be combined: give one or the other")
         }
+        if !calendars.isEmpty, portfolio.isEmpty {
+            throw ValidationError("--calendars goes with --portfolio; a configuration names its own calendars")
+        }
     }
 
     func run() throws {
@@ -65,7 +75,7 @@ struct PlanCommand: ParsableCommand {
         let loaded =
             portfolio.isEmpty
             ? ConfigurationLoader.load(configFile: config ?? "/etc/accord/accordd.toml").map(\.catalog)
-            : ConfigurationLoader.loadPortfolios(portfolio).map(\.1)
+            : ConfigurationLoader.loadCalendars(calendars).flatMap { ConfigurationLoader.loadPortfolios(portfolio, calendars: $0) }.map(\.1)
         switch loaded {
         case let .failure(problems):
             report(problems)

@@ -549,7 +549,7 @@ struct ReminderPlanTests {
 
     @Test func theShippedPortfolioParsesAndPlansTheWholeHistory() throws {
         let text = try String(contentsOfFile: Self.shippedFile, encoding: .utf8)
-        let portfolio = try PortfolioParser.parse(text, file: Self.shippedFile)
+        let portfolio = try PortfolioParser.parse(text, file: Self.shippedFile, calendars: ["ca": Shipped.ca, "cn": Shipped.cn])
         #expect(portfolio.dialogue.id == "ca-cn-nsrl")
         #expect(portfolio.dialogue.settings.zone == toronto)
         // Established during the visit of 30 August - 6 September; 12 September was the inaugural meeting.
@@ -592,7 +592,7 @@ struct ReminderPlanTests {
     /// 30 days, lists every lapsed deadline, and every date has a basis and a source.
     @Test func theShippedPortfolioAtTwentyTwentySixIsQuiet() throws {
         let text = try String(contentsOfFile: Self.shippedFile, encoding: .utf8)
-        let portfolio = try PortfolioParser.parse(text, file: Self.shippedFile)
+        let portfolio = try PortfolioParser.parse(text, file: Self.shippedFile, calendars: ["ca": Shipped.ca, "cn": Shipped.cn])
         let plan = ReminderPlan(catalog: try Catalog(portfolios: [portfolio]))
         let now = instant("2026-12-02T14:00:00Z")
         let month = plan.reminders(from: now, until: now.adding(seconds: 30 * 86_400))
