@@ -98,7 +98,13 @@ public enum Lifecycle {
 
     /// Checks that an event may be recorded next and returns the state it leads to.
     public static func validate(_ type: EventType, item: Item, timeline: ItemTimeline, term: ISODuration?) throws(LifecycleError) -> ItemState {
-        try apply(
+        if type == .completed, item.recurrence != nil, !timeline.occurrenceOpen.contains(true) {
+            throw LifecycleError(
+                itemID: item.fullID, event: type.rawValue, state: timeline.latestState,
+                allowed: allowedEvents(item: item, timeline: timeline).filter { $0 != .completed },
+                reason: "every occurrence of this recurring objective is completed already")
+        }
+        return try apply(
             type, to: timeline.latestState, item: item, term: term,
             allowed: allowedEvents(item: item, timeline: timeline))
     }
@@ -129,7 +135,8 @@ public enum Lifecycle {
         }
         switch type {
         case .started: return .inProgress
-        case .completed: return .done
+        // A recurring objective's completion closes one occurrence (§13); the objective stays.
+        case .completed: return item.recurrence == nil ? .done : state
         case .dropped: return .dropped
         case .reopened: return .open
         case .negotiationStarted: return .negotiating
@@ -173,6 +180,11 @@ public struct ItemTimeline: Sendable {
     public private(set) var inForceOnlyFromFile = false
     /// The file's in-force date is planned or assumed: its term is projected, the state untouched.
     public private(set) var inForceProjected = false
+    /// A recurring objective's occurrences (§13), and per occurrence whether it is still open
+    /// and from when a completion closed it.
+    public private(set) var occurrences: [DeadlineTime] = []
+    public private(set) var occurrenceOpen: [Bool] = []
+    public private(set) var occurrenceClosedAt: [Instant] = []
 
     public init(item: Item, events: [ItemEvent]) {
         let zone = item.settings.zone
@@ -202,8 +214,22 @@ public struct ItemTimeline: Sendable {
             states.append((zone.startOfDay(adopted), .inForce))
             state = .inForce
         }
+        if let recurrence = item.recurrence {
+            occurrences = recurrence.occurrences(in: zone)
+            occurrenceOpen = Array(repeating: true, count: occurrences.count)
+            occurrenceClosedAt = Array(repeating: .distantFuture, count: occurrences.count)
+        }
         for event in ordered {
             let effective = zone.startOfDay(event.on)
+            if event.type == .completed, item.recurrence != nil, state == .open || state == .inProgress {
+                let open = occurrenceOpen
+                if let index = Recurrence.nearest(to: event.on, among: occurrences, open: { open[$0] }, zone: zone) {
+                    occurrenceOpen[index] = false
+                    // Closed once recorded, even for a date ahead: a meeting held early (or
+                    // recorded ahead) stops its reminders now, not on the day it names.
+                    occurrenceClosedAt[index] = min(effective, event.recordedAt)
+                }
+            }
             // Events were validated when recorded; an unexpected one still shapes the history.
             let allowed = inForceOnlyFromFile && state == .inForce ? Lifecycle.allowedEvents(from: state) + [.inForce] : nil
             let next = (try? Lifecycle.apply(event.type, to: state, item: item, term: event.term, allowed: allowed)) ?? state

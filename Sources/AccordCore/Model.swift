@@ -160,6 +160,8 @@ public struct Item: Sendable {
     // objectives
     public var due: DeadlineTime?
     public var status: ObjectiveStatus?
+    /// `every`/`first`/`until`: a recurring objective has one due deadline per occurrence (§13).
+    public var recurrence: Recurrence?
     // instruments
     public var signBy: DeadlineTime?
     public var term: ISODuration?

@@ -12,7 +12,7 @@ public enum PortfolioParser {
         "reminders", "time-zone", "remind-at", "overdue-every", "overdue-for", "business-days", "adjust", "owner", "contacts",
         "description"
     ]
-    static let objectiveKeys = ["id", "title", "due", "status", "fulfilled-by"] + overrideKeys
+    static let objectiveKeys = ["id", "title", "due", "every", "first", "until", "status", "fulfilled-by"] + overrideKeys
     static let instrumentKeys =
         [
             "id", "kind", "title", "parties", "sign-by", "term", "in-force", "notice", "adopted",
@@ -192,6 +192,45 @@ public enum PortfolioParser {
             businessDays: businessDays, adjust: adjust)
     }
 
+    /// `every`, `first` and optional `until` (§13), with what each rests on.
+    private static func readRecurrence(
+        _ reader: TableReader, basis: Basis, zone: Zone?, hasDue: Bool
+    ) -> (value: Recurrence, provenance: [String: Provenance])? {
+        let has = ["every", "first", "until"].filter { reader.table[$0] != nil }
+        guard !has.isEmpty else { return nil }
+        var provenance: [String: Provenance] = [:]
+        func read<T>(_ key: String, _ valueKey: String, _ body: (TableReader, String) -> T?) -> T? {
+            guard let found = reader.provenanced(key, valueKey: valueKey, defaultBasis: basis, body) else { return nil }
+            provenance[key] = found.provenance
+            return found.value
+        }
+        let every = read("every", "duration") { $0.duration($1) }
+        let first = read("first", "date") { $0.deadline($1, zone: zone) }
+        let until = read("until", "date") { $0.deadline($1, zone: zone) }
+        if hasDue {
+            reader.problem("every", "a recurring objective has no due: its occurrences are counted from first (remove due, or every/first/until)")
+            return nil
+        }
+        if reader.table["every"] == nil {
+            reader.problem(has[0], "needs every: how often the objective recurs, e.g. every = \"P1Y\"")
+            return nil
+        }
+        if reader.table["first"] == nil {
+            reader.problem("every", "needs first: the date (or date-time) of the first occurrence")
+            return nil
+        }
+        guard let every, let first else { return nil }
+        if every.approximateSeconds < 86_400 {
+            reader.problem("every", "must be at least a day (P1D); \(every) would be more reminders than anyone reads")
+            return nil
+        }
+        if let until, let zone, Recurrence.compare(until, first, zone) < 0 {
+            reader.problem("until", "\(until) is before first (\(first))")
+            return nil
+        }
+        return (Recurrence(every: every, first: first, until: until), provenance)
+    }
+
     /// `reminders`: ISO 8601 durations or business days (`"5BD"`), none twice.
     private static func leads(_ reader: TableReader) -> [Lead]? {
         guard let texts = reader.strings("reminders") else { return nil }
@@ -271,6 +310,7 @@ public enum PortfolioParser {
         let settings = settings(reader, dialogue: dialogue, context: context)
         let basis = dialogue?.defaultBasis ?? .planned
         let due = reader.provenanced("due", valueKey: "date", defaultBasis: basis) { $0.deadline($1, zone: settings?.zone) }
+        let recurrence = readRecurrence(reader, basis: basis, zone: settings?.zone, hasDue: due != nil || reader.table["due"] != nil)
         var fulfilledBy: FulfilledBy?
         if let value = reader.value("fulfilled-by") {
             if let table = value.table {
@@ -311,6 +351,16 @@ public enum PortfolioParser {
         reader.rejectUnknownKeys(allowed: objectiveKeys)
         guard id != nil, title != nil, settings != nil, dialogue != nil, reader.problems.isEmpty else { return nil }
         if let due { item.provenance["due"] = due.provenance }
+        if let recurrence {
+            item.recurrence = recurrence.value
+            item.provenance.merge(recurrence.provenance) { $1 }
+            if fulfilledBy != nil { reader.problem("fulfilled-by", "a recurring objective (every) is not fulfilled by one instrument event") }
+            // The first occurrence outside a calendar's years is reported, not the thousand after it.
+            let before = reader.problems.count
+            for occurrence in recurrence.value.occurrences(in: item.settings.zone) where reader.problems.count == before {
+                if case let .date(date) = occurrence { checkCoverage(date, key: "every", subject: "\(item.fullID) due", settings, reader) }
+            }
+        }
         if case let .date(date)? = due?.value { checkCoverage(date, key: "due", subject: "\(item.fullID) due", settings, reader) }
         item.fulfilledBy = fulfilledBy
         return item

@@ -58,6 +58,9 @@ struct Occurrence: Sendable {
         case whileState([ItemState])
         /// Fires while a term is current: known and not yet renewed or terminated.
         case term(knownFrom: Instant, endedAt: Instant)
+        /// One occurrence of a recurring objective (§13): while the objective is in one of these
+        /// states, until a completion closed this occurrence.
+        case occurrence(whileState: [ItemState], closedFrom: Instant)
     }
 
     let item: Int32
@@ -227,6 +230,16 @@ public final class ReminderPlan: Sendable {
             }
         }
         if item.kind == .objective {
+            if item.recurrence != nil {
+                let provenance = Provenance.combined([("first", item.provenance(of: "first")), ("every", item.provenance(of: "every"))])
+                for (index, time) in timeline.occurrences.enumerated() {
+                    add(
+                        .due, time, overdue: true,
+                        relevance: .occurrence(whileState: [.open, .inProgress], closedFrom: timeline.occurrenceClosedAt[index]),
+                        provenance: provenance)
+                }
+                return
+            }
             if let due = item.due {
                 add(.due, due, overdue: true, relevance: .whileState([.open, .inProgress]), provenance: item.provenance(of: "due"))
             }
@@ -347,6 +360,12 @@ public final class ReminderPlan: Sendable {
         case let .term(knownFrom, endedAt):
             if instant >= endedAt { return .finished }
             return instant >= knownFrom ? .fires : .suppressed
+        case let .occurrence(states, closedFrom):
+            if instant >= closedFrom { return .finished }
+            let timeline = timelines[Int(occurrence.item)]
+            let zone = catalog.items[Int(occurrence.item)].settings.zone
+            if states.contains(timeline.state(at: instant, zone: zone)) { return .fires }
+            return timeline.nextStateChange(after: instant) == nil ? .finished : .suppressed
         case let .whileState(states):
             let timeline = timelines[Int(occurrence.item)]
             let zone = catalog.items[Int(occurrence.item)].settings.zone

@@ -40,7 +40,9 @@ extension Tracker.Definition {
             term: item.term?.description, inForce: item.inForce?.description, notice: item.notice?.description,
             overdueFor: settings.overdueFor.description, adopted: item.adopted?.description)
         let values: [(String, String?)] = [
-            ("due", item.due?.description), ("sign-by", item.signBy?.description),
+            ("due", item.due?.description), ("first", item.recurrence?.first.description),
+            ("every", item.recurrence?.every.description), ("until", item.recurrence?.until?.description),
+            ("sign-by", item.signBy?.description),
             ("adopted", item.adopted?.description), ("in-force", item.inForce?.description),
             ("term", item.term?.description), ("notice", item.notice?.description)
         ]
@@ -52,6 +54,7 @@ extension Tracker.Definition {
             }
         }
         description = item.description
+        recurrence = item.recurrence?.description
         if !settings.businessDays.isEveryDay {
             businessDays = settings.businessDays.ids
             adjust = settings.adjust.rawValue

@@ -98,6 +98,8 @@ public enum TrackerInterface {
           # deadlines move off other days: none, following, preceding, modified-following
           businessDays: ?[]string,
           adjust: ?string,
+          # a recurring objective: "every P1Y from 2017-09-12 until 2026-12-31"
+          recurrence: ?string,
           description: ?string,
           owner: ?string,
           contacts: ?[]string,

@@ -120,6 +120,8 @@ public enum Tracker {
         public var businessDays: [String]?
         /// How a deadline on another day moves: none, following, preceding, modified-following.
         public var adjust: String?
+        /// `every P1Y from 2017-09-12 until 2026-12-31`: a recurring objective (§13).
+        public var recurrence: String?
         public var description: String?
         public var owner: String?
         public var contacts: [String]?
@@ -134,7 +136,7 @@ public enum Tracker {
             signBy: String? = nil, term: String? = nil, inForce: String? = nil, notice: String? = nil,
             overdueFor: String? = nil, adopted: String? = nil, dates: [DatedValue]? = nil, description: String? = nil,
             owner: String? = nil, contacts: [String]? = nil, fulfilledBy: String? = nil, renews: String? = nil,
-            supersedes: String? = nil, businessDays: [String]? = nil, adjust: String? = nil
+            supersedes: String? = nil, businessDays: [String]? = nil, adjust: String? = nil, recurrence: String? = nil
         ) {
             self.file = file; self.title = title; self.kind = kind; self.parties = parties; self.timeZone = timeZone
             self.remindAt = remindAt; self.reminders = reminders; self.overdueEvery = overdueEvery; self.due = due
@@ -142,6 +144,7 @@ public enum Tracker {
             self.overdueFor = overdueFor; self.adopted = adopted; self.dates = dates; self.description = description
             self.owner = owner; self.contacts = contacts; self.fulfilledBy = fulfilledBy; self.renews = renews
             self.supersedes = supersedes; self.businessDays = businessDays; self.adjust = adjust
+            self.recurrence = recurrence
         }
     }
 

@@ -104,6 +104,7 @@ struct Show: ParsableCommand {
                     + (definition.overdueEvery.map { ", then every \($0) while overdue" } ?? "")
                     + (definition.overdueFor.map { ", for at most \($0)" } ?? "")
             ))
+        if let recurrence = definition.recurrence { facts.append(("recurs", recurrence)) }
         if let calendars = definition.businessDays {
             facts.append(("calendars", calendars.joined(separator: " and ") + " business days, adjust " + (definition.adjust ?? "none")))
         }

@@ -90,7 +90,8 @@ let brokenPortfolios: [BrokenCase] = [
         )),
     BrokenCase(
         "unknown key in an objective", broken([11: "reminder = [\"P1D\"]"]),
-        Expected(11, "objective \"obj\" › reminder", "unknown key; allowed here: id, title, due, status, fulfilled-by, reminders")),
+        Expected(
+            11, "objective \"obj\" › reminder", "unknown key; allowed here: id, title, due, every, first, until, status, fulfilled-by, reminders")),
     BrokenCase(
         "unknown key in an instrument", broken([:], appending: ["expires = 2018-01-15"]),
         Expected(

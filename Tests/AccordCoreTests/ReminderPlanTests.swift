@@ -558,7 +558,11 @@ struct ReminderPlanTests {
         #expect(portfolio.dialogue.inauguralMeeting == day("2016-09-12"))
         #expect(portfolio.dialogue.venue == "Beijing")
         #expect(portfolio.dialogue.coChairs.count == 2)
-        #expect(portfolio.items.filter { $0.kind == .objective }.count == 5)
+        // The five short-term objectives and the Dialogue's meetings, yearly (assumed).
+        #expect(portfolio.items.filter { $0.kind == .objective }.count == 6)
+        let meetings = try #require(portfolio.items.first { $0.localID == "dialogue-meetings" })
+        #expect(meetings.recurrence?.description == "every P1Y from 2017-09-12 until 2026-09-12")
+        #expect(meetings.provenance(of: "every").basis == .assumed && meetings.provenance(of: "first").basis == .assumed)
         #expect(portfolio.items.filter { $0.kind.isInstrument }.count == 7)
         let pilot = try #require(portfolio.items.first { $0.localID == "cbsa-beea-pilot-mou" })
         #expect(pilot.term == duration("P1Y"))
@@ -608,7 +612,7 @@ struct ReminderPlanTests {
             Set(lapsed) == [
                 "extradition-treaty-talks:due", "cyber-cooperation-talks:due", "forfeited-assets-signing:due",
                 "rcmp-mps-mou-renewal:due", "cbsa-beea-pilot-negotiation:due", "forfeited-assets-agreement:sign-by",
-                "rcmp-mps-mou-renewed:sign-by", "cbsa-beea-pilot-mou:sign-by"
+                "rcmp-mps-mou-renewed:sign-by", "cbsa-beea-pilot-mou:sign-by", "dialogue-meetings:due"
             ])
         // Every date and duration says what it rests on and where that is said.
         let dialogueKeys = ["established", "established-until", "inaugural-meeting"]

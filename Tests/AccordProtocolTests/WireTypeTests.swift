@@ -89,7 +89,8 @@ private enum Examples {
         term: "P1Y", inForce: "2017-01-15", notice: "P90D", overdueFor: "P180D", adopted: "2016-09-12",
         dates: [dated, Tracker.DatedValue(key: "term", value: "P1Y", basis: "statement")], description: tricky, owner: "CBSA",
         contacts: ["mailto:desk@example.org"], fulfilledBy: "ca-cn-nsrl/pilot signed", renews: "ca-cn-nsrl/old", supersedes: "ca-cn-nsrl/older",
-        businessDays: ["ca", "cn"], adjust: "modified-following")
+        businessDays: ["ca", "cn"], adjust: "modified-following",
+        recurrence: "every P1Y from 2017-09-12 until 2026-12-31")
     static let dated = Tracker.DatedValue(key: "in-force", value: "2017-01-15", basis: "assumed", source: tricky)
     static let ledger = Tracker.LedgerEntry(key: "k", outcome: "fired", at: "2017-01-01T00:00:00Z", catchUp: true)
     static let event = Tracker.Event(
