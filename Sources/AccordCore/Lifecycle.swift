@@ -5,6 +5,9 @@ public enum EventType: String, Sendable, CaseIterable {
     case started, completed, dropped, reopened
     case negotiationStarted = "negotiation-started", concluded, signed
     case inForce = "in-force", renewed, terminated
+    /// Notice of non-renewal given, for an instrument with `auto-renew` (§13): the current term
+    /// runs out and no other starts.
+    case notRenewed = "not-renewed"
 
     public var isForObjectives: Bool { [.started, .completed, .dropped, .reopened].contains(self) }
 
@@ -82,7 +85,7 @@ public enum Lifecycle {
         case .negotiating: return [.concluded, .signed, .inForce, .terminated]
         case .concluded: return [.signed, .inForce, .terminated]
         case .signed: return [.inForce, .terminated]
-        case .inForce, .expired: return [.renewed, .terminated]
+        case .inForce, .expired: return [.renewed, .notRenewed, .terminated]
         case .terminated: return []
         }
     }
@@ -92,6 +95,7 @@ public enum Lifecycle {
     public static func allowedEvents(item: Item, timeline: ItemTimeline) -> [EventType] {
         let state = timeline.latestState
         var allowed = allowedEvents(from: state)
+        if !item.autoRenew || timeline.renewalDeclined { allowed.removeAll { $0 == .notRenewed } }
         if timeline.inForceOnlyFromFile, state == .inForce, !allowed.contains(.inForce) { allowed.insert(.inForce, at: 0) }
         return allowed
     }
@@ -123,6 +127,9 @@ public enum Lifecycle {
                 "\(type.rawValue) is an event for \(type.isForObjectives ? "objectives" : "instruments"), and this is \(item.kind == .objective ? "an objective" : "an instrument")"
             )
         }
+        if type == .notRenewed, !item.autoRenew {
+            throw fail("not-renewed is for an instrument with auto-renew = true; this one ends at its expiry anyway")
+        }
         guard allowed.contains(type) else { throw fail("not allowed from this state") }
         if type == .renewed, term == nil, item.term == nil {
             throw fail("a renewal needs a term (the instrument defines none; give one, e.g. P1Y)")
@@ -143,6 +150,7 @@ public enum Lifecycle {
         case .concluded: return .concluded
         case .signed: return .signed
         case .inForce, .renewed: return .inForce
+        case .notRenewed: return state
         case .terminated: return .terminated
         }
     }
@@ -162,6 +170,11 @@ public struct Term: Sendable, Hashable {
     public var projected = false
     /// What the term's dates rest on.
     public var provenance = Provenance(basis: .planned)
+    /// Another term starts at this one's expiry by itself (`auto-renew`, §13), unless notice of
+    /// non-renewal is recorded first: its renewal-notice is the last day to give that notice.
+    public var autoRenews = false
+    /// When `not-renewed` was recorded for this term: its renewal-notice stops there.
+    public var noticeGivenAt = Instant.distantFuture
 }
 
 enum Timeline {
@@ -185,6 +198,12 @@ public struct ItemTimeline: Sendable {
     public private(set) var occurrences: [DeadlineTime] = []
     public private(set) var occurrenceOpen: [Bool] = []
     public private(set) var occurrenceClosedAt: [Instant] = []
+    /// `not-renewed` was recorded: an auto-renewing instrument's terms stop rolling over.
+    public private(set) var renewalDeclined = false
+
+    /// At most this many terms roll over by themselves: two centuries of yearly terms, and a
+    /// bound on the plan of an instrument nobody ends.
+    public static let maximumAutomaticTerms = 200
 
     public init(item: Item, events: [ItemEvent]) {
         let zone = item.settings.zone
@@ -219,8 +238,29 @@ public struct ItemTimeline: Sendable {
             occurrenceOpen = Array(repeating: true, count: occurrences.count)
             occurrenceClosedAt = Array(repeating: .distantFuture, count: occurrences.count)
         }
+        var rolling = item.autoRenew
+        /// Starts the terms an auto-renewing instrument rolls into, up to those that begin by
+        /// `date` (nil: up to the bound): the term an event falls in must exist when it is applied.
+        func roll(through date: CivilDate?) {
+            var added = 0
+            while rolling, let last = terms.last, last.endedAt == .distantFuture, added < ItemTimeline.maximumAutomaticTerms,
+                last.expiry.year <= 9999, date.map({ last.expiry <= $0 }) ?? true
+            {
+                terms[terms.count - 1].autoRenews = true
+                terms.append(
+                    Term(
+                        start: last.expiry, length: item.term ?? last.length, knownFrom: last.knownFrom, endedAt: .distantFuture,
+                        projected: last.projected,
+                        provenance: Provenance(
+                            basis: last.provenance.basis,
+                            source: "rolled over by auto-renew at \(last.expiry)" + (last.provenance.source.map { "; \($0)" } ?? ""))))
+                added += 1
+            }
+            if rolling, let last = terms.last, last.endedAt == .distantFuture { terms[terms.count - 1].autoRenews = true }
+        }
         for event in ordered {
             let effective = zone.startOfDay(event.on)
+            roll(through: event.on)
             if event.type == .completed, item.recurrence != nil, state == .open || state == .inProgress {
                 let open = occurrenceOpen
                 if let index = Recurrence.nearest(to: event.on, among: occurrences, open: { open[$0] }, zone: zone) {
@@ -261,7 +301,17 @@ public struct ItemTimeline: Sendable {
                             start: last.expiry, length: length, knownFrom: effective, endedAt: .distantFuture,
                             provenance: Timeline.recorded(event)))
                 }
+            case .notRenewed where item.autoRenew && !renewalDeclined:
+                // The term the notice falls in is the last: it runs out at its expiry.
+                if let index = terms.lastIndex(where: { $0.start <= event.on }) {
+                    terms.removeSubrange((index + 1)...)
+                    terms[index].autoRenews = false
+                    terms[index].noticeGivenAt = min(effective, event.recordedAt)
+                }
+                rolling = false
+                renewalDeclined = true
             case .terminated:
+                rolling = false
                 if inForceProjected { terms.removeAll(); inForceProjected = false }
                 for index in terms.indices where terms[index].endedAt > effective { terms[index].endedAt = effective }
             default:
@@ -272,6 +322,7 @@ public struct ItemTimeline: Sendable {
                 states.append((effective, state))
             }
         }
+        roll(through: nil)
         self.states = states
         self.terms = terms
     }

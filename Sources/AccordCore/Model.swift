@@ -167,6 +167,9 @@ public struct Item: Sendable {
     public var term: ISODuration?
     public var inForce: CivilDate?
     public var notice: ISODuration?
+    /// `auto-renew = true`: a new term of `term` starts at each expiry unless `not-renewed` or
+    /// `terminated` is recorded (§13).
+    public var autoRenew = false
     /// A date on which an instrument without a term (terms of reference) was adopted.
     public var adopted: CivilDate?
     /// What each date or duration rests on, by key (`due`, `sign-by`, `term`, `in-force`,

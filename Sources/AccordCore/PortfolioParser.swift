@@ -16,7 +16,7 @@ public enum PortfolioParser {
     static let instrumentKeys =
         [
             "id", "kind", "title", "parties", "sign-by", "term", "in-force", "notice", "adopted",
-            "renews", "supersedes"
+            "renews", "supersedes", "auto-renew"
         ] + overrideKeys
 
     /// - Parameters:
@@ -391,6 +391,10 @@ public enum PortfolioParser {
         if adopted != nil, inForce != nil {
             reader.problem("adopted", "is for an instrument without a term (terms of reference); this one has in-force")
         }
+        let autoRenew = reader.bool("auto-renew") ?? false
+        if autoRenew, reader.table["term"] == nil {
+            reader.problem("auto-renew", "needs a term: the length of each term that starts at an expiry (e.g. term = \"P1Y\")")
+        }
         let renews = reader.string("renews").map { ItemLink(item: $0, source: reader.location("renews")) }
         let supersedes = reader.string("supersedes").map { ItemLink(item: $0, source: reader.location("supersedes")) }
         if let term {
@@ -429,6 +433,7 @@ public enum PortfolioParser {
             }
         }
         item.adopted = adopted
+        item.autoRenew = autoRenew
         item.provenance = provenance
         item.renews = renews
         item.supersedes = supersedes

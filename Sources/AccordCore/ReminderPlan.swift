@@ -176,8 +176,10 @@ public final class ReminderPlan: Sendable {
         }
         func add(
             _ kind: DeadlineKind, _ time: DeadlineTime, overdue: Bool, until: Instant = .distantFuture,
-            relevance: Occurrence.Relevance, provenance: Provenance, projected: Bool = false
+            relevance: Occurrence.Relevance, provenance: Provenance, projected: Bool = false, clause: String? = nil
         ) {
+            let notes = [note(for: kind), clause].compactMap { $0 }
+            let note = notes.isEmpty ? nil : notes.joined(separator: "; ")
             // §12: a date deadline on a day off moves as `adjust` says; its key, leads and
             // overdue repeats all count from the adjusted date.
             var time = time
@@ -217,7 +219,7 @@ public final class ReminderPlan: Sendable {
                     overdueEvery: overdue ? settings.overdueEvery : nil, overdueUntil: min(until, lapseAt ?? until),
                     relevance: relevance, silencedFrom: silenced, keyPrefix: prefix,
                     provenance: provenance, projected: projected, lapseAt: lapseAt, isLapse: false,
-                    quiet: isQuiet, note: note(for: kind)))
+                    quiet: isQuiet, note: note))
             // The last entry stops overdue repeats: without repeats there is nothing to stop.
             if let lapseAt, settings.overdueEvery != nil {
                 occurrences.append(
@@ -226,7 +228,7 @@ public final class ReminderPlan: Sendable {
                         leadFires: [(fireAt: lapseAt, lead: .duration(settings.overdueFor))], overdueEvery: nil,
                         overdueUntil: until, relevance: relevance, silencedFrom: silenced, keyPrefix: prefix,
                         provenance: provenance, projected: projected, lapseAt: lapseAt, isLapse: true,
-                        quiet: isQuiet, note: note(for: kind)))
+                        quiet: isQuiet, note: note))
             }
         }
         if item.kind == .objective {
@@ -258,12 +260,17 @@ public final class ReminderPlan: Sendable {
                     term.provenance.basis == .recorded
                     ? term.provenance
                     : Provenance.combined([("term dates", term.provenance), ("notice", item.provenance(of: "notice"))])
+                // §13: with auto-renew, the last day to give notice of non-renewal; given, it stops.
                 add(
                     .renewalNotice, .date(expiry.adding(notice, sign: -1)), overdue: true,
-                    until: settings.zone.startOfDay(adjusted(expiry, settings) ?? expiry), relevance: relevance,
-                    provenance: provenance, projected: term.projected)
+                    until: settings.zone.startOfDay(adjusted(expiry, settings) ?? expiry),
+                    relevance: .term(knownFrom: term.knownFrom, endedAt: min(term.endedAt, term.noticeGivenAt)),
+                    provenance: provenance, projected: term.projected,
+                    clause: term.autoRenews ? "last day to give notice of non-renewal; the term renews by itself otherwise" : nil)
             }
-            add(.expiry, .date(expiry), overdue: false, relevance: relevance, provenance: term.provenance, projected: term.projected)
+            add(
+                .expiry, .date(expiry), overdue: false, relevance: relevance, provenance: term.provenance, projected: term.projected,
+                clause: term.autoRenews ? "renews by itself for \(item.term ?? term.length) unless not-renewed or terminated is recorded" : nil)
         }
     }
 

@@ -191,6 +191,15 @@ public final class TableReader {
         return text
     }
 
+    public func bool(_ key: String) -> Bool? {
+        guard let value = value(key) else { return nil }
+        guard let flag = value.bool else {
+            problem(key, "must be true or false, not \(value.type)")
+            return nil
+        }
+        return flag
+    }
+
     public func identifier(_ key: String) -> String? {
         guard let text = string(key, required: true) else { return nil }
         let valid =

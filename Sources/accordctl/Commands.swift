@@ -194,8 +194,10 @@ struct Record: ParsableCommand {
         commandName: "record",
         abstract: "Record an event.",
         discussion: """
-            Objectives: started, completed, dropped, reopened. Instruments: negotiation-started, concluded, \
-            signed, in-force, renewed (--term), terminated. Events are append-only.
+            Objectives: started, completed, dropped, reopened (a recurring objective's completed closes the \
+            occurrence due nearest --on). Instruments: negotiation-started, concluded, signed, in-force, \
+            renewed (--term), terminated, and not-renewed (notice of non-renewal, for auto-renew ones). \
+            Events are append-only.
             """)
     @OptionGroup var options: GlobalOptions
     @Argument(help: "The item id.") var item: String
