@@ -8,6 +8,9 @@ public enum EventType: String, Sendable, CaseIterable {
     /// Notice of non-renewal given, for an instrument with `auto-renew` (§13): the current term
     /// runs out and no other starts.
     case notRenewed = "not-renewed"
+    /// One party's notification that its procedures for entry into force are complete (§13):
+    /// with `enters-into-force`, the last of them puts the instrument in force `after` later.
+    case notified
 
     public var isForObjectives: Bool { [.started, .completed, .dropped, .reopened].contains(self) }
 
@@ -37,6 +40,8 @@ public struct ItemEvent: Sendable, Hashable {
     public var recordedBy: String?
     /// For an objective's completion derived from its instrument's event (§11): that event.
     public var derivedFrom: String?
+    /// For `notified`: whose notification it is.
+    public var party: String?
 
     public init(
         id: Int64, itemID: String, type: EventType, on: CivilDate, recordedAt: Instant, term: ISODuration? = nil,
@@ -84,7 +89,7 @@ public enum Lifecycle {
         case .planned: return [.negotiationStarted, .concluded, .signed, .inForce, .terminated]
         case .negotiating: return [.concluded, .signed, .inForce, .terminated]
         case .concluded: return [.signed, .inForce, .terminated]
-        case .signed: return [.inForce, .terminated]
+        case .signed: return [.inForce, .notified, .terminated]
         case .inForce, .expired: return [.renewed, .notRenewed, .terminated]
         case .terminated: return []
         }
@@ -96,6 +101,9 @@ public enum Lifecycle {
         let state = timeline.latestState
         var allowed = allowedEvents(from: state)
         if !item.autoRenew || timeline.renewalDeclined { allowed.removeAll { $0 == .notRenewed } }
+        if item.entersIntoForce == nil || timeline.notifiedParties.count == item.notifyingParties.count {
+            allowed.removeAll { $0 == .notified }
+        }
         if timeline.inForceOnlyFromFile, state == .inForce, !allowed.contains(.inForce) { allowed.insert(.inForce, at: 0) }
         return allowed
     }
@@ -113,6 +121,44 @@ public enum Lifecycle {
             allowed: allowedEvents(item: item, timeline: timeline))
     }
 
+    /// The in-force an instrument with `enters-into-force` derives from its parties'
+    /// notifications (§13): `after` the last one, once every party notified, and only when no
+    /// in-force was recorded by hand. Its `derivedFrom` names the notifications, for the history.
+    public static func derivedEntryIntoForce(of item: Item, events: [ItemEvent]) -> ItemEvent? {
+        guard let after = item.entersIntoForce, !events.contains(where: { $0.type == .inForce }) else { return nil }
+        var first: [String: ItemEvent] = [:]
+        for event in events.sorted(by: { $0.id < $1.id }) where event.type == .notified {
+            if let party = event.party, item.notifyingParties.contains(party), first[party] == nil { first[party] = event }
+        }
+        guard first.count == item.notifyingParties.count, !first.isEmpty,
+            let last = first.values.max(by: { ($0.on, $0.id) < ($1.on, $1.id) })
+        else { return nil }
+        let notes = item.notifyingParties.compactMap { party in first[party].map { "\(party) on \($0.on)" } }
+        return ItemEvent(
+            id: last.id, itemID: item.fullID, type: .inForce, on: last.on.adding(after), recordedAt: last.recordedAt,
+            recordedBy: last.recordedBy,
+            derivedFrom: "enters into force \(after) after the last notification: notified by " + notes.joined(separator: ", "))
+    }
+
+    /// Checks the party of a `notified` event: one of the instrument's parties, once each.
+    public static func validate(party: String?, for type: EventType, item: Item, timeline: ItemTimeline) throws(LifecycleError) {
+        func fail(_ reason: String) -> LifecycleError {
+            LifecycleError(
+                itemID: item.fullID, event: type.rawValue, state: timeline.latestState,
+                allowed: allowedEvents(item: item, timeline: timeline), reason: reason)
+        }
+        guard type == .notified else {
+            if party != nil { throw fail("only notified takes a party") }
+            return
+        }
+        let parties = item.notifyingParties
+        guard let party else { throw fail("notified needs --party: one of \(parties.joined(separator: ", "))") }
+        guard parties.contains(party) else {
+            throw fail("\"\(party)\" is not a party of this instrument; its parties are \(parties.joined(separator: ", "))")
+        }
+        if let on = timeline.notifiedParties[party] { throw fail("\(party) notified already, on \(on)") }
+    }
+
     /// The state an event leads to, or why it cannot happen.
     public static func apply(
         _ type: EventType, to state: ItemState, item: Item, term: ISODuration?,
@@ -126,6 +172,9 @@ public enum Lifecycle {
             throw fail(
                 "\(type.rawValue) is an event for \(type.isForObjectives ? "objectives" : "instruments"), and this is \(item.kind == .objective ? "an objective" : "an instrument")"
             )
+        }
+        if type == .notified, item.entersIntoForce == nil {
+            throw fail("notified is for an instrument with enters-into-force; record in-force for this one")
         }
         if type == .notRenewed, !item.autoRenew {
             throw fail("not-renewed is for an instrument with auto-renew = true; this one ends at its expiry anyway")
@@ -150,7 +199,7 @@ public enum Lifecycle {
         case .concluded: return .concluded
         case .signed: return .signed
         case .inForce, .renewed: return .inForce
-        case .notRenewed: return state
+        case .notRenewed, .notified: return state
         case .terminated: return .terminated
         }
     }
@@ -180,7 +229,8 @@ public struct Term: Sendable, Hashable {
 enum Timeline {
     /// The provenance of a date that comes from a recorded event: basis recorded, and who.
     static func recorded(_ event: ItemEvent) -> Provenance {
-        Provenance(basis: .recorded, source: "\(event.type.rawValue) on \(event.on), recorded by \(event.recordedBy ?? "an unknown user")")
+        let source = "\(event.type.rawValue) on \(event.on), " + (event.derivedFrom.map { "derived: \($0), the last recorded by " } ?? "recorded by ")
+        return Provenance(basis: .recorded, source: source + (event.recordedBy ?? "an unknown user"))
     }
 }
 
@@ -200,6 +250,8 @@ public struct ItemTimeline: Sendable {
     public private(set) var occurrenceClosedAt: [Instant] = []
     /// `not-renewed` was recorded: an auto-renewing instrument's terms stop rolling over.
     public private(set) var renewalDeclined = false
+    /// The parties whose `notified` event is recorded, with its day (§13), first one each.
+    public private(set) var notifiedParties: [String: CivilDate] = [:]
 
     /// At most this many terms roll over by themselves: two centuries of yearly terms, and a
     /// bound on the plan of an instrument nobody ends.
@@ -290,7 +342,11 @@ public struct ItemTimeline: Sendable {
                     terms.append(
                         Term(
                             start: event.on, length: length, knownFrom: effective, endedAt: .distantFuture,
-                            provenance: Timeline.recorded(event)))
+                            provenance: event.derivedFrom != nil && item.entersIntoForce != nil
+                                ? Provenance.combined([
+                                    ("notifications", Timeline.recorded(event)),
+                                    ("enters-into-force", item.provenance(of: "enters-into-force"))
+                                ]) : Timeline.recorded(event)))
                 }
             case .renewed:
                 if let last = terms.last {
@@ -301,6 +357,8 @@ public struct ItemTimeline: Sendable {
                             start: last.expiry, length: length, knownFrom: effective, endedAt: .distantFuture,
                             provenance: Timeline.recorded(event)))
                 }
+            case .notified:
+                if let party = event.party, notifiedParties[party] == nil { notifiedParties[party] = event.on }
             case .notRenewed where item.autoRenew && !renewalDeclined:
                 // The term the notice falls in is the last: it runs out at its expiry.
                 if let index = terms.lastIndex(where: { $0.start <= event.on }) {

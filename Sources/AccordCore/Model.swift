@@ -170,6 +170,11 @@ public struct Item: Sendable {
     /// `auto-renew = true`: a new term of `term` starts at each expiry unless `not-renewed` or
     /// `terminated` is recorded (§13).
     public var autoRenew = false
+    /// `enters-into-force = { after = "P30D", from = "last-notification" }` (§13): in force
+    /// `after` the last party's `notified` event.
+    public var entersIntoForce: ISODuration?
+    /// Whose notifications `enters-into-force` waits for: the instrument's parties, else its dialogue's.
+    public var notifyingParties: [String] = []
     /// A date on which an instrument without a term (terms of reference) was adopted.
     public var adopted: CivilDate?
     /// What each date or duration rests on, by key (`due`, `sign-by`, `term`, `in-force`,

@@ -16,7 +16,7 @@ public enum PortfolioParser {
     static let instrumentKeys =
         [
             "id", "kind", "title", "parties", "sign-by", "term", "in-force", "notice", "adopted",
-            "renews", "supersedes", "auto-renew"
+            "renews", "supersedes", "auto-renew", "enters-into-force"
         ] + overrideKeys
 
     /// - Parameters:
@@ -190,6 +190,39 @@ public enum PortfolioParser {
         return ReminderSettings(
             zone: zone, remindAt: remindAt, leads: leads, overdueEvery: overdue, overdueFor: overdueFor,
             businessDays: businessDays, adjust: adjust)
+    }
+
+    /// `enters-into-force = { after = "P30D", from = "last-notification" }` (§13), which may say
+    /// what it rests on (`basis`, `source`) like any dated value.
+    private static func readEntryIntoForce(_ reader: TableReader, file: String, basis: Basis) -> (after: ISODuration, provenance: Provenance)? {
+        guard let value = reader.value("enters-into-force") else { return nil }
+        guard let table = value.table else {
+            reader.problem("enters-into-force", "must be a table: { after = \"P30D\", from = \"last-notification\" }")
+            return nil
+        }
+        let sub = TableReader(
+            table: table, file: file, path: reader.path + " › enters-into-force", section: reader.section,
+            lines: reader.lines, fixedLine: reader.location("enters-into-force").line)
+        let after = sub.duration("after")
+        if sub.table["after"] == nil { sub.problem("after", "is required: how long after the last notification, e.g. \"P30D\"") }
+        if let after, after.hasTimePart { sub.problem("after", "must be whole days, weeks, months or years (e.g. P30D)") }
+        if let from = sub.string("from"), from != "last-notification" {
+            sub.problem("from", "\"\(from)\" is not allowed; the only one is \"last-notification\"")
+        }
+        var provenance = Provenance(basis: basis)
+        if let text = sub.string("basis") {
+            if let parsed = Basis(rawValue: text), Basis.inFiles.contains(parsed) {
+                provenance.basis = parsed
+            } else {
+                sub.problem("basis", "\"\(text)\" is not a basis; allowed: statement, confirmed, planned, assumed")
+            }
+        }
+        provenance.source = sub.string("source")
+        sub.rejectUnknownKeys(allowed: ["after", "from", "basis", "source"])
+        let ok = sub.problems.isEmpty
+        reader.absorb(sub)
+        guard ok, let after else { return nil }
+        return (after, provenance)
     }
 
     /// `every`, `first` and optional `until` (§13), with what each rests on.
@@ -391,6 +424,10 @@ public enum PortfolioParser {
         if adopted != nil, inForce != nil {
             reader.problem("adopted", "is for an instrument without a term (terms of reference); this one has in-force")
         }
+        let entry = readEntryIntoForce(reader, file: file, basis: basis)
+        if entry != nil, parties.isEmpty, dialogue?.parties.isEmpty ?? true {
+            reader.problem("enters-into-force", "needs parties (the instrument's or its dialogue's): one notification is awaited from each")
+        }
         let autoRenew = reader.bool("auto-renew") ?? false
         if autoRenew, reader.table["term"] == nil {
             reader.problem("auto-renew", "needs a term: the length of each term that starts at an expiry (e.g. term = \"P1Y\")")
@@ -435,6 +472,11 @@ public enum PortfolioParser {
         item.adopted = adopted
         item.autoRenew = autoRenew
         item.provenance = provenance
+        if let entry {
+            item.entersIntoForce = entry.after
+            item.notifyingParties = parties.isEmpty ? dialogue?.parties ?? [] : parties
+            item.provenance["enters-into-force"] = entry.provenance
+        }
         item.renews = renews
         item.supersedes = supersedes
         return item

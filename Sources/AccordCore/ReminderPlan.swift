@@ -118,6 +118,12 @@ public final class ReminderPlan: Sendable {
                         recordedBy: event.recordedBy, derivedFrom: "\(instrument) \(event.type.rawValue)"))
             }
         }
+        // §13: the in-force that the parties' notifications bring, as a derived event.
+        for item in catalog.items where item.entersIntoForce != nil {
+            if let derived = Lifecycle.derivedEntryIntoForce(of: item, events: eventsByItem[item.fullID] ?? []) {
+                eventsByItem[item.fullID, default: []].append(derived)
+            }
+        }
         var acknowledged: [String: Instant] = [:]
         for ack in history.acknowledgements {
             let key = "\(ack.itemID):\(ack.deadline.rawValue):\(ack.deadlineTime)"

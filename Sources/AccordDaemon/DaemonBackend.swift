@@ -32,11 +32,11 @@ extension Daemon: TrackerBackend {
     }
 
     func record(
-        id: String, event: String, on: CivilDate?, note: String?, term: ISODuration?,
+        id: String, event: String, on: CivilDate?, note: String?, term: ISODuration?, party: String?,
         actor: Actor
     ) throws(EngineError) -> (event: StoredEvent, state: ItemState) {
         defer { armTimer() }
-        return try engine.record(id: id, event: event, on: on, note: note, term: term, actor: actor)
+        return try engine.record(id: id, event: event, on: on, note: note, term: term, party: party, actor: actor)
     }
 
     func acknowledge(id: String, deadline: String?, actor: Actor) throws(EngineError) -> (item: Item, deadline: DeadlineStatus) {

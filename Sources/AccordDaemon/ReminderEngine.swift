@@ -372,7 +372,7 @@ public final class ReminderEngine: @unchecked Sendable {
 
     /// Records an event after checking it against the item's lifecycle.
     public func record(
-        id: String, event eventName: String, on: CivilDate?, note: String?, term: ISODuration?,
+        id: String, event eventName: String, on: CivilDate?, note: String?, term: ISODuration?, party: String? = nil,
         actor: Actor
     ) throws(EngineError) -> (event: StoredEvent, state: ItemState) {
         let index = try resolve(id)
@@ -386,8 +386,12 @@ public final class ReminderEngine: @unchecked Sendable {
                     id: item.fullID, event: eventName, state: plan.timelines[index].latestState.rawValue, allowed: allowed.map(\.rawValue),
                     reason: "unknown event; events are \(EventType.forKind(item.kind).map(\.rawValue).joined(separator: ", "))"))
         }
+        if let party, party.utf8.count > 256 || party.contains(where: \.isNewline) {
+            throw .invalidParameter(name: "party", reason: "must be one line of at most 256 bytes")
+        }
         do {
             _ = try Lifecycle.validate(type, item: item, timeline: plan.timelines[index], term: term)
+            try Lifecycle.validate(party: party, for: type, item: item, timeline: plan.timelines[index])
         } catch {
             throw .invalidEvent(
                 Tracker.InvalidEvent(
@@ -399,7 +403,7 @@ public final class ReminderEngine: @unchecked Sendable {
         do {
             processDue()
             stored = try store.append(
-                NewEvent(itemID: item.fullID, type: type, on: on ?? today, note: note, term: term),
+                NewEvent(itemID: item.fullID, type: type, on: on ?? today, note: note, term: term, party: party),
                 actor: actor, at: now)
             try replan()
         } catch {

@@ -25,7 +25,7 @@ protocol TrackerBackend: AnyObject {
 
     /// The writes re-plan and re-arm the timer before they return.
     func record(
-        id: String, event: String, on: CivilDate?, note: String?, term: ISODuration?,
+        id: String, event: String, on: CivilDate?, note: String?, term: ISODuration?, party: String?,
         actor: Actor
     ) throws(EngineError) -> (event: StoredEvent, state: ItemState)
     func acknowledge(id: String, deadline: String?, actor: Actor) throws(EngineError) -> (item: Item, deadline: DeadlineStatus)

@@ -314,7 +314,7 @@ final class TrackerService {
         let term = try duration(parameters.term, "term")
         do {
             let (stored, state) = try backend.record(
-                id: parameters.id, event: parameters.event, on: on, note: parameters.note, term: term,
+                id: parameters.id, event: parameters.event, on: on, note: parameters.note, term: term, party: parameters.party,
                 actor: Actor(uid: peer.uid, user: peer.user))
             backend.audit(
                 AuditLine(
@@ -331,6 +331,17 @@ final class TrackerService {
                         action: "record", item: objective.fullID,
                         detail:
                             "completed on \(stored.on): derived from \(stored.itemID) \(stored.type.rawValue), recorded by \(peer.user) (uid \(peer.uid))",
+                        allowed: true, peer: peer))
+            }
+            // §13: the last party's notification puts the instrument in force; audited as derived.
+            if stored.type == .notified, let item = catalog.item(fullID: stored.itemID),
+                let derived = Lifecycle.derivedEntryIntoForce(
+                    of: item, events: (try? backend.events(item: item.fullID))?.map(\.asItemEvent) ?? [])
+            {
+                backend.audit(
+                    AuditLine(
+                        action: "record", item: item.fullID,
+                        detail: "in-force on \(derived.on): derived (\(derived.derivedFrom ?? "")), recorded by \(peer.user) (uid \(peer.uid))",
                         allowed: true, peer: peer))
             }
             return Tracker.Record.Reply(event: Tracker.Event(stored), state: state.rawValue)

@@ -78,7 +78,7 @@ extension Tracker.Event {
         self.init(
             id: event.id, item: event.itemID, event: event.type.rawValue, on: event.on.description,
             recordedAt: event.recordedAt.rfc3339, uid: Int(event.uid), user: event.user, note: event.note,
-            term: event.term?.description, basis: Basis.recorded.rawValue)
+            term: event.term?.description, basis: Basis.recorded.rawValue, party: event.party)
     }
 }
 

@@ -140,7 +140,9 @@ public enum TrackerInterface {
           note: ?string,
           term: ?string,
           # recorded: the dates this event gives rest on it, and on who recorded it (user)
-          basis: ?string
+          basis: ?string,
+          # notified: the party whose notification it is
+          party: ?string
         )
 
         # One audited write or refused write.
@@ -203,8 +205,9 @@ public enum TrackerInterface {
 
         # Records an event: objectives started, completed, dropped, reopened;
         # instruments negotiation-started, concluded, signed, in-force,
-        # renewed (with term), terminated. on defaults to today.
-        method Record(id: string, event: string, on: ?string, note: ?string, term: ?string) -> (event: Event, state: string)
+        # renewed (with term), terminated, not-renewed (auto-renew ones) and
+        # notified (with party, for enters-into-force). on defaults to today.
+        method Record(id: string, event: string, on: ?string, note: ?string, term: ?string, party: ?string) -> (event: Event, state: string)
 
         # Silences the remaining reminders of a deadline (default: the item's most
         # pressing one).

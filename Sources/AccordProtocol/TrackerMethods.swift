@@ -143,11 +143,13 @@ extension Tracker {
             public var on: String?
             public var note: String?
             public var term: String?
-            public enum CodingKeys: String, CodingKey, CaseIterable { case id, event, on, note, term }
+            /// For `notified`: which of the instrument's parties notified.
+            public var party: String?
+            public enum CodingKeys: String, CodingKey, CaseIterable { case id, event, on, note, term, party }
             public typealias Keys = CodingKeys
 
-            public init(id: String, event: String, on: String? = nil, note: String? = nil, term: String? = nil) {
-                self.id = id; self.event = event; self.on = on; self.note = note; self.term = term
+            public init(id: String, event: String, on: String? = nil, note: String? = nil, term: String? = nil, party: String? = nil) {
+                self.id = id; self.event = event; self.on = on; self.note = note; self.term = term; self.party = party
             }
         }
         public struct Reply: WireCodable {

@@ -187,13 +187,15 @@ public enum Tracker {
         public var term: String?
         /// Always `recorded` for events recorded over the socket: the dates they give rest on them.
         public var basis: String?
+        /// For `notified`: the party whose notification it is.
+        public var party: String?
 
         public init(
             id: Int64, item: String, event: String, on: String, recordedAt: String, uid: Int, user: String,
-            note: String? = nil, term: String? = nil, basis: String? = nil
+            note: String? = nil, term: String? = nil, basis: String? = nil, party: String? = nil
         ) {
             self.id = id; self.item = item; self.event = event; self.on = on; self.recordedAt = recordedAt
-            self.uid = uid; self.user = user; self.note = note; self.term = term; self.basis = basis
+            self.uid = uid; self.user = user; self.note = note; self.term = term; self.basis = basis; self.party = party
         }
     }
 

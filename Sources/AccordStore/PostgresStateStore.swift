@@ -104,7 +104,7 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
 
     // MARK: history
 
-    private static let eventColumns = "SELECT id, item, type, effective_on, recorded_at, uid, \"user\", note, term FROM event"
+    private static let eventColumns = "SELECT id, item, type, effective_on, recorded_at, uid, \"user\", note, term, party FROM event"
 
     public func history() throws(StoreError) -> History {
         try read("read history") { db throws(StoreError) in
@@ -137,12 +137,12 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
         try write("record event") { db throws(StoreError) in
             let inserted = try db.execute(
                 """
-                INSERT INTO event (item, type, effective_on, recorded_at, uid, "user", note, term)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id
+                INSERT INTO event (item, type, effective_on, recorded_at, uid, "user", note, term, party)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
                 """,
                 [
                     event.itemID, event.type.rawValue, event.on.description, String(now.seconds), String(actor.uid), actor.user,
-                    event.note, event.term?.description
+                    event.note, event.term?.description, event.party
                 ], operation: "record event")
             guard let id = inserted.rows.first?.first??.asInt64 else {
                 throw StoreError(path: path, operation: "record event", message: "the server returned no event id")
@@ -150,10 +150,10 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
             try PostgresStateStore.insertAudit(
                 db, at: now, actor: actor, action: "record", item: event.itemID,
                 detail: "\(event.type.rawValue) on \(event.on)" + (event.term.map { " term \($0)" } ?? "")
-                    + (event.note.map { ": \($0)" } ?? ""), allowed: true)
+                    + (event.party.map { " by \($0)" } ?? "") + (event.note.map { ": \($0)" } ?? ""), allowed: true)
             return StoredEvent(
                 id: id, itemID: event.itemID, type: event.type, on: event.on, recordedAt: now,
-                uid: actor.uid, user: actor.user, note: event.note, term: event.term)
+                uid: actor.uid, user: actor.user, note: event.note, term: event.term, party: event.party)
         }
     }
 
@@ -359,14 +359,14 @@ extension String {
 }
 
 extension StoredEvent {
-    /// From a text row: id, item, type, effective_on, recorded_at, uid, user, note, term.
+    /// From a text row: id, item, type, effective_on, recorded_at, uid, user, note, term, party.
     init?(text row: [String?]) {
-        guard row.count == 9, let id = row[0].flatMap(Int64.init), let item = row[1], let type = row[2].flatMap(EventType.init(rawValue:)),
+        guard row.count == 10, let id = row[0].flatMap(Int64.init), let item = row[1], let type = row[2].flatMap(EventType.init(rawValue:)),
             let on = row[3].flatMap({ try? CivilDate(parsing: $0) }), let recorded = row[4].flatMap(Int64.init),
             let uid = row[5].flatMap(Int64.init), let user = row[6]
         else { return nil }
         self.init(
             id: id, itemID: item, type: type, on: on, recordedAt: Instant(seconds: recorded), uid: UInt32(truncatingIfNeeded: uid),
-            user: user, note: row[7], term: row[8].flatMap { try? ISODuration(parsing: $0) })
+            user: user, note: row[7], term: row[8].flatMap { try? ISODuration(parsing: $0) }, party: row[9])
     }
 }

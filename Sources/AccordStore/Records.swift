@@ -18,8 +18,10 @@ public struct NewEvent: Sendable {
     public var on: CivilDate
     public var note: String?
     public var term: ISODuration?
-    public init(itemID: String, type: EventType, on: CivilDate, note: String? = nil, term: ISODuration? = nil) {
-        self.itemID = itemID; self.type = type; self.on = on; self.note = note; self.term = term
+    /// For `notified`: the party whose notification it is (§13).
+    public var party: String?
+    public init(itemID: String, type: EventType, on: CivilDate, note: String? = nil, term: ISODuration? = nil, party: String? = nil) {
+        self.itemID = itemID; self.type = type; self.on = on; self.note = note; self.term = term; self.party = party
     }
 }
 
@@ -33,24 +35,29 @@ public struct StoredEvent: Sendable, Hashable {
     public var user: String
     public var note: String?
     public var term: ISODuration?
+    public var party: String?
 
     public var asItemEvent: ItemEvent {
-        ItemEvent(id: id, itemID: itemID, type: type, on: on, recordedAt: recordedAt, term: term, recordedBy: user)
+        var event = ItemEvent(id: id, itemID: itemID, type: type, on: on, recordedAt: recordedAt, term: term, recordedBy: user)
+        event.party = party
+        return event
     }
 
+    /// The columns `eventColumns` selects, in order.
     init?(row: Row) {
         guard let type = EventType(rawValue: row[2]), let on = try? CivilDate(parsing: row[3]) else { return nil }
         id = row[0]; itemID = row[1]; self.type = type; self.on = on; recordedAt = Instant(seconds: row[4])
         uid = UInt32(truncatingIfNeeded: row[5] as Int64); user = row[6]; note = row[7]
         term = (row[8] as String?).flatMap { try? ISODuration(parsing: $0) }
+        party = row[9]
     }
 
     init(
         id: Int64, itemID: String, type: EventType, on: CivilDate, recordedAt: Instant, uid: UInt32, user: String,
-        note: String?, term: ISODuration?
+        note: String?, term: ISODuration?, party: String? = nil
     ) {
         self.id = id; self.itemID = itemID; self.type = type; self.on = on; self.recordedAt = recordedAt
-        self.uid = uid; self.user = user; self.note = note; self.term = term
+        self.uid = uid; self.user = user; self.note = note; self.term = term; self.party = party
     }
 }
 

@@ -163,7 +163,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
 
     static func fetchEvents(_ db: Database, item: String?) throws -> [StoredEvent] {
         let sql =
-            "SELECT id, item, type, effective_on, recorded_at, uid, user, note, term FROM event"
+            "SELECT id, item, type, effective_on, recorded_at, uid, user, note, term, party FROM event"
             + (item == nil ? "" : " WHERE item = ?") + " ORDER BY id"
         return try Row.fetchAll(db, sql: sql, arguments: item.map { [$0] } ?? []).compactMap(StoredEvent.init(row:))
     }
@@ -177,21 +177,21 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         try durableWrite("record event") { db in
             try db.execute(
                 sql: """
-                    INSERT INTO event (item, type, effective_on, recorded_at, uid, user, note, term)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO event (item, type, effective_on, recorded_at, uid, user, note, term, party)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     event.itemID, event.type.rawValue, event.on.description, now.seconds,
-                    Int64(actor.uid), actor.user, event.note, event.term?.description
+                    Int64(actor.uid), actor.user, event.note, event.term?.description, event.party
                 ])
             let id = db.lastInsertedRowID
             try SQLiteStateStore.insertAudit(
                 db, at: now, actor: actor, action: "record", item: event.itemID,
                 detail: "\(event.type.rawValue) on \(event.on)" + (event.term.map { " term \($0)" } ?? "")
-                    + (event.note.map { ": \($0)" } ?? ""), allowed: true)
+                    + (event.party.map { " by \($0)" } ?? "") + (event.note.map { ": \($0)" } ?? ""), allowed: true)
             return StoredEvent(
                 id: id, itemID: event.itemID, type: event.type, on: event.on, recordedAt: now,
-                uid: actor.uid, user: actor.user, note: event.note, term: event.term)
+                uid: actor.uid, user: actor.user, note: event.note, term: event.term, party: event.party)
         }
     }
 

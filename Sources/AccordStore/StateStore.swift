@@ -57,12 +57,12 @@ public func openStateStore(_ state: StateConfig?, sqlitePath: String) throws(Sto
 /// both lists below, with the same tables and columns.
 public enum StateSchema {
     /// The version this build writes and expects.
-    public static let version = 1
+    public static let version = 2
 
     /// The tables of the schema, for PostgreSQL's integrity check.
     static let tables = ["item", "event", "ledger", "acknowledgement", "snooze", "audit", "checkpoint"]
 
-    /// SQLite, by version (GRDB migration identifiers "v1", "v2", …). Unchanged since version 1.
+    /// SQLite, by version (GRDB migration identifiers "v1", "v2", …).
     static let sqlite: [Int: String] = [
         1: """
         CREATE TABLE item (
@@ -126,7 +126,9 @@ public enum StateSchema {
             name TEXT PRIMARY KEY NOT NULL,
             value INTEGER NOT NULL
         );
-        """
+        """,
+        // Version 2: the party of a `notified` event (§13 enters-into-force); NULL for others.
+        2: "ALTER TABLE event ADD COLUMN party TEXT;"
     ]
 
     /// PostgreSQL, by version: the same tables, columns and indexes. Seconds are BIGINT (SQLite's
@@ -193,6 +195,7 @@ public enum StateSchema {
             name TEXT PRIMARY KEY NOT NULL,
             value BIGINT NOT NULL
         );
-        """
+        """,
+        2: "ALTER TABLE event ADD COLUMN party TEXT;"
     ]
 }

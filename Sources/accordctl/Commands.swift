@@ -196,7 +196,8 @@ struct Record: ParsableCommand {
         discussion: """
             Objectives: started, completed, dropped, reopened (a recurring objective's completed closes the \
             occurrence due nearest --on). Instruments: negotiation-started, concluded, signed, in-force, \
-            renewed (--term), terminated, and not-renewed (notice of non-renewal, for auto-renew ones). \
+            renewed (--term), terminated, not-renewed (notice of non-renewal, for auto-renew ones), and \
+            notified --party NAME (for enters-into-force: in force a set time after the last party's). \
             Events are append-only.
             """)
     @OptionGroup var options: GlobalOptions
@@ -205,9 +206,13 @@ struct Record: ParsableCommand {
     @Option(help: ArgumentHelp("The day it took effect (YYYY-MM-DD; default today in the item's zone).", valueName: "date")) var on: String?
     @Option(help: ArgumentHelp("A note for the audit trail.", valueName: "text")) var note: String?
     @Option(help: ArgumentHelp("The new term, for renewed or in-force (e.g. P1Y).", valueName: "duration")) var term: String?
+    @Option(
+        help: ArgumentHelp(
+            "For notified: the party whose notification it is (one of the instrument's parties; the last one puts it in force).",
+            valueName: "name")) var party: String?
 
     func run() throws {
-        let r = request(options, Tracker.Record.self, Tracker.Record.Parameters(id: item, event: event, on: on, note: note, term: term))
+        let r = request(options, Tracker.Record.self, Tracker.Record.Parameters(id: item, event: event, on: on, note: note, term: term, party: party))
         if options.json { return printJSON(r) }
         let e = r.event
         print("recorded \(e.event) for \(e.item) on \(e.on) (event #\(e.id) by \(e.user)); state now \(r.state)")

@@ -37,7 +37,7 @@ private func sourceFile(_ relativePath: String, from here: String = #filePath) t
             #expect(idl.contains("\nerror \(error) ("), "error \(error)")
         }
         #expect(idl.contains("method List(kind: ?string, state: ?string, dialogue: ?string, dueWithin: ?string, owner: ?string, basis: ?string)"))
-        #expect(idl.contains("method Record(id: string, event: string, on: ?string, note: ?string, term: ?string)"))
+        #expect(idl.contains("method Record(id: string, event: string, on: ?string, note: ?string, term: ?string, party: ?string)"))
         #expect(idl.contains("method Snooze(id: string, for: string)"))
     }
 

@@ -96,7 +96,7 @@ private enum Examples {
     static let event = Tracker.Event(
         id: 9_007_199_254_740_993, item: "ca-cn-nsrl/x", event: "renewed", on: "2017-01-15",
         recordedAt: "2017-01-15T10:00:00Z", uid: 4_294_967_294, user: "bob", note: tricky, term: "P2Y",
-        basis: "recorded")
+        basis: "recorded", party: "Canada")
     static let audit = Tracker.AuditEntry(
         at: "2017-01-15T10:00:00Z", uid: 0, user: "root", action: "record", detail: "d", allowed: false,
         item: "ca-cn-nsrl/x")
