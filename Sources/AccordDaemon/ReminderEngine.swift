@@ -368,6 +368,9 @@ public final class ReminderEngine: @unchecked Sendable {
         let processed = (try? store.processedThrough()) ?? nil
         cursor = plan.cursor(from: max(processed ?? now, now).adding(seconds: 1))
         cachedNext = nil
+        // A wall clock set back leaves the next digest a period ahead of the new time at most;
+        // one already written is not again (its key is in the ledger).
+        if let schedule = configuration.config.digest { digestAt = schedule.next(after: now.adding(seconds: -1)) }
         arm(after: now)
         onReplanned?(plan)
     }

@@ -46,6 +46,21 @@ import Testing
         #expect(engine.ledgerCounts[.fired, default: 0] >= 3)
     }
 
+    @Test func aClockSetBackRearmsTheDigestAndNeverWritesOneTwice() throws {
+        let fixture = try Fixture(portfolio: twoDeadlines, extra: Self.hourly)
+        let clock = ManualClock(instant("2030-01-01T10:00:00Z"))
+        let journal = CollectingJournal()
+        let engine = try fixture.engine(clock: clock, journal: journal)
+        engine.processDue()
+        clock.set(instant("2030-01-01T08:30:00Z"))  // set back 90 minutes
+        try engine.replan()
+        #expect(engine.digestAt == instant("2030-01-01T10:00:00Z"))
+        clock.set(instant("2030-01-01T10:00:00Z"))
+        engine.processDue()
+        #expect(digests(journal).map { $0["ACCORD_DIGEST"] } == ["digest:2030-01-01T10:00:00Z"])
+        #expect(engine.digestAt == instant("2030-01-01T11:00:00Z"))
+    }
+
     @Test func ofTheDigestsMissedWhileDownOnlyTheLatestIsWrittenOnce() throws {
         let fixture = try Fixture(portfolio: twoDeadlines, extra: Self.hourly)
         let clock = ManualClock(instant("2030-01-01T10:00:00Z"))
