@@ -1,7 +1,8 @@
 // libFuzzer harness: a random portfolio and a random "now". The first 8 bytes are the instant
-// (any second from year 1 to 9999), the rest the TOML. Whatever parses must plan, answer every
-// query the control socket makes (state, deadlines, the most pressing one, the calendar export)
-// at that instant, and give reminders in order from it, without a crash.
+// (any second from year 1 to 9999), the rest the TOML. Whatever parses must plan (with
+// escalations, as escalate-after = "P3D" would), answer every query the control socket makes
+// (state, deadlines, the most pressing one, the calendar export, the digest) at that instant,
+// and give reminders in order from it, without a crash.
 import AccordCalendar
 import AccordCore
 
@@ -18,7 +19,7 @@ public func fuzzPlan(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard let portfolio = try? PortfolioParser.parse(text, file: "fuzz.toml"),
         let catalog = try? Catalog(portfolios: [portfolio])
     else { return 0 }
-    let plan = ReminderPlan(catalog: catalog)
+    let plan = ReminderPlan(catalog: catalog, escalateAfter: ISODuration(days: 3))
     for index in catalog.items.indices {
         _ = plan.state(ofItem: index, at: now)
         _ = plan.deadlines(ofItem: index, at: now)
@@ -27,6 +28,9 @@ public func fuzzPlan(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     let entries = CalendarExport.entries(plan, at: now)
     precondition(CalendarExport.calendar(entries, plan: plan, at: now).hasSuffix("END:VCALENDAR\r\n"))
+    let digest = Digest.make(plan: plan, at: now, period: ISODuration(weeks: 1))
+    precondition(Digest.Section.allCases.reduce(0) { $0 + digest.count($1) } == digest.lines.count)
+    precondition(digest.text.hasPrefix(digest.summary + "\n"), "the digest starts with its summary")
     var cursor = plan.cursor(from: now)
     var previous = now
     var count = 0

@@ -31,17 +31,20 @@ public struct Reminder: Sendable, Hashable {
     let occurrence: Int32
     let step: Int32
 
-    /// The deadline occurrence this reminder belongs to: catch-up fires only the latest per occurrence.
-    public var occurrenceKey: Substring { key[..<key.lastIndex(of: ":")!] }
+    /// The deadline occurrence this reminder belongs to: catch-up fires only the latest per
+    /// occurrence. An escalation is its own (docs/contracts.md §14): no overdue repeat stands
+    /// for it, and it stands for none, as it goes to a hook of its own.
+    public var occurrenceKey: Substring { tone == .escalated ? Substring(key) : key[..<key.lastIndex(of: ":")!] }
 
-    /// Journal priority from days left: 5 above 7, 4 from 1 to 7, 3 at 0 or below.
-    public var priority: Int { Reminder.priority(daysLeft: daysLeft) }
+    /// Journal priority from days left: 5 above 7, 4 from 1 to 7, 3 at 0 or below; 2 for an
+    /// escalation (docs/contracts.md §14).
+    public var priority: Int { tone == .escalated ? 2 : Reminder.priority(daysLeft: daysLeft) }
 
     public static func priority(daysLeft: Int) -> Int {
         daysLeft > 7 ? 5 : (daysLeft >= 1 ? 4 : 3)
     }
 
-    public enum Tone: Sendable { case approaching, reached, overdue, lapsed }
+    public enum Tone: Sendable { case approaching, reached, overdue, lapsed, escalated }
 
     /// The MESSAGE_ID of docs/contracts.md §6 for this reminder.
     public var messageID: String {
@@ -50,6 +53,7 @@ public struct Reminder: Sendable, Hashable {
         case .reached: return MessageID.reached
         case .overdue: return MessageID.overdue
         case .lapsed: return MessageID.lapsed
+        case .escalated: return MessageID.escalated
         }
     }
 }
@@ -70,6 +74,10 @@ public enum MessageID {
     public static let standingBy = "d1951274e9cf42dea62af74dc5bec035"
     /// A deadline passed longer ago than overdue-for: its reminders stop (§11).
     public static let lapsed = "17393d58f35b4699a534ca630d2dba94"
+    /// A passed deadline neither acknowledged nor resolved `escalate-after` after it (§14).
+    public static let escalated = "a2a2a22636c34a54adecacc21ef41639"
+    /// The periodic digest: what is overdue, lapsed, unacknowledged and due next (§14).
+    public static let digest = "9f66099538b340c88eb38fa1b3a329d9"
 }
 
 /// The sentences of reminder entries; the relative wording is AccordCalendar's RelativeTime.
@@ -90,15 +98,15 @@ enum ReminderText {
         switch (kind, tone) {
         case (.due, .approaching): text = "due \(ahead(days: days, seconds: secondsLeft)) (\(when))"
         case (.due, .reached): text = "due today (\(when))"
-        case (.due, .overdue), (.due, .lapsed): text = "\(overdueBy) (due \(when))"
+        case (.due, .overdue), (.due, .lapsed), (.due, .escalated): text = "\(overdueBy) (due \(when))"
         case (.signBy, .approaching): text = "to be signed \(ahead(days: days, seconds: secondsLeft)) (by \(when))"
         case (.signBy, .reached): text = "to be signed today (by \(when))"
-        case (.signBy, .overdue), (.signBy, .lapsed): text = "signature \(overdueBy) (sign-by \(when))"
+        case (.signBy, .overdue), (.signBy, .lapsed), (.signBy, .escalated): text = "signature \(overdueBy) (sign-by \(when))"
         case (.expiry, .approaching): text = "term expires \(ahead(days: days, seconds: secondsLeft)) (\(when))"
         case (.expiry, _): text = "term has expired (\(when))"
         case (.renewalNotice, .approaching): text = "renewal decision due \(ahead(days: days, seconds: secondsLeft)) (\(when))"
         case (.renewalNotice, .reached): text = "renewal decision due today (\(when))"
-        case (.renewalNotice, .overdue), (.renewalNotice, .lapsed): text = "renewal decision \(overdueBy) (due \(when))"
+        case (.renewalNotice, .overdue), (.renewalNotice, .lapsed), (.renewalNotice, .escalated): text = "renewal decision \(overdueBy) (due \(when))"
         }
         return "\(item): \(text)"
     }

@@ -8,8 +8,8 @@ extension ReminderPlan {
         for (index, item) in catalog.items.enumerated() {
             var ordinal: [DeadlineKind: Int] = [:]
             let ordered = occurrencesByItem[index].map { occurrences[Int($0)] }.sorted { $0.passesAt < $1.passesAt }
-            // A lapse is a last firing of its deadline, not a deadline of its own.
-            for occurrence in ordered where !occurrence.isLapse {
+            // A lapse is a last firing of its deadline, not a deadline of its own; so is an escalation.
+            for occurrence in ordered where !occurrence.isLapse && !occurrence.isEscalation {
                 let count = ordinal[occurrence.kind, default: 0] + 1
                 ordinal[occurrence.kind] = count
                 let status: CalendarExport.Status

@@ -49,6 +49,9 @@ public struct DeadlineStatus: Sendable, Hashable {
     /// The date as written, when `adjust` moved it off a day that is not a business day (§12):
     /// `time` is then the adjusted date.
     public var written: CivilDate?
+    /// Another item's reminders stand for this deadline (§11, fulfilled-by): a digest lists
+    /// the commitment once, under that item.
+    public var quiet = false
 }
 
 /// One deadline of one item, with the firings it may produce.
@@ -84,6 +87,9 @@ struct Occurrence: Sendable {
     let lapseAt: Instant?
     /// The one "lapsed" entry of a deadline: a firing of its own, at `lapseAt`.
     let isLapse: Bool
+    /// The one escalation of a deadline (docs/contracts.md §14, `escalate-after`): a firing of
+    /// its own, silenced like the deadline's other reminders by an acknowledgement or a resolution.
+    var isEscalation = false
     /// Another item's reminders stand for this deadline (an objective fulfilled by an
     /// instrument's signature reminds once, through the instrument's sign-by).
     let quiet: Bool
@@ -100,9 +106,12 @@ public final class ReminderPlan: Sendable {
     /// Occurrence indices per item, for queries.
     let occurrencesByItem: [[Int32]]
     let snoozesByItem: [Int32: [Snooze]]
+    /// The daemon's `escalate-after` (docs/contracts.md §14): nil for no escalations.
+    public let escalateAfter: ISODuration?
 
-    public init(catalog: Catalog, history: History = .empty) {
+    public init(catalog: Catalog, history: History = .empty, escalateAfter: ISODuration? = nil) {
         self.catalog = catalog
+        self.escalateAfter = escalateAfter
         var eventsByItem: [String: [ItemEvent]] = [:]
         for event in history.events { eventsByItem[event.itemID, default: []].append(event) }
         // §11: an instrument's event completes the objectives it fulfils, as a derived event.
@@ -140,7 +149,8 @@ public final class ReminderPlan: Sendable {
             let first = occurrences.count
             ReminderPlan.addOccurrences(
                 of: item, index: Int32(index), timeline: timeline, catalog: catalog,
-                fulfils: fulfils[item.fullID] ?? [], acknowledged: acknowledged, to: &occurrences)
+                fulfils: fulfils[item.fullID] ?? [], acknowledged: acknowledged, escalateAfter: escalateAfter,
+                to: &occurrences)
             byItem.append((first..<occurrences.count).map { Int32($0) })
         }
         for snooze in history.snoozes {
@@ -163,7 +173,7 @@ public final class ReminderPlan: Sendable {
     private static func addOccurrences(
         of item: Item, index: Int32, timeline: ItemTimeline, catalog: Catalog,
         fulfils: [(objective: String, event: EventType)],
-        acknowledged: [String: Instant], to occurrences: inout [Occurrence]
+        acknowledged: [String: Instant], escalateAfter: ISODuration?, to occurrences: inout [Occurrence]
     ) {
         let settings = item.settings
         var quiet = false
@@ -235,6 +245,24 @@ public final class ReminderPlan: Sendable {
                         overdueUntil: until, relevance: relevance, silencedFrom: silenced, keyPrefix: prefix,
                         provenance: provenance, projected: projected, lapseAt: lapseAt, isLapse: true,
                         quiet: isQuiet, note: note))
+            }
+            // §14: one escalation of a deadline that can be overdue (an expiry cannot), counted
+            // like an overdue repeat (at remind-at in the item's zone for dates) but never before
+            // the deadline has passed: a shorter escalate-after counts from its passing. Like a
+            // lapse, one that would come when the deadline no longer matters (`until`) never comes.
+            if overdue, let escalateAfter {
+                var at = shifted(time, by: escalateAfter, sign: 1, settings: settings)
+                if at <= passesAt { at = settings.zone.adding(escalateAfter, to: passesAt) }
+                if at < until {
+                    var escalation = Occurrence(
+                        item: index, kind: kind, time: time, passesAt: passesAt, written: written,
+                        leadFires: [(fireAt: at, lead: .duration(escalateAfter))], overdueEvery: nil,
+                        overdueUntil: until, relevance: relevance, silencedFrom: silenced, keyPrefix: prefix,
+                        provenance: provenance, projected: projected, lapseAt: lapseAt, isLapse: false,
+                        quiet: isQuiet, note: note)
+                    escalation.isEscalation = true
+                    occurrences.append(escalation)
+                }
             }
         }
         if item.kind == .objective {
@@ -391,9 +419,11 @@ public final class ReminderPlan: Sendable {
     func reminder(occurrence index: Int32, step: Int, firingAt fireAt: Instant) -> Reminder {
         let occurrence = occurrences[Int(index)]
         let item = catalog.items[Int(occurrence.item)]
-        let overdue = step >= occurrence.leadFires.count || occurrence.isLapse
+        let overdue = step >= occurrence.leadFires.count || occurrence.isLapse || occurrence.isEscalation
         let label: String
-        if occurrence.isLapse {
+        if occurrence.isEscalation {
+            label = ReminderPlan.escalationLabel(escalateAfter ?? .zero)
+        } else if occurrence.isLapse {
             label = "+" + item.settings.overdueFor.description
         } else if overdue {
             label = "+" + occurrence.overdueEvery!.times(step - occurrence.leadFires.count + 1).description
@@ -418,7 +448,9 @@ public final class ReminderPlan: Sendable {
         let ahead = secondsLeft.map { $0 > 0 } ?? (daysLeft > 0)
         let onTheDeadline = secondsLeft.map { $0 == 0 } ?? (daysLeft == 0)
         let tone: Reminder.Tone
-        if occurrence.isLapse {
+        if occurrence.isEscalation {
+            tone = .escalated
+        } else if occurrence.isLapse {
             tone = .lapsed
         } else if ahead && !overdue {
             tone = .approaching
@@ -428,8 +460,11 @@ public final class ReminderPlan: Sendable {
             tone = .overdue
         }
         var message = ReminderText.message(
-            item: item.fullID, kind: occurrence.kind, when: when, tone: tone,
+            item: item.fullID, kind: occurrence.kind, when: when, tone: tone == .escalated ? .overdue : tone,
             days: daysLeft, secondsLeft: secondsLeft, overdueFor: item.settings.overdueFor)
+        if tone == .escalated {
+            message += ", neither acknowledged nor resolved \(escalateAfter ?? .zero) after it: escalated"
+        }
         if let note = occurrence.note { message += " (\(note))" }
         if occurrence.provenance.basis == .assumed { message += " [assumed date]" }
         return Reminder(
@@ -441,6 +476,10 @@ public final class ReminderPlan: Sendable {
             source: occurrence.provenance.source, owner: item.owner, title: item.title,
             occurrence: index, step: Int32(step))
     }
+
+    /// The lead of an escalation in its key and `ACCORD_LEAD`: `escalate+P3D`, distinct from the
+    /// overdue repeats (`+P3D`) so that neither stands for the other.
+    public static func escalationLabel(_ escalateAfter: ISODuration) -> String { "escalate+\(escalateAfter)" }
 
     /// The same reminder (same key) as it reads when it fires late, e.g. on catch-up.
     public func retimed(_ reminder: Reminder, firingAt instant: Instant) -> Reminder {
@@ -489,7 +528,7 @@ public final class ReminderPlan: Sendable {
     public func deadlines(ofItem index: Int, at now: Instant) -> [DeadlineStatus] {
         occurrencesByItem[index].compactMap { occurrenceIndex -> DeadlineStatus? in
             let occurrence = occurrences[Int(occurrenceIndex)]
-            if occurrence.isLapse { return nil }
+            if occurrence.isLapse || occurrence.isEscalation { return nil }
             let acknowledged = now >= occurrence.silencedFrom
             switch verdict(occurrence, at: now, overdue: false) {
             case .fires: break
@@ -508,7 +547,7 @@ public final class ReminderPlan: Sendable {
                 kind: occurrence.kind, time: occurrence.time, at: occurrence.passesAt,
                 daysLeft: days, passed: now >= occurrence.passesAt, acknowledged: acknowledged,
                 provenance: occurrence.provenance, projected: occurrence.projected, lapsed: lapsed,
-                written: occurrence.written)
+                written: occurrence.written, quiet: occurrence.quiet)
         }
         .sorted { $0.at < $1.at }
     }

@@ -339,6 +339,16 @@ public final class TableReader {
         return nil
     }
 
+    /// A string, or a TOML date-time with offset given as its RFC 3339 UTC text (`digest-at`
+    /// takes either); anything else is a problem naming `expected`.
+    public func stringOrInstant(_ key: String, expected: String) -> String? {
+        guard let value = value(key) else { return nil }
+        if let text = value.string { return text }
+        if let dateTime = value.dateTime, dateTime.offset != nil, case let .instant(at)? = deadline(key, zone: nil) { return at.rfc3339 }
+        problem(key, "must be \(expected), not \(value.type)")
+        return nil
+    }
+
     /// The top-level reader of a whole document.
     public static func document(_ text: String, file: String) throws(ConfigProblems) -> TableReader {
         TableReader(table: try parseTOML(text, file: file), file: file, path: "", section: "", lines: SourceLines(text: text))

@@ -92,8 +92,12 @@ public final class Daemon: @unchecked Sendable {
         } catch {
             fail("cannot read the state database: \(error)", exitCode: 74)
         }
-        if let hook = loaded.config.notify { hooks = NotifyHookRunner(hook: hook, queue: queue, logger: logger, writeProtected: hookProtected) }
+        if loaded.config.notify != nil || loaded.config.escalate != nil {
+            hooks = NotifyHookRunner(
+                hook: loaded.config.notify, escalate: loaded.config.escalate, queue: queue, logger: logger, writeProtected: hookProtected)
+        }
         engine.onFired = { [unowned self] reminder, catchUp in self.fired(reminder, catchUp: catchUp) }
+        engine.onDigest = { [unowned self] digest, entry in self.hooks?.run(entry, kind: .digest, input: digest.text, message: digest.summary) }
         let calendar = CalendarPublisher(stateDirectory: paths.stateDirectory, logger: logger)
         self.calendar = calendar
         engine.onReplanned = { [unowned self] plan in calendar.publish(plan, at: self.engine.now) }
@@ -160,7 +164,7 @@ public final class Daemon: @unchecked Sendable {
     }
 
     private func fired(_ reminder: Reminder, catchUp: Bool) {
-        if hooks != nil { hooks!.run(JournalEntry.reminder(reminder, catchUp: catchUp)) }
+        if hooks != nil { hooks!.run(JournalEntry.reminder(reminder, catchUp: catchUp), kind: reminder.tone == .escalated ? .escalate : .reminder) }
         control?.broadcast(reminder, catchUp: catchUp)
     }
 
@@ -205,11 +209,14 @@ public final class Daemon: @unchecked Sendable {
                 logger.error("reload failed writing the state database; the running plan is unchanged", metadata: ["ERROR": "\(error)"])
                 return [ConfigProblem(file: paths.stateFile, keyPath: "", message: "\(error)")]
             }
-            if let hook = loaded.config.notify {
+            if loaded.config.notify != nil || loaded.config.escalate != nil {
                 if hooks == nil {
-                    hooks = NotifyHookRunner(hook: hook, queue: queue, logger: logger, writeProtected: hookProtected)
+                    hooks = NotifyHookRunner(
+                        hook: loaded.config.notify, escalate: loaded.config.escalate, queue: queue, logger: logger,
+                        writeProtected: hookProtected)
                 } else {
-                    hooks!.hook = hook
+                    hooks!.hook = loaded.config.notify
+                    hooks!.escalate = loaded.config.escalate
                 }
             } else {
                 hooks = nil

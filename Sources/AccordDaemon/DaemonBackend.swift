@@ -11,6 +11,7 @@ extension Daemon: TrackerBackend {
     var stateFile: String { engine.store.path }
     var ledgerCounts: [LedgerEntry.Outcome: Int] { engine.ledgerCounts }
     func peekNext() -> Reminder? { engine.peekNext() }
+    var digestAt: Instant? { engine.digestAt }
     func resolve(_ id: String) throws(EngineError) -> Int { try engine.resolve(id) }
 
     func ledger(item: String) throws(EngineError) -> [LedgerEntry] {

@@ -17,6 +17,12 @@ public struct DaemonConfig: Sendable {
     public var socket: String?
     public var notify: NotifyHook?
     public var control = Control()
+    /// `digest` and `digest-at` (docs/contracts.md §14): nil for no digest.
+    public var digest: DigestSchedule?
+    /// `escalate-after` (§14): nil for no escalations.
+    public var escalateAfter: ISODuration?
+    /// `[escalate]`: a program run once per escalation, besides `[notify]`.
+    public var escalate: NotifyHook?
 
     /// `[control]`: the limits that keep one client, or one user, from taking the socket.
     public struct Control: Sendable, Equatable {
@@ -49,7 +55,10 @@ public struct DaemonConfig: Sendable {
         self.stateDirectory = stateDirectory; self.socket = socket; self.notify = notify
     }
 
-    static let keys = ["portfolios", "calendars", "catch-up", "admin-group", "state-directory", "socket", "[notify]", "[control]", "[state]"]
+    static let keys = [
+        "portfolios", "calendars", "catch-up", "admin-group", "state-directory", "socket", "digest", "digest-at", "escalate-after",
+        "[notify]", "[escalate]", "[control]", "[state]"
+    ]
 
     public static func parse(_ text: String, file: String) throws(ConfigProblems) -> DaemonConfig {
         let top = try TableReader.document(text, file: file)
@@ -75,25 +84,16 @@ public struct DaemonConfig: Sendable {
             top.problem("socket", "is longer than the 107 bytes a Unix socket path may have")
         }
         var problems: [ConfigProblem] = []
-        if top.has("notify") {
-            if let reader = top.subtable("notify") {
-                let exec = reader.strings("exec")
-                if exec == nil, !reader.has("exec") {
-                    reader.problem("exec", "is required: the command to run, e.g. [\"/usr/local/bin/accord-notify\"]")
-                }
-                if let exec, exec.isEmpty || exec[0].isEmpty { reader.problem("exec", "must name a program") }
-                if let exec, let program = exec.first, !program.isEmpty, !program.hasPrefix("/") {
-                    reader.problem("exec", "\"\(program)\" must be an absolute path")
-                }
-                let timeout = reader.duration("timeout") ?? ISODuration(seconds: 10)
-                if timeout.isZero { reader.problem("timeout", "must be more than zero") }
-                reader.rejectUnknownKeys(allowed: ["exec", "timeout"])
-                if let exec, reader.problems.isEmpty { config.notify = NotifyHook(exec: exec, timeout: timeout) }
+        for name in ["notify", "escalate"] where top.has(name) {
+            if let reader = top.subtable(name) {
+                let hook = readHook(reader)
+                if name == "notify" { config.notify = hook } else { config.escalate = hook }
                 problems += reader.problems
             } else {
-                top.problem("notify", "must be a table: [notify]")
+                top.problem(name, "must be a table: [\(name)]")
             }
         }
+        readDigestAndEscalation(top, into: &config)
         if top.has("control") {
             if let reader = top.subtable("control") {
                 if let n = reader.integer("max-connections", in: 1...65_536) { config.control.maximumConnections = n }
@@ -123,6 +123,40 @@ public struct DaemonConfig: Sendable {
         problems = top.problems + problems
         if !problems.isEmpty { throw ConfigProblems(problems) }
         return config
+    }
+
+    /// `[notify]` or `[escalate]`: `exec` (an absolute program and its arguments) and `timeout`.
+    private static func readHook(_ reader: TableReader) -> NotifyHook? {
+        let exec = reader.strings("exec")
+        if exec == nil, !reader.has("exec") {
+            reader.problem("exec", "is required: the command to run, e.g. [\"/usr/local/bin/accord-notify\"]")
+        }
+        if let exec, exec.isEmpty || exec[0].isEmpty { reader.problem("exec", "must name a program") }
+        if let exec, let program = exec.first, !program.isEmpty, !program.hasPrefix("/") {
+            reader.problem("exec", "\"\(program)\" must be an absolute path")
+        }
+        let timeout = reader.duration("timeout") ?? ISODuration(seconds: 10)
+        if timeout.isZero { reader.problem("timeout", "must be more than zero") }
+        reader.rejectUnknownKeys(allowed: ["exec", "timeout"])
+        guard let exec, reader.problems.isEmpty else { return nil }
+        return NotifyHook(exec: exec, timeout: timeout)
+    }
+
+    /// `digest`, `digest-at` and `escalate-after` (docs/contracts.md §14).
+    private static func readDigestAndEscalation(_ top: TableReader, into config: inout DaemonConfig) {
+        let period = top.duration("digest")
+        let anchor = top.stringOrInstant("digest-at", expected: "a string such as \"monday 09:00\", or an RFC 3339 instant")
+        if let period {
+            switch DigestSchedule.parse(period: period, at: anchor ?? DigestSchedule.defaultAnchor(for: period)) {
+            case let .success(schedule): config.digest = schedule
+            case let .failure(error): top.problem(error.key, error.message)
+            }
+        } else if anchor != nil, !top.has("digest") {
+            top.problem("digest-at", "needs digest, the period of the digest (e.g. digest = \"P7D\")")
+        }
+        if let after = top.duration("escalate-after") {
+            if after.isZero { top.problem("escalate-after", "must be longer than zero") } else { config.escalateAfter = after }
+        }
     }
 
     private static func readState(_ reader: TableReader) -> StateConfig? {

@@ -59,6 +59,27 @@ public struct JournalEntry: Sendable {
     }
 }
 
+extension JournalEntry {
+    /// The digest of docs/contracts.md §14: its whole text as MESSAGE (the summary first), the
+    /// counts as fields, and the ledger key in `ACCORD_DIGEST` (how a crash is settled).
+    public static func digest(_ digest: Digest, key: String, scheduledAt: Instant, catchUp: Bool) -> JournalEntry {
+        JournalEntry(
+            message: String(digest.text.dropLast(digest.text.hasSuffix("\n") ? 1 : 0)), priority: 5, messageID: MessageID.digest,
+            fields: [
+                ("ACCORD_DIGEST", key),
+                ("ACCORD_FIRE_AT", scheduledAt.rfc3339),
+                ("ACCORD_CATCHUP", catchUp ? "1" : "0"),
+                ("ACCORD_PERIOD", digest.period.description),
+                ("ACCORD_UNTIL", digest.until.rfc3339),
+                ("ACCORD_OVERDUE", String(digest.count(.overdue))),
+                ("ACCORD_LAPSED", String(digest.count(.lapsed))),
+                ("ACCORD_UNACKNOWLEDGED", String(digest.count(.unacknowledged))),
+                ("ACCORD_DUE", String(digest.count(.due))),
+                ("ACCORD_SUMMARY", digest.summary)
+            ])
+    }
+}
+
 /// Where entries go. The real one is the journal; tests collect them.
 public protocol JournalSink: AnyObject, Sendable {
     /// Returns false when the entry could not be handed over.

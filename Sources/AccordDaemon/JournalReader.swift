@@ -96,7 +96,9 @@ public struct JournalReader: JournalLookup {
         for key in keys {
             // Matches of different fields must all hold; the two _EXE values are alternatives.
             sd_journal_flush_matches(journal)
-            for match in identityMatches + ["ACCORD_REMINDER=\(key)"] {
+            // A digest's key is in ACCORD_DIGEST (docs/contracts.md §14), a reminder's in ACCORD_REMINDER.
+            let field = key.hasPrefix("digest:") ? "ACCORD_DIGEST" : "ACCORD_REMINDER"
+            for match in identityMatches + ["\(field)=\(key)"] {
                 let bytes = Array(match.utf8)
                 let added = bytes.withUnsafeBytes { sd_journal_add_match(journal, $0.baseAddress, $0.count) }
                 guard added >= 0 else { return nil }

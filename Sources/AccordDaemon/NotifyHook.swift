@@ -5,9 +5,12 @@ import Dispatch
 import Glibc
 import Logging
 
-/// Runs `[notify] exec` once per reminder, with the journal fields as `ACCORD_*`
-/// variables. A hook that fails or hangs is logged and killed at its time limit; it never
-/// holds up the timer or other reminders, because nothing waits for it.
+/// Runs `[notify] exec` once per reminder, escalation and digest, with the journal fields as
+/// `ACCORD_*` variables and `ACCORD_KIND` (`reminder`, `escalate`, `digest`); a digest's text
+/// comes on standard input. `[escalate] exec` runs once more per escalation (docs/contracts.md
+/// §14). One runner for both, because it reaps whichever child exits. A hook that fails or
+/// hangs is logged and killed at its time limit; it never holds up the timer or other
+/// reminders, because nothing waits for it.
 ///
 /// The hook gets only what it needs (accordd(8), "Notify hook"): every signal at its default
 /// disposition and none blocked (a Dispatch worker blocks most, and the daemon ignores SIGPIPE,
@@ -20,19 +23,31 @@ final class NotifyHookRunner: @unchecked Sendable {
     // Confined to `queue`.
     private let queue: DispatchQueue
     private let logger: Logger
-    var hook: DaemonConfig.NotifyHook
+    /// `[notify]` and `[escalate]`; either may be absent.
+    var hook: DaemonConfig.NotifyHook?
+    var escalate: DaemonConfig.NotifyHook?
     /// The directories a hook may not write to: the state directory and the socket's.
     let writeProtected: [String]
-    private var running: [pid_t: (key: String, timer: DispatchSourceTimer)] = [:]
-    private var waiting: [[String]] = []
+    private var running: [pid_t: (key: String, program: String, timer: DispatchSourceTimer)] = [:]
+    /// One run waiting its turn: which hook, its environment, its standard input.
+    private struct Job {
+        var hook: DaemonConfig.NotifyHook
+        var environment: [String]
+        var input: String?
+    }
+    private var waiting: [Job] = []
     private var childSignal: DispatchSourceSignal?
     /// Said once: hooks run without the Landlock rules (an old kernel, a seccomp filter).
     private var warnedUnsandboxed = false
     static let maximumRunning = 8
     static let maximumWaiting = 10_000
 
-    init(hook: DaemonConfig.NotifyHook, queue: DispatchQueue, logger: Logger, writeProtected: [String] = []) {
+    init(
+        hook: DaemonConfig.NotifyHook?, escalate: DaemonConfig.NotifyHook? = nil, queue: DispatchQueue, logger: Logger,
+        writeProtected: [String] = []
+    ) {
         self.hook = hook
+        self.escalate = escalate
         self.queue = queue
         self.logger = logger
         self.writeProtected = writeProtected
@@ -42,27 +57,53 @@ final class NotifyHookRunner: @unchecked Sendable {
         childSignal = source
     }
 
-    func run(_ entry: JournalEntry) {
-        var environment = ["PATH=/usr/local/bin:/usr/bin:/bin"]
+    /// The kinds of run, as `ACCORD_KIND` says them.
+    enum Kind: String {
+        case reminder, escalate, digest
+    }
+
+    /// Runs the hooks for one entry: `[notify]`, and `[escalate]` too for an escalation.
+    /// `message` replaces MESSAGE as `ACCORD_MESSAGE` (a digest's one-line summary: its MESSAGE
+    /// is the whole text, which comes on standard input as `input`).
+    func run(_ entry: JournalEntry, kind: Kind = .reminder, input: String? = nil, message: String? = nil) {
+        var environment = ["PATH=/usr/local/bin:/usr/bin:/bin", "ACCORD_KIND=\(kind.rawValue)"]
         for field in entry.fields where field.name.hasPrefix("ACCORD_") || field.name == "MESSAGE" || field.name == "PRIORITY" {
             environment.append(
                 field.name == "MESSAGE"
-                    ? "ACCORD_MESSAGE=\(field.value)"
+                    ? "ACCORD_MESSAGE=\(message ?? field.value)"
                     : field.name == "PRIORITY" ? "ACCORD_PRIORITY=\(field.value)" : "\(field.name)=\(field.value)")
         }
-        if running.count >= NotifyHookRunner.maximumRunning {
-            if waiting.count >= NotifyHookRunner.maximumWaiting {
-                logger.warning("notify hook backlog is full; not running it for \(entry["ACCORD_REMINDER"] ?? "?")")
-                return
+        let hooks = [hook, kind == .escalate ? escalate : nil].compactMap { $0 }
+        for hook in hooks {
+            let job = Job(hook: hook, environment: environment, input: input)
+            if running.count >= NotifyHookRunner.maximumRunning {
+                if waiting.count >= NotifyHookRunner.maximumWaiting {
+                    logger.warning("notify hook backlog is full; not running it for \(entry["ACCORD_REMINDER"] ?? entry["ACCORD_DIGEST"] ?? "?")")
+                    continue
+                }
+                waiting.append(job)
+                continue
             }
-            waiting.append(environment)
-            return
+            spawn(job)
         }
-        spawn(environment)
     }
 
-    private func spawn(_ environment: [String]) {
-        let key = environment.first { $0.hasPrefix("ACCORD_REMINDER=") }.map { String($0.dropFirst(16)) } ?? "?"
+    private func spawn(_ job: Job) {
+        let hook = job.hook
+        let environment = job.environment
+        let key =
+            environment.first { $0.hasPrefix("ACCORD_REMINDER=") }.map { String($0.dropFirst(16)) }
+            ?? environment.first { $0.hasPrefix("ACCORD_DIGEST=") }.map { String($0.dropFirst(14)) } ?? "?"
+        var input: Int32 = -1
+        if let text = job.input {
+            input = Array(text.utf8).withUnsafeBytes { accord_input_file($0.baseAddress, $0.count) }
+            if input < 0 {
+                logger.error(
+                    "notify hook \(hook.exec[0]) gets no standard input: \(String(cString: strerror(-input)))",
+                    metadata: ["ACCORD_REMINDER": "\(key)"])
+            }
+        }
+        defer { if input >= 0 { close(input) } }
         let ruleset = currentRuleset()
         var pid: pid_t = 0
         let arguments = hook.exec.map { strdup($0) } + [nil]
@@ -70,7 +111,7 @@ final class NotifyHookRunner: @unchecked Sendable {
         defer {
             for pointer in arguments + variables { free(pointer) }
         }
-        let result = accord_spawn_hook(hook.exec[0], arguments, variables, ruleset, getuid() == 0 ? 1 : 0, &pid)
+        let result = accord_spawn_hook_input(hook.exec[0], arguments, variables, ruleset, getuid() == 0 ? 1 : 0, input, &pid)
         guard result == 0 else {
             logger.error(
                 "notify hook \(hook.exec[0]) could not start: \(String(cString: strerror(-result)))",
@@ -83,11 +124,11 @@ final class NotifyHookRunner: @unchecked Sendable {
             guard let self, self.running[pid] != nil else { return }
             kill(-pid, SIGKILL)  // the group: the hook and whatever it started (the leader is unreaped, so pid is its pgid still)
             self.logger.error(
-                "notify hook \(self.hook.exec[0]) timed out after \(self.hook.timeout) and was killed",
+                "notify hook \(hook.exec[0]) timed out after \(hook.timeout) and was killed",
                 metadata: ["ACCORD_REMINDER": "\(key)"])
         }
         timer.resume()
-        running[pid] = (key, timer)
+        running[pid] = (key, hook.exec[0], timer)
     }
 
     /// The Landlock ruleset, kept for up to `rulesetLifetime` seconds: building it lists a few
@@ -134,7 +175,7 @@ final class NotifyHookRunner: @unchecked Sendable {
             if !exited {
                 logger.warning("notify hook ended by signal \(status & 0x7f)", metadata: ["ACCORD_REMINDER": "\(finished.key)"])
             } else if code != 0 {
-                logger.error("notify hook \(hook.exec[0]) failed with exit status \(code)", metadata: ["ACCORD_REMINDER": "\(finished.key)"])
+                logger.error("notify hook \(finished.program) failed with exit status \(code)", metadata: ["ACCORD_REMINDER": "\(finished.key)"])
             }
         }
         while running.count < NotifyHookRunner.maximumRunning, !waiting.isEmpty {

@@ -63,6 +63,11 @@ public final class ReminderEngine: @unchecked Sendable {
     public var onFired: ((Reminder, _ catchUp: Bool) -> Void)?
     /// Called after every re-plan (a write, a reload, a clock change): the plan may have moved.
     public var onReplanned: ((ReminderPlan) -> Void)?
+    /// Called for each digest written to the journal (the notify hook, with the text on stdin).
+    public var onDigest: ((Digest, JournalEntry) -> Void)?
+    /// When the next digest is due (docs/contracts.md §14); nil without `digest`. On the same
+    /// timer as the reminders: `nextFireAt()` is the earlier of the two.
+    public private(set) var digestAt: Instant?
 
     /// The next batch, taken off the cursor, claimed in the ledger and built ahead of its
     /// second, so that when the timer fires only the journal writes remain. The claims are the
@@ -114,10 +119,14 @@ public final class ReminderEngine: @unchecked Sendable {
         startedAt = now
         firstLoaded = try store.registerItems(configuration.catalog.items.map(\.fullID), now: now)
         try ReminderEngine.settlePending(store: store, lookup: lookup, logger: logger)
-        plan = ReminderPlan(catalog: configuration.catalog, history: try store.history())
+        plan = ReminderPlan(catalog: configuration.catalog, history: try store.history(), escalateAfter: configuration.config.escalateAfter)
         ledgerCounts = try store.ledgerCounts()
-        let start = try store.processedThrough().map { $0.adding(seconds: 1) } ?? now
+        let processed = try store.processedThrough()
+        let start = processed.map { $0.adding(seconds: 1) } ?? now
         cursor = plan.cursor(from: start)
+        // A digest that came due while the daemon was down is due now (processDigest decides
+        // catch-up or missed); on a first start none is, as no reminder is retroactive.
+        digestAt = configuration.config.digest?.next(after: processed ?? now.adding(seconds: -1))
     }
 
     /// Claims left pending by a crash: kept if the journal has the entry, released to fire again if not.
@@ -137,8 +146,12 @@ public final class ReminderEngine: @unchecked Sendable {
 
     public var now: Instant { clock.now() }
 
-    /// When the next reminder is due, if any.
-    public func nextFireAt() -> Instant? { armed?.fireAt ?? carried.first?.fireAt ?? cursor.peekFireAt() }
+    /// When the next reminder or digest is due, if any.
+    public func nextFireAt() -> Instant? {
+        let reminder = armed?.fireAt ?? carried.first?.fireAt ?? cursor.peekFireAt()
+        guard let digestAt else { return reminder }
+        return min(reminder ?? digestAt, digestAt)
+    }
 
     /// The next reminder, without consuming it; kept until the cursor moves.
     public func peekNext() -> Reminder? {
@@ -150,9 +163,16 @@ public final class ReminderEngine: @unchecked Sendable {
     }
     private var cachedNext: Reminder??
 
-    /// Fires everything that is due now, and records what happened.
+    /// Fires everything that is due now, and records what happened. The digest goes first: its
+    /// claim must be made before this round moves the ledger's checkpoint past its time, so that
+    /// a crash between claim and journal leaves it to fire at the next start.
     @discardableResult
     public func processDue() -> Round {
+        processDigest()
+        return processReminders()
+    }
+
+    private func processReminders() -> Round {
         let now = clock.now()
         var round = Round()
         if let batch = armed, batch.fireAt <= now {
@@ -344,10 +364,13 @@ public final class ReminderEngine: @unchecked Sendable {
         // The new plan may drop or change what was armed: start again from it.
         releaseArmedBatch()
         ahead = .nothing
-        plan = ReminderPlan(catalog: configuration.catalog, history: try store.history())
+        plan = ReminderPlan(catalog: configuration.catalog, history: try store.history(), escalateAfter: configuration.config.escalateAfter)
         let processed = (try? store.processedThrough()) ?? nil
         cursor = plan.cursor(from: max(processed ?? now, now).adding(seconds: 1))
         cachedNext = nil
+        // A wall clock set back leaves the next digest a period ahead of the new time at most;
+        // one already written is not again (its key is in the ledger).
+        if let schedule = configuration.config.digest { digestAt = schedule.next(after: now.adding(seconds: -1)) }
         arm(after: now)
         onReplanned?(plan)
     }
@@ -356,8 +379,62 @@ public final class ReminderEngine: @unchecked Sendable {
     public func reload(_ new: LoadedConfiguration) throws(StoreError) {
         processDue()
         firstLoaded = try store.registerItems(new.catalog.items.map(\.fullID), now: clock.now())
+        // A new or changed digest starts from now: not retroactive, like a new item's reminders.
+        if new.config.digest != configuration.config.digest { digestAt = new.config.digest?.next(after: clock.now().adding(seconds: -1)) }
         configuration = new
         try replan()
+    }
+
+    // MARK: the digest
+
+    /// The ledger key of the digest scheduled for `at`: never claimed twice, like a reminder's.
+    public static func digestKey(_ at: Instant) -> String { "digest:\(at.rfc3339)" }
+
+    /// The digest as it stands now, looking one period ahead (`accordctl digest`); `within`
+    /// replaces the period. Nil without a period to look ahead by.
+    public func currentDigest(within: ISODuration? = nil) -> Digest? {
+        guard let period = within ?? configuration.config.digest?.period else { return nil }
+        return Digest.make(plan: plan, at: clock.now(), period: period, zone: configuration.config.digest?.zone ?? .utc)
+    }
+
+    /// Writes the digest when one is due (docs/contracts.md §14). Of the digests that came due
+    /// while the daemon was down (or the machine slept) only the latest is written, marked
+    /// catch-up, with the state as it is now; older than `catch-up`, it is recorded as missed
+    /// instead. Like a reminder it is claimed in the ledger before the journal write, so it is
+    /// written at most once, and a crash in between settles like a reminder's (`settlePending`).
+    private func processDigest() {
+        let now = clock.now()
+        guard let schedule = configuration.config.digest, let due = digestAt, due <= now else { return }
+        digestAt = schedule.next(after: now)
+        let scheduled = schedule.latest(atOrBefore: now) ?? due
+        let key = ReminderEngine.digestKey(scheduled)
+        let age = now.seconds - scheduled.seconds
+        let catchUp = age > lateness || scheduled < startedAt
+        if age > configuration.config.catchUp.approximateSeconds {
+            let entry = LedgerEntry(key: key, itemID: "", outcome: .missed, scheduledAt: scheduled, at: now)
+            if let claimed = try? claim([entry]), claimed.contains(key) {
+                try? store.settle([key], processedThrough: nil)
+                ledgerCounts[.missed, default: 0] += 1
+            }
+            logger.notice("the digest of \(scheduled.rfc3339) is older than catch-up (\(configuration.config.catchUp)); recorded as missed")
+            return
+        }
+        do {
+            let claimed = try claim([
+                LedgerEntry(key: key, itemID: "", outcome: .fired, scheduledAt: scheduled, at: now, catchUp: catchUp)
+            ])
+            guard claimed.contains(key) else { return }  // written before this run: never twice
+            ledgerCounts[.fired, default: 0] += 1
+        } catch {
+            logger.error("cannot record the digest in the ledger; writing it anyway", metadata: ["ERROR": "\(error)"])
+        }
+        let digest = Digest.make(plan: plan, at: now, period: schedule.period, zone: schedule.zone)
+        let entry = JournalEntry.digest(digest, key: key, scheduledAt: scheduled, catchUp: catchUp)
+        journal.send(entry)
+        do { try store.settle([key], processedThrough: nil) } catch {
+            logger.error("cannot mark the digest as written in the ledger", metadata: ["ERROR": "\(error)"])
+        }
+        onDigest?(digest, entry)
     }
 
     // MARK: writes

@@ -15,6 +15,8 @@ protocol TrackerBackend: AnyObject {
     var stateFile: String { get }
     var ledgerCounts: [LedgerEntry.Outcome: Int] { get }
     func peekNext() -> Reminder?
+    /// When the next digest is written; nil without `digest` (docs/contracts.md §14).
+    var digestAt: Instant? { get }
     func resolve(_ id: String) throws(EngineError) -> Int
 
     func ledger(item: String) throws(EngineError) -> [LedgerEntry]

@@ -62,6 +62,9 @@ final class TrackerService {
         Tracker.Export.name: handler(Tracker.Export.self, .read) { service, parameters, _ throws(VarlinkError) in
             try service.handleExport(parameters)
         },
+        Tracker.Digest.name: handler(Tracker.Digest.self, .read) { service, parameters, _ throws(VarlinkError) in
+            try service.handleDigest(parameters)
+        },
         Tracker.Watch.name: Handler(permission: .read) { service, call, peer throws(VarlinkError) in
             _ = try NoParameters.decode(call.parameters)
             try service.authorize(.read, Tracker.Watch.name, call: call, peer: peer)
@@ -305,6 +308,16 @@ final class TrackerService {
         return Tracker.Export.Reply(
             calendar: backend.calendar(
                 CalendarExport.Filter(until: within.map { Zone.utc.adding($0, to: now) }, dialogue: parameters.dialogue, owner: parameters.owner)))
+    }
+
+    /// The digest as it stands now (docs/contracts.md §14), the same text the journal gets.
+    private func handleDigest(_ parameters: Tracker.Digest.Parameters) throws(VarlinkError) -> Tracker.Digest.Reply {
+        let within = try duration(parameters.within, "within")
+        if let within, within.isZero { throw .invalidParameter("within") }
+        let schedule = backend.configuration.config.digest
+        let digest = Digest.make(
+            plan: backend.plan, at: backend.now, period: within ?? schedule?.period ?? ISODuration(days: 7), zone: schedule?.zone ?? .utc)
+        return Tracker.Digest.Reply(digest, next: backend.digestAt)
     }
 
     // MARK: writes

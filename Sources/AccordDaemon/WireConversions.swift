@@ -17,6 +17,21 @@ extension Tracker.Reminder {
     }
 }
 
+extension Tracker.Digest.Reply {
+    init(_ digest: Digest, next: Instant?) {
+        self.init(
+            at: digest.at.rfc3339, until: digest.until.rfc3339, period: digest.period.description,
+            overdue: digest.count(.overdue), lapsed: digest.count(.lapsed), unacknowledged: digest.count(.unacknowledged),
+            due: digest.count(.due), summary: digest.summary, text: digest.text,
+            lines: digest.lines.map {
+                Tracker.DigestLine(
+                    section: $0.section.rawValue, item: $0.itemID, title: $0.title, owner: $0.owner, deadline: $0.deadline.rawValue,
+                    at: $0.at.rfc3339, text: $0.text)
+            },
+            nextDigest: next?.rfc3339)
+    }
+}
+
 extension Tracker.Deadline {
     init(_ deadline: DeadlineStatus) {
         var date: String?

@@ -165,6 +165,18 @@ public enum TrackerInterface {
           message: string
         )
 
+        # One deadline in a digest. section: overdue, lapsed, unacknowledged or due;
+        # at: when the deadline counts as passed; text: the line as the digest shows it.
+        type DigestLine (
+          section: string,
+          item: string,
+          title: string,
+          owner: ?string,
+          deadline: string,
+          at: string,
+          text: string
+        )
+
         # The daemon at a glance.
         method Status() -> (
           version: string,
@@ -228,6 +240,25 @@ public enum TrackerInterface {
         # of one dialogue, or of items whose owner contains the text (case-insensitive).
         # The same events, UIDs and SEQUENCEs as the subscription file.
         method Export(within: ?string, dialogue: ?string, owner: ?string) -> (calendar: string)
+
+        # What is overdue, lapsed, unacknowledged (a term expired, not acknowledged)
+        # and due before until, grouped by owner: the text the daemon writes to the
+        # journal each period (digest in accordd.toml), as it stands now. within
+        # replaces the configured period (default: the digest's period, else P7D).
+        # nextDigest: when the daemon writes the next one (none without digest).
+        method Digest(within: ?string) -> (
+          at: string,
+          until: string,
+          period: string,
+          overdue: int,
+          lapsed: int,
+          unacknowledged: int,
+          due: int,
+          summary: string,
+          text: string,
+          lines: []DigestLine,
+          nextDigest: ?string
+        )
 
         error NoSuchItem (id: string)
         error AmbiguousItem (id: string, candidates: []string)

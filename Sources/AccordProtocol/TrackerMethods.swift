@@ -242,6 +242,40 @@ extension Tracker {
     }
 }
 
+extension Tracker {
+    /// What is overdue, lapsed, unacknowledged and due next, grouped by owner (docs/contracts.md §14).
+    public enum Digest: TrackerMethod {
+        public static let name = "Digest"
+        public struct Parameters: CallParameters {
+            public var within: String?
+            public enum CodingKeys: String, CodingKey, CaseIterable { case within }
+            public typealias Keys = CodingKeys
+            public init(within: String? = nil) { self.within = within }
+        }
+        public struct Reply: WireCodable {
+            public var at: String
+            public var until: String
+            public var period: String
+            public var overdue: Int
+            public var lapsed: Int
+            public var unacknowledged: Int
+            public var due: Int
+            public var summary: String
+            public var text: String
+            public var lines: [DigestLine]
+            public var nextDigest: String?
+            public init(
+                at: String, until: String, period: String, overdue: Int, lapsed: Int, unacknowledged: Int, due: Int,
+                summary: String, text: String, lines: [DigestLine], nextDigest: String? = nil
+            ) {
+                self.at = at; self.until = until; self.period = period; self.overdue = overdue; self.lapsed = lapsed
+                self.unacknowledged = unacknowledged; self.due = due; self.summary = summary; self.text = text
+                self.lines = lines; self.nextDigest = nextDigest
+            }
+        }
+    }
+}
+
 /// org.varlink.service, which every Varlink service implements.
 public enum VarlinkService {
     public static let interfaceName = "org.varlink.service"

@@ -215,6 +215,23 @@ public enum Tracker {
         }
     }
 
+    /// One deadline in a digest (docs/contracts.md §14).
+    public struct DigestLine: WireCodable {
+        /// overdue, lapsed, unacknowledged or due.
+        public var section: String
+        public var item: String
+        public var title: String
+        public var owner: String?
+        public var deadline: String
+        public var at: String
+        public var text: String
+
+        public init(section: String, item: String, title: String, owner: String? = nil, deadline: String, at: String, text: String) {
+            self.section = section; self.item = item; self.title = title; self.owner = owner
+            self.deadline = deadline; self.at = at; self.text = text
+        }
+    }
+
     /// One problem in a configuration or portfolio file.
     public struct ConfigProblem: WireCodable {
         public var file: String

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -129,6 +130,26 @@ int accord_landlock_allow(int ruleset, const char *path, uint64_t access) {
  * child does only async-signal-safe things (it is a copy of a multithreaded process). */
 int accord_spawn_hook(const char *path, char *const argv[], char *const envp[], int ruleset,
                       int clear_groups, pid_t *pid_out) {
+    return accord_spawn_hook_input(path, argv, envp, ruleset, clear_groups, -1, pid_out);
+}
+
+int accord_input_file(const void *data, size_t length) {
+    int fd = memfd_create("accord-hook-input", MFD_CLOEXEC);
+    if (fd < 0) return -errno;
+    const char *bytes = data;
+    size_t done = 0;
+    while (done < length) {
+        ssize_t n = write(fd, bytes + done, length - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) { int error = errno; close(fd); return -error; }
+        done += (size_t)n;
+    }
+    if (lseek(fd, 0, SEEK_SET) < 0) { int error = errno; close(fd); return -error; }
+    return fd;
+}
+
+int accord_spawn_hook_input(const char *path, char *const argv[], char *const envp[], int ruleset,
+                            int clear_groups, int input, pid_t *pid_out) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) < 0) return -errno;
     /* Every signal blocked across the fork, so that no handler of the daemon runs in the
@@ -145,9 +166,9 @@ int accord_spawn_hook(const char *path, char *const argv[], char *const envp[], 
             if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &action, NULL);  /* 32, 33: EINVAL, fine */
         }
         if (setpgid(0, 0) < 0) { error = errno; goto failed; }
-        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        int null = input >= 0 ? input : open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (null < 0) { error = errno; goto failed; }
-        if (dup2(null, 0) < 0) { error = errno; goto failed; }
+        if (dup2(null, 0) < 0) { error = errno; goto failed; }  /* dup2 clears close-on-exec on 0 */
         /* Root drops its supplementary groups; any other uid cannot (EPERM) and keeps them. */
         if (clear_groups && setgroups(0, NULL) < 0 && errno != EPERM) { error = errno; goto failed; }
         if (ruleset >= 0) {

@@ -21,6 +21,7 @@ struct Accordctl: ParsableCommand {
               accordctl upcoming --within P1Y
               accordctl --json list | jq -r '.items[].id'
               accordctl export --ics --within P1Y > deadlines.ics
+              accordctl digest --within P14D
 
             Global options: --socket PATH (or $ACCORD_SOCKET), --json and --timeout SECONDS, before or \
             after the command. \
@@ -32,7 +33,7 @@ struct Accordctl: ParsableCommand {
         version: accordVersion,
         subcommands: [
             Status.self, List.self, Show.self, Upcoming.self, History.self, Record.self, Ack.self,
-            SnoozeCommand.self, Reload.self, Watch.self, Export.self
+            SnoozeCommand.self, Reload.self, Watch.self, Export.self, DigestCommand.self
         ]
     )
 

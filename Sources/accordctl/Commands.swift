@@ -290,6 +290,29 @@ struct Export: ParsableCommand {
     }
 }
 
+struct DigestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "digest",
+        abstract: "Print the digest: what is overdue, lapsed, unacknowledged and due next, by owner.",
+        discussion: """
+            The same text the daemon writes to the journal each period when accordd.toml sets \
+            digest (and hands the notify hook on its standard input), as it stands now. \
+            Unacknowledged: a term that has expired and that nobody acknowledged.
+            """)
+    @OptionGroup var options: GlobalOptions
+    @Option(
+        help: ArgumentHelp(
+            "Look this ISO 8601 duration ahead for what is due (default: the configured digest period, else P7D).", valueName: "duration"))
+    var within: String?
+
+    func run() throws {
+        let r = request(options, Tracker.Digest.self, Tracker.Digest.Parameters(within: within))
+        if options.json { return printJSON(r) }
+        print(r.text, terminator: "")
+        if let next = r.nextDigest { print("\nnext digest \(Pretty.relative(next)) (\(Pretty.shortTime(next)))") }
+    }
+}
+
 struct Watch: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",

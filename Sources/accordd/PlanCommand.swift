@@ -72,9 +72,15 @@ struct PlanCommand: ParsableCommand {
         guard start < end else { throw ValidationError("--until must be after --from") }
 
         let catalog: Catalog
+        // With --config, the configuration's escalate-after too: its escalations are reminders
+        // the files call for (docs/contracts.md §14).
+        var escalateAfter: ISODuration?
         let loaded =
             portfolio.isEmpty
-            ? ConfigurationLoader.load(configFile: config ?? "/etc/accord/accordd.toml").map(\.catalog)
+            ? ConfigurationLoader.load(configFile: config ?? "/etc/accord/accordd.toml").map {
+                escalateAfter = $0.config.escalateAfter
+                return $0.catalog
+            }
             : ConfigurationLoader.loadCalendars(calendars).flatMap { ConfigurationLoader.loadPortfolios(portfolio, calendars: $0) }.map(\.1)
         switch loaded {
         case let .failure(problems):
@@ -83,7 +89,7 @@ struct PlanCommand: ParsableCommand {
         case let .success(value):
             catalog = value
         }
-        let plan = ReminderPlan(catalog: catalog)
+        let plan = ReminderPlan(catalog: catalog, escalateAfter: escalateAfter)
         if ics {
             let entries = CalendarExport.entries(plan, at: now, filter: CalendarExport.Filter(until: until == nil ? nil : end))
             writeAll(CalendarExport.calendar(entries, plan: plan, at: now))

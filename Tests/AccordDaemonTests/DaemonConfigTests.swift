@@ -89,7 +89,7 @@ struct DaemonConfigTests {
         arguments: [
             (
                 4, "colour = \"red\"", 4, "colour",
-                "unknown key; allowed here: portfolios, calendars, catch-up, admin-group, state-directory, socket, [notify], [control], [state]"
+                "unknown key; allowed here: portfolios, calendars, catch-up, admin-group, state-directory, socket, digest, digest-at, escalate-after, [notify], [escalate], [control], [state]"
             ),
             (2, "catch-up = \"7 days\"", 2, "catch-up", "\"7 days\" is not an ISO 8601 duration: must start with P"),
             (2, "catch-up = \"P1.5D\"", 2, "catch-up", "fractions are not supported"),
@@ -128,5 +128,45 @@ struct DaemonConfigTests {
     @Test func everyProblemIsReported() {
         let found = problems(Self.config([2: "catch-up = \"soon\"", 4: "socket = \"relative\"", 6: ""]))
         #expect(Set(found.map(\.keyPath)) == ["catch-up", "socket", "notify › exec"])
+    }
+
+    // MARK: digest and escalation (docs/contracts.md §14)
+
+    @Test func digestAndEscalationSettingsAreRead() throws {
+        let config = try DaemonConfig.parse(
+            "digest = \"P7D\"\ndigest-at = \"monday 09:00 America/Toronto\"\nescalate-after = \"P3D\"\n"
+                + "[escalate]\nexec = [\"/usr/local/bin/page\", \"duty\"]\n",
+            file: "accordd.toml")
+        #expect(config.digest?.period == duration("P7D") && config.digest?.zone.identifier == "America/Toronto")
+        #expect(config.digest?.anchor == .weekday(0, LocalTime(hour: 9, minute: 0)!))
+        #expect(config.escalateAfter == duration("P3D"))
+        #expect(config.escalate?.exec == ["/usr/local/bin/page", "duty"] && config.escalate?.timeout == duration("PT10S"))
+        #expect(config.notify == nil)
+        // Without digest-at: Mondays at 09:00 UTC for whole weeks, 09:00 UTC otherwise; a TOML
+        // date-time with offset is an instant anchor.
+        #expect(try DaemonConfig.parse("digest = \"P2W\"\n", file: "a").digest?.anchor == .weekday(0, LocalTime(hour: 9, minute: 0)!))
+        #expect(try DaemonConfig.parse("digest = \"P1D\"\n", file: "a").digest?.anchor == .timeOfDay(LocalTime(hour: 9, minute: 0)!))
+        let instant = try DaemonConfig.parse("digest = \"PT5S\"\ndigest-at = 2030-01-01T10:00:00+01:00\n", file: "a").digest
+        #expect(instant?.anchor == .instant(try Instant(parsingRFC3339: "2030-01-01T09:00:00Z")))
+        let none = try DaemonConfig.parse("", file: "a")
+        #expect(none.digest == nil && none.escalateAfter == nil && none.escalate == nil)
+    }
+
+    @Test func brokenDigestAndEscalationSettingsNameTheFileLineAndKey() {
+        let found = problems(
+            "portfolios = [\"p\"]\ndigest = \"P10D\"\ndigest-at = \"monday 09:00\"\nescalate-after = \"P0D\"\n[escalate]\nexec = [\"page\"]\n")
+        #expect(
+            found.map(\.description) == [
+                "accordd.toml:2: digest: P10D is not whole weeks, as a weekday in digest-at (\"monday 09:00\") needs; write P7D, P1W, P14D, …",
+                "accordd.toml:4: escalate-after: must be longer than zero",
+                "accordd.toml:6: escalate › exec: \"page\" must be an absolute path"
+            ])
+        #expect(
+            problems("digest-at = \"monday 09:00\"\n").map(\.description) == [
+                "accordd.toml:1: digest-at: needs digest, the period of the digest (e.g. digest = \"P7D\")"
+            ])
+        #expect(problems("digest = \"P7D\"\ndigest-at = 9\n").map(\.keyPath) == ["digest-at"])
+        #expect(problems("digest = \"P7D\"\ndigest-at = \"someday\"\n").first?.line == 2)
+        #expect(problems("escalate = 3\n").map(\.message) == ["must be a table: [escalate]"])
     }
 }

@@ -42,10 +42,11 @@ final class Fixture {
     var configFile: String { directory + "/accordd.toml" }
     var stateFile: String { directory + "/state.sqlite" }
 
-    init(portfolio: String, catchUp: String = "P7D") throws {
+    /// `extra`: more top-level lines of accordd.toml (digest, escalate-after).
+    init(portfolio: String, catchUp: String = "P7D", extra: String = "") throws {
         directory = NSTemporaryDirectory() + "accord-engine-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory + "/portfolios", withIntermediateDirectories: true)
-        try "portfolios = [\"portfolios\"]\ncatch-up = \"\(catchUp)\"\n".write(toFile: configFile, atomically: false, encoding: .utf8)
+        try "portfolios = [\"portfolios\"]\ncatch-up = \"\(catchUp)\"\n\(extra)".write(toFile: configFile, atomically: false, encoding: .utf8)
         try portfolio.write(toFile: directory + "/portfolios/test.toml", atomically: false, encoding: .utf8)
     }
 

@@ -18,7 +18,7 @@ systemd. Outside with-journald.sh every test here is skipped (the autouse fixtur
 The API (python stdlib only):
   paths     REPO, BIN_DIR, ACCORDD, ACCORDCTL, VENV_PYTHON, CATALOG, binary(name), mounts(),
             scratch_directory(prefix) (a context manager: made, then removed with all inside)
-  ids       APPROACHING REACHED OVERDUE STARTED STOPPING RELOADED REJECTED AUDIT LAPSED, MESSAGE_IDS {name: id}
+  ids       APPROACHING REACHED OVERDUE STARTED STOPPING RELOADED REJECTED AUDIT LAPSED ESCALATED DIGEST, MESSAGE_IDS {name: id}
   time      instant(seconds_ahead, offset="Z")  RFC 3339, whole seconds (rounded up), e.g. for `due =`
             utc(seconds_ahead) (= instant(s, "Z")), utc_at(epoch_seconds), to_utc(text), epoch(text),
             day(days_ahead, zone)
@@ -86,9 +86,12 @@ AUDIT = "eb00b45bd6bb476a92812f474dd38238"
 BECAME_ACTIVE = "6ce0f72c48004232aea157d0736120c1"  # several daemons on one PostgreSQL database
 STANDING_BY = "d1951274e9cf42dea62af74dc5bec035"
 LAPSED = "17393d58f35b4699a534ca630d2dba94"
+ESCALATED = "a2a2a22636c34a54adecacc21ef41639"  # escalate-after (docs/contracts.md §14)
+DIGEST = "9f66099538b340c88eb38fa1b3a329d9"  # digest and digest-at
 MESSAGE_IDS = {"approaching": APPROACHING, "reached": REACHED, "overdue": OVERDUE, "started": STARTED,
                "stopping": STOPPING, "reloaded": RELOADED, "rejected": REJECTED, "audit": AUDIT,
-               "became-active": BECAME_ACTIVE, "standing-by": STANDING_BY, "lapsed": LAPSED}
+               "became-active": BECAME_ACTIVE, "standing-by": STANDING_BY, "lapsed": LAPSED,
+               "escalated": ESCALATED, "digest": DIGEST}
 REMINDER_IDS = (APPROACHING, REACHED, OVERDUE, LAPSED)
 
 

@@ -40,6 +40,18 @@ def test_a_digest_takes_its_text_from_stdin_and_contacts_are_used(scratch):
     assert "ca-cn-nsrl/pilot: overdue by 3 days" in open(f"{scratch}/mail").read()
 
 
+def test_an_escalation_is_marked_urgent(scratch):
+    env = {**REMINDER, "ACCORD_KIND": "escalate", "ACCORD_PRIORITY": "2",
+           "ACCORD_MESSAGE": "ca-cn-nsrl/pilot: overdue by 3 days (due 2018-01-15), neither acknowledged nor resolved P3D after it: escalated"}
+    result = hook(scratch, "duty@example.org", env=env)
+    assert result.returncode == 0, result.stderr
+    mail = open(f"{scratch}/mail").read()
+    assert "Subject: accord ESCALATION: ca-cn-nsrl/pilot: overdue by 3 days" in mail
+    assert "\nImportance: high\nX-Priority: 1\nContent-Type:" in mail and "Owner:     CBSA" in mail
+    head, _, body = mail.partition("\n\n")
+    assert "Neither acknowledged nor resolved since 2018-01-15T05:00:00Z." in body and "Importance" not in body
+
+
 def test_without_sendmail_it_prints_what_it_would_send_and_without_recipients_it_says_so(scratch):
     result = hook(scratch, "desk@example.org", env={**REMINDER, "NO_SENDMAIL": "1"})
     assert result.returncode == 0 and "this is what would be sent" in result.stdout and "To: desk@example.org" in result.stdout

@@ -55,6 +55,16 @@ int accord_landlock_allow(int ruleset, const char *path, uint64_t access);
 int accord_spawn_hook(const char *path, char *const argv[], char *const envp[], int ruleset,
                       int clear_groups, pid_t *pid_out);
 
+/// As accord_spawn_hook, with standard input from `input` (an fd the child gets as 0; -1 for
+/// /dev/null). The parent keeps `input` open; closing it is the caller's.
+int accord_spawn_hook_input(const char *path, char *const argv[], char *const envp[], int ruleset,
+                            int clear_groups, int input, pid_t *pid_out);
+
+/// A memory file (memfd, close-on-exec) holding `length` bytes of `data`, positioned at its
+/// start: a hook's standard input that never blocks the daemon, whatever its size. Returns the
+/// fd or -errno.
+int accord_input_file(const void *data, size_t length);
+
 /// The pid of a child that exited, left unreaped (waitid WNOWAIT), so that its process group
 /// id stays reserved while the rest of the group is killed; 0 when none, or -errno.
 pid_t accord_exited_child(void);
