@@ -5,6 +5,11 @@ public enum DeadlineTime: Hashable, Sendable, CustomStringConvertible {
     case date(CivilDate)
     case instant(Instant)
 
+    public var isInstant: Bool {
+        if case .instant = self { return true }
+        return false
+    }
+
     /// As it appears in reminder keys: the date, or the RFC 3339 UTC instant.
     public var description: String {
         switch self {

@@ -58,6 +58,16 @@ struct AutoRenewTests {
         #expect(!Lifecycle.allowedEvents(item: item, timeline: plan.timelines[0]).contains(.notRenewed), "notice is given once")
     }
 
+    /// Three terms written (2017, 2018, 2019 by rolling over), notice given in the second:
+    /// the second is the last, ending 2019-01-15, and its renewal notice of 2018-10-17 is met.
+    @Test func nonRenewalRecordedInTheSecondTerm() throws {
+        let plan = try plan(mou(), history: History(events: [event(.notRenewed, "2018-06-01")]))
+        let fires = plan.all(from: "2017-01-01T00:00:00Z", until: "2022-01-01T00:00:00Z").map(\.key)
+        #expect(fires == ["d/mou:renewal-notice:2017-10-17:P0D", "d/mou:expiry:2018-01-15:P0D", "d/mou:expiry:2019-01-15:P0D"])
+        #expect(plan.timelines[0].terms.map(\.start.description) == ["2017-01-15", "2018-01-15"])
+        #expect(plan.state(ofItem: 0, at: instant("2019-01-16T00:00:00Z")) == .expired)
+    }
+
     @Test func terminatedStopsTheRolling() throws {
         let plan = try plan(mou(), history: History(events: [event(.terminated, "2018-03-01")]))
         #expect(plan.all(from: "2018-03-02T00:00:00Z", until: "2030-01-01T00:00:00Z").isEmpty)

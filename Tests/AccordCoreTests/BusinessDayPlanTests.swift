@@ -99,6 +99,37 @@ struct BusinessDayPlanWorkedCases {
         #expect(overdue.map(\.lead) == ["+P11D", "+P12D"])
     }
 
+    /// Saturday 14 February 2026 is a Chinese adjusted working day (调休) and a Canadian weekend
+    /// day; Sunday 15 to Monday 23 are the Spring Festival holiday.
+    @Test func aDeadlineOnSaturday14February2026() throws {
+        let cnOnly = try shippedPlan(dueText("2026-02-14", calendars: "[\"cn\"]", "adjust = \"following\""))
+        #expect(cnOnly.deadlines(ofItem: 0, at: instant("2026-01-01T00:00:00Z")).first?.time == .date(day("2026-02-14")))
+        let onTheDay = cnOnly.all(from: "2026-02-01T00:00:00Z", until: "2026-02-15T00:00:00Z").filter { $0.lead == "P0D" }
+        #expect(onTheDay.map(\.fireAt) == [instant("2026-02-14T14:00:00Z")], "09:00 in Toronto on the Saturday itself")
+        let both = try shippedPlan(dueText("2026-02-14", "adjust = \"following\""))
+        let moved = try #require(both.deadlines(ofItem: 0, at: instant("2026-01-01T00:00:00Z")).first)
+        #expect(moved.time == .date(day("2026-02-24")) && moved.written == day("2026-02-14"))
+        let unmoved = try shippedPlan(dueText("2026-02-14"))
+        let fires = unmoved.all(from: "2026-02-01T00:00:00Z", until: "2026-02-15T00:00:00Z").map { "\($0.lead) \($0.fireAt.rfc3339)" }
+        // P7D on Saturday 7 and P1D, P0D on Friday 13 and Saturday 14: all to Friday 6 and 13.
+        #expect(fires == ["P7D 2026-02-06T14:00:00Z", "P0D 2026-02-13T14:00:00Z"])
+    }
+
+    /// The shipped portfolio, from the Dialogue's founding to the end of the calendars' years:
+    /// no date-based reminder fires on a day off in Canada or China.
+    @Test func theShippedPortfolioNeverRemindsOnADayOff() throws {
+        let path = ReminderPlanTests.shippedFile
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let plan = ReminderPlan(catalog: try Catalog(portfolios: [PortfolioParser.parse(text, file: path, calendars: shipped)]))
+        let both = BusinessDays([Shipped.ca, Shipped.cn])
+        let reminders = plan.all(from: "2016-09-12T00:00:00Z", until: "2026-12-31T00:00:00Z")
+        #expect(reminders.count > 200)
+        for reminder in reminders where !(reminder.deadlineTime.isInstant) {
+            let day = reminder.zone.local(at: reminder.fireAt).date
+            #expect(try both.isBusinessDay(day), "\(reminder.key) fires on \(day), a day off")
+        }
+    }
+
     @Test func checkNamesADateOutsideACalendarsYearsOnItsLine() {
         let found = brokenProblems(dueText("2031-05-01"))
         #expect(found.map(\.description) == ["b.toml:11: objective \"x\" › due: calendar ca covers 2016–2027; d/x due 2031-05-01 is outside"])

@@ -44,6 +44,13 @@ struct RecurrenceTests {
         #expect(recurrence.occurrences(in: .utc).map(\.description) == ["2017-01-31", "2017-02-28", "2017-03-31", "2017-04-30", "2017-05-31"])
     }
 
+    /// Yearly from 29 February 2016: the 28th in common years, the 29th again in 2020.
+    @Test func aYearlyObjectiveAcrossALeapDay() throws {
+        let plan = try plan(recurring("first = 2016-02-29\nevery = \"P1Y\"\nuntil = 2021-03-01"))
+        let dues = plan.all(from: "2016-01-01T00:00:00Z", until: "2022-01-01T00:00:00Z").filter { $0.lead == "P0D" }
+        #expect(dues.map(\.deadlineTime.description) == ["2016-02-29", "2017-02-28", "2018-02-28", "2019-02-28", "2020-02-29", "2021-02-28"])
+    }
+
     @Test func aCompletionClosesTheOccurrenceDueNearestItsDate() throws {
         let text = recurring("first = 2017-09-12\nevery = \"P1Y\"\nuntil = 2020-09-12")
         // Held on 2018-10-01: nearest 2018-09-12 (19 days), not 2019-09-12.

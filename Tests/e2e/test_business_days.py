@@ -130,3 +130,59 @@ def test_a_reminder_written_for_a_holiday_fires_on_the_business_day_before(make_
     reply = json.loads(out)
     assert rc == 0 and reply["deadlines"][0]["date"] == str(tomorrow) and "written" not in reply["deadlines"][0], out
     assert daemon.stop() == 0
+
+
+def test_today_a_holiday_moves_the_deadline_and_upcoming_shows_it(make_daemon, scratch):
+    """The issue's end-to-end case: a calendar that marks today as a holiday. A deadline today
+    with adjust = "following" moves to tomorrow, and `upcoming --json` plans its P0D reminder
+    there; one due in three days with a P3D lead (today) would fire on the business day before
+    today, which has passed, so it is not planned at all."""
+    name, offset = zone_near_noon()
+    today = datetime.datetime.now(offset).date()
+    calendars = os.path.join(scratch, "calendars")
+    os.makedirs(calendars)
+    with open(os.path.join(calendars, "desk.toml"), "w") as f:
+        f.write(f'[calendar]\nid = "desk"\ntitle = "A desk"\nsource = "the test"\nyears = [{today.year - 1}, {today.year + 1}]\n'
+                f'weekend = []\nholidays = [{today}]\nworking-days = []\n')
+    text = (f'[dialogue]\nid = "hol"\ntitle = "Holiday today"\ntime-zone = "{name}"\nremind-at = 23:00:00\n'
+            f'reminders = ["P0D"]\nbusiness-days = ["desk"]\n\n'
+            f'[[objective]]\nid = "today"\ntitle = "Due today"\ndue = {today}\nadjust = "following"\n\n'
+            f'[[objective]]\nid = "later"\ntitle = "Due in three days"\ndue = {today + datetime.timedelta(days=3)}\n'
+            f'reminders = ["P3D"]\n')
+    daemon = make_daemon(text, extra_config=f'calendars = ["{calendars}"]\n').start()
+    rc, out, err = accordctl("--socket", daemon.socket_path, "--json", "upcoming", "--within", "P10D")
+    assert rc == 0, err
+    planned = [(u["item"], u["lead"], u["fireAt"]) for u in json.loads(out)["reminders"]]
+    tomorrow_23 = datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time(23), offset)
+    assert planned == [("hol/today", "P0D", tomorrow_23.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))]
+    assert daemon.stop() == 0
+
+
+def test_every_day_the_shipped_plan_skipped_is_explained_by_accordd_calendar():
+    """Every reminder of the shipped portfolio that moved off its written day (lead PnD before
+    the deadline's date) moved over days that `accordd calendar` lists as off, and to one it
+    does not (a business day in Canada and China)."""
+    rc, out, err = run([ACCORDD, "plan", "--config", SHIPPED, "--from", "2016-09-12", "--until", "2026-12-31", "--json"])
+    assert rc == 0, err
+    rows = {}
+    for start, end in (("2016-08-01", "2021-12-31"), ("2022-01-01", "2026-12-31")):  # at most 3,660 days a call
+        rc, part, _, err = calendar_rows("--from", start, "--until", end)
+        assert rc == 0, err
+        rows.update(part)
+    moved = 0
+    for reminder in json.loads(out):
+        lead = re.fullmatch(r"P(\d+)D", reminder["lead"])
+        deadline = re.search(r"\((?:by |due |sign-by )?(\d{4}-\d{2}-\d{2})\)", reminder["message"])
+        if not lead or not deadline or reminder["deadline"] == "expiry":
+            continue
+        fired = datetime.datetime.fromisoformat(reminder["fireAt"].replace("Z", "+00:00")).astimezone(
+            datetime.timezone(datetime.timedelta(hours=-5))).date()
+        written = datetime.date.fromisoformat(deadline.group(1)) - datetime.timedelta(days=int(lead.group(1)))
+        assert fired not in rows or rows[fired][0] == "business", f"{reminder['key']} fires on {fired}, off: {rows.get(fired)}"
+        if fired != written:
+            moved += 1
+            day = fired + datetime.timedelta(days=1)
+            while day <= written:
+                assert day in rows and rows[day][0] == "off", f"{reminder['key']}: {day} was skipped but is not off"
+                day += datetime.timedelta(days=1)
+    assert moved >= 5, moved
