@@ -370,3 +370,31 @@ extension StoredEvent {
             user: user, note: row[7], term: row[8].flatMap { try? ISODuration(parsing: $0) })
     }
 }
+
+extension PostgresStateStore {
+    /// One page of the audit trail: `limit` + 1 rows are read to know whether more follow.
+    public func auditPage(item: String?, since: Instant?, after: Int64?, limit: Int) throws(StoreError) -> AuditPage {
+        try read("read audit trail") { db throws(StoreError) in
+            var conditions: [String] = []
+            var arguments: [String?] = []
+            if let item { arguments.append(item); conditions.append("item = $\(arguments.count)") }
+            if let since { arguments.append(String(since.seconds)); conditions.append("at >= $\(arguments.count)") }
+            if let after { arguments.append(String(after)); conditions.append("id > $\(arguments.count)") }
+            arguments.append(String(limit + 1))
+            let sql =
+                "SELECT at, uid, \"user\", action, item, detail, allowed, id FROM audit"
+                + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
+                + " ORDER BY id LIMIT $\(arguments.count)"
+            let rows = try db.execute(sql, arguments, operation: "read audit trail").rows
+            let records = rows.prefix(limit).compactMap { row -> AuditRecord? in
+                guard let at = row[0]?.asInt64, let uid = row[1]?.asInt64, let user = row[2], let action = row[3],
+                    let detail = row[5]
+                else { return nil }
+                return AuditRecord(
+                    at: Instant(seconds: at), uid: UInt32(truncatingIfNeeded: uid), user: user, action: action,
+                    item: row[4], detail: detail, allowed: row[6] == "1")
+            }
+            return AuditPage(records: records, next: rows.count > limit ? rows[limit - 1][7]?.asInt64 : nil)
+        }
+    }
+}

@@ -24,6 +24,9 @@ public protocol StateStore: AnyObject, Sendable {
     func snooze(_ snooze: Snooze, actor: Actor) throws(StoreError)
     func audit(at now: Instant, actor: Actor, action: String, item: String?, detail: String, allowed: Bool) throws(StoreError)
     func auditTrail(item: String?, since: Instant?) throws(StoreError) -> [AuditRecord]
+    /// At most `limit` rows of the audit trail after row `after`, oldest first, and the last
+    /// row's id when more follow (History's pages).
+    func auditPage(item: String?, since: Instant?, after: Int64?, limit: Int) throws(StoreError) -> AuditPage
 
     /// Claims reminders before they go to the journal: returns the keys not in the ledger
     /// yet, now recorded as pending. A key already present is never fired again.
