@@ -25,6 +25,10 @@ extension Daemon: TrackerBackend {
         do { return try engine.store.auditTrail(item: item, since: since) } catch { throw .storage(error) }
     }
 
+    func missedReasons(item: String) throws(EngineError) -> [String: String] {
+        do { return try engine.store.missedReasons(item: item) } catch { throw .storage(error) }
+    }
+
     func auditPage(item: String?, since: Instant?, after: Int64?, limit: Int) throws(EngineError) -> AuditPage {
         do { return try engine.store.auditPage(item: item, since: since, after: after, limit: limit) } catch { throw .storage(error) }
     }

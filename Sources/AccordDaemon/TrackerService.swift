@@ -270,10 +270,11 @@ final class TrackerService {
         // Show still answers from the plan when the database cannot be read.
         let ledger = (try? backend.ledger(item: item.fullID)) ?? []
         let events = (try? backend.events(item: item.fullID)) ?? []
+        let reasons = (try? backend.missedReasons(item: item.fullID)) ?? [:]
         return Tracker.Show.Reply(
             item: summary(ofItem: index, at: now), definition: Tracker.Definition(item),
             deadlines: plan.deadlines(ofItem: index, at: now).map(Tracker.Deadline.init),
-            upcoming: upcoming.map { Tracker.Reminder($0) }, ledger: ledger.map(Tracker.LedgerEntry.init),
+            upcoming: upcoming.map { Tracker.Reminder($0) }, ledger: ledger.map { Tracker.LedgerEntry($0, reason: reasons[$0.key]) },
             events: events.map(Tracker.Event.init))
     }
 

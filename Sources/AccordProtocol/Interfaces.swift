@@ -116,7 +116,9 @@ public enum TrackerInterface {
           # fired, skipped or missed
           outcome: string,
           at: string,
-          catchUp: bool
+          catchUp: bool,
+          # missed: why, when the journal refused the entry through every retry
+          reason: ?string
         )
 
         # Something that happened to an item, recorded through Record.

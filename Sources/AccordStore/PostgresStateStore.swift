@@ -398,3 +398,25 @@ extension PostgresStateStore {
         }
     }
 }
+
+extension PostgresStateStore {
+    public func markMissed(_ key: String, reason: String, at now: Instant) throws(StoreError) {
+        try write("record missed reminder") { db throws(StoreError) in
+            try db.execute(
+                "UPDATE ledger SET outcome = 'missed', pending = 0, reason = $1, at = $2 WHERE key = $3 AND pending = 1",
+                [reason, String(now.seconds), key], operation: "record missed reminder")
+        }
+    }
+
+    /// Why the reminders of an item recorded missed were missed, by key (for Show).
+    public func missedReasons(item: String) throws(StoreError) -> [String: String] {
+        try read("read ledger") { db throws(StoreError) in
+            var reasons: [String: String] = [:]
+            for row in try db.execute("SELECT key, reason FROM ledger WHERE item = $1 AND reason IS NOT NULL", [item], operation: "read ledger").rows
+            {
+                if let key = row[0], let reason = row[1] { reasons[key] = reason }
+            }
+            return reasons
+        }
+    }
+}

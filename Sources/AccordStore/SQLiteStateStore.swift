@@ -367,3 +367,24 @@ extension SQLiteStateStore {
         }
     }
 }
+
+extension SQLiteStateStore {
+    public func markMissed(_ key: String, reason: String, at now: Instant) throws(StoreError) {
+        try write("record missed reminder") { db in
+            try db.execute(
+                sql: "UPDATE ledger SET outcome = 'missed', pending = 0, reason = ?, at = ? WHERE key = ? AND pending = 1",
+                arguments: [reason, now.seconds, key])
+        }
+    }
+
+    /// Why the reminders of an item recorded missed were missed, by key (for Show).
+    public func missedReasons(item: String) throws(StoreError) -> [String: String] {
+        try read("read ledger") { db in
+            var reasons: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT key, reason FROM ledger WHERE item = ? AND reason IS NOT NULL", arguments: [item]) {
+                reasons[row[0]] = row[1]
+            }
+            return reasons
+        }
+    }
+}

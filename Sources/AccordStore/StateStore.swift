@@ -38,6 +38,9 @@ public protocol StateStore: AnyObject, Sendable {
     func pendingKeys() throws(StoreError) -> [String]
     /// Forgets a pending claim, so that the reminder can fire again (its journal entry never made it).
     func release(_ keys: [String]) throws(StoreError)
+    /// A claimed reminder whose journal write failed every time: recorded missed, with why.
+    func markMissed(_ key: String, reason: String, at now: Instant) throws(StoreError)
+    func missedReasons(item: String) throws(StoreError) -> [String: String]
     /// Everything up to this instant has been fired, skipped or recorded missed.
     func processedThrough() throws(StoreError) -> Instant?
     func ledger(item: String) throws(StoreError) -> [LedgerEntry]
@@ -60,13 +63,24 @@ public func openStateStore(_ state: StateConfig?, sqlitePath: String) throws(Sto
 /// both lists below, with the same tables and columns.
 public enum StateSchema {
     /// The version this build writes and expects.
-    public static let version = 1
+    public static let version = 2
+
+    /// Version 2's statements, the same in both dialects.
+    static let replies = """
+        ALTER TABLE audit ADD COLUMN request TEXT;
+        CREATE UNIQUE INDEX audit_request ON audit(request) WHERE request IS NOT NULL;
+        ALTER TABLE ledger ADD COLUMN reason TEXT;
+        """
 
     /// The tables of the schema, for PostgreSQL's integrity check.
     static let tables = ["item", "event", "ledger", "acknowledgement", "snooze", "audit", "checkpoint"]
 
     /// SQLite, by version (GRDB migration identifiers "v1", "v2", …). Unchanged since version 1.
     static let sqlite: [Int: String] = [
+        // Version 2 (issue 16, defect 8): what is reported is what is stored. A write's
+        // client-supplied request id, unique, on its audit row, so that a retry is answered from
+        // the first outcome; and why a reminder was recorded missed (its journal write failed).
+        2: StateSchema.replies,
         1: """
         CREATE TABLE item (
             id TEXT PRIMARY KEY NOT NULL,
@@ -136,6 +150,7 @@ public enum StateSchema {
     /// INTEGER is 64-bit), flags stay INTEGER 0/1 as in SQLite, AUTOINCREMENT becomes an identity
     /// column, and `user`, a reserved word in PostgreSQL, is quoted.
     static let postgres: [Int: String] = [
+        2: StateSchema.replies,
         1: """
         CREATE TABLE item (
             id TEXT PRIMARY KEY NOT NULL,

@@ -120,7 +120,7 @@ struct Show: ParsableCommand {
             [Pretty.relative(u.fireAt), Pretty.shortTime(u.fireAt), u.deadline, u.lead, u.message]
         }
         section("Ledger", r.ledger, headers: ["AT", "OUTCOME", "CATCH-UP", "REMINDER"]) { l in
-            [Pretty.shortTime(l.at), l.outcome, l.catchUp ? "yes" : "", l.key]
+            [Pretty.shortTime(l.at), l.outcome + (l.reason.map { " (\($0))" } ?? ""), l.catchUp ? "yes" : "", l.key]
         }
         section("Events", r.events, headers: ["ON", "EVENT", "BY", "RECORDED", "BASIS", "NOTE"]) { e in
             [e.on, e.event + (e.term.map { " (\($0))" } ?? ""), e.user, Pretty.shortTime(e.recordedAt), e.basis ?? "recorded", e.note ?? ""]

@@ -90,7 +90,7 @@ private enum Examples {
         dates: [dated, Tracker.DatedValue(key: "term", value: "P1Y", basis: "statement")], description: tricky, owner: "CBSA",
         contacts: ["mailto:desk@example.org"], fulfilledBy: "ca-cn-nsrl/pilot signed", renews: "ca-cn-nsrl/old", supersedes: "ca-cn-nsrl/older")
     static let dated = Tracker.DatedValue(key: "in-force", value: "2017-01-15", basis: "assumed", source: tricky)
-    static let ledger = Tracker.LedgerEntry(key: "k", outcome: "fired", at: "2017-01-01T00:00:00Z", catchUp: true)
+    static let ledger = Tracker.LedgerEntry(key: "k", outcome: "fired", at: "2017-01-01T00:00:00Z", catchUp: true, reason: tricky)
     static let event = Tracker.Event(
         id: 9_007_199_254_740_993, item: "ca-cn-nsrl/x", event: "renewed", on: "2017-01-15",
         recordedAt: "2017-01-15T10:00:00Z", uid: 4_294_967_294, user: "bob", note: tricky, term: "P2Y",

@@ -78,7 +78,8 @@ func scratchPath(_ name: String) -> String {
         }
         let store = try SQLiteStateStore(path: path)
         let migrations = try DatabaseQueue(path: path).read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(migrations == ["v1"])
+        // Issue 16's version 2 (request ids, missed reasons) is the only step added since.
+        #expect(migrations == ["v1", "v2"])
         let portfolio = try PortfolioParser.parse(
             """
             [dialogue]
