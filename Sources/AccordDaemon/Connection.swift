@@ -25,7 +25,7 @@ final class Connection: @unchecked Sendable {
     /// Waiting for its next turn: the timer, the watchdog and other clients go first.
     private var yielding = false
 
-    /// When the client last sent a whole call, for the idle timeout.
+    /// When the client last sent a whole call, or took some of its replies, for the idle timeout.
     private var lastCall = DispatchTime.now()
     private var idleTimer: DispatchSourceTimer?
 
@@ -44,8 +44,9 @@ final class Connection: @unchecked Sendable {
         armIdleTimer(after: server.limits.idleTimeout)
     }
 
-    /// Closes a connection that made no call for `idleTimeout` seconds, unless it watches or
-    /// still has replies to take. The timer is set once and moved only when it fires, so a busy
+    /// Closes a connection that made no call and took no reply for `idleTimeout` seconds, unless
+    /// it watches with nothing queued. A client that stopped reading is stopped being read from
+    /// at the high-water mark, so it makes no call either: it is closed after the timeout. The timer is set once and moved only when it fires, so a busy
     /// client costs no timer work per call.
     private func armIdleTimer(after seconds: Int) {
         let timer = idleTimer ?? DispatchSource.makeTimerSource(queue: server.queue)
@@ -61,11 +62,13 @@ final class Connection: @unchecked Sendable {
         guard !isClosed else { return }
         let limit = server.limits.idleTimeout
         let idle = Int((DispatchTime.now().uptimeNanoseconds - lastCall.uptimeNanoseconds) / 1_000_000_000)
-        if idle < limit || server.isWatching(self) || outputStart < output.count {
+        if idle < limit || (server.isWatching(self) && outputStart == output.count) {
             armIdleTimer(after: max(1, limit - idle))
             return
         }
-        server.logger.info("closing a client (uid \(peer.uid), pid \(peer.pid)) idle for \(idle) s")
+        let untaken = output.count - outputStart
+        let with = untaken > 0 ? " with \(untaken) bytes of replies untaken" : ""
+        server.logger.info("closing a client (uid \(peer.uid), pid \(peer.pid)) idle for \(idle) s\(with)")
         close()
     }
 
@@ -155,20 +158,23 @@ final class Connection: @unchecked Sendable {
         }
     }
 
+    /// Queues a reply. One that would put more than `outputHardLimit` bytes in front of a client
+    /// still holding earlier ones closes the connection instead: what one client may make the
+    /// daemon hold is bounded for every method, Watch included. A reply to a client that took
+    /// everything before it always goes out, however long (an Export of a large portfolio).
     func send(_ bytes: [UInt8]) {
         guard !isClosed else { return }
+        let queued = output.count - outputStart
+        if queued > 0, queued + bytes.count > server.limits.outputHardLimit {
+            server.logOverrun(peer, queued: queued + bytes.count)
+            close()
+            return
+        }
         output += bytes
         flush()
     }
 
-    func sendWatch(_ bytes: [UInt8]) {
-        if output.count - outputStart > server.limits.outputHardLimit {
-            server.logger.warning("dropping a Watch client (uid \(peer.uid), pid \(peer.pid)) that stopped reading")
-            close()
-            return
-        }
-        send(bytes)
-    }
+    func sendWatch(_ bytes: [UInt8]) { send(bytes) }
 
     private func flush() {
         while outputStart < output.count {
@@ -182,6 +188,7 @@ final class Connection: @unchecked Sendable {
                 return
             }
             outputStart += n
+            if n > 0 { lastCall = DispatchTime.now() }  // taking replies is not idling
         }
         if outputStart == output.count {
             output.removeAll(keepingCapacity: output.count < 65536)

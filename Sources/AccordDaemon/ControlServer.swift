@@ -18,7 +18,8 @@ final class ControlServer: @unchecked Sendable {
         var partialMessageTimeout = 10
         /// Replies queued for a client that does not read: past this, stop reading its requests.
         var outputHighWater = 1 << 20
-        /// A Watch client this far behind is dropped rather than buffered without end.
+        /// A client this far behind (any reply, Watch or not) is closed rather than buffered
+        /// without end: `[control] reply-buffer`, whose default gives its reason.
         var outputHardLimit = 8 << 20
         /// Messages one connection may have handled before the queue runs something else. A
         /// Status call takes about 20 µs, so a turn is under a millisecond: the timer waits at
@@ -38,6 +39,8 @@ final class ControlServer: @unchecked Sendable {
             perUser = control.perUser
             reservedForAdmins = control.reservedForAdmins
             idleTimeout = Int(max(1, control.idleTimeout.approximateSeconds))
+            outputHardLimit = control.replyBuffer
+            outputHighWater = min(outputHighWater, control.replyBuffer / 2)
         }
     }
 
@@ -54,6 +57,9 @@ final class ControlServer: @unchecked Sendable {
     let service: TrackerService
     let logger: Logger
     private var refusedSinceLastLog = 0
+    /// Clients closed for leaving replies untaken: the first of each minute is logged with its
+    /// uid and pid, the rest counted into the next line, so a loop of them cannot flood the journal.
+    private var overrunLog = (minute: Int64(-1), unlogged: 0)
     /// One buffer for every client's reads: all of them run on the same serial queue.
     var readBuffer = [UInt8](repeating: 0, count: 65536)
 
@@ -222,6 +228,20 @@ final class ControlServer: @unchecked Sendable {
         perUID[uid] = perUID[uid, default: 1] > 1 ? perUID[uid]! - 1 : nil
         watchers[ObjectIdentifier(connection)] = nil
         if connections.count < limits.maximumConnections { refusedSinceLastLog = 0 }
+    }
+
+    /// Logs the closing of a client that left more than `outputHardLimit` bytes untaken.
+    func logOverrun(_ peer: Peer, queued: Int) {
+        let minute = Int64(DispatchTime.now().uptimeNanoseconds / 60_000_000_000)
+        guard minute != overrunLog.minute else {
+            overrunLog.unlogged += 1
+            return
+        }
+        let more = overrunLog.unlogged > 0 ? "; \(overrunLog.unlogged) more since the last such line" : ""
+        overrunLog = (minute, 0)
+        logger.warning(
+            "closing a client (uid \(peer.uid) (\(peer.user)), pid \(peer.pid)) that left \(queued) bytes of replies untaken, over the \(limits.outputHardLimit) of [control] reply-buffer\(more)"
+        )
     }
 
     func subscribe(_ connection: Connection) { watchers[ObjectIdentifier(connection)] = connection }

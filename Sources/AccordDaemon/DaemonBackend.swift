@@ -26,6 +26,14 @@ extension Daemon: TrackerBackend {
         do { return try engine.store.auditTrail(item: item, since: since) } catch { throw .storage(error) }
     }
 
+    func missedReasons(item: String) throws(EngineError) -> [String: String] {
+        do { return try engine.store.missedReasons(item: item) } catch { throw .storage(error) }
+    }
+
+    func auditPage(item: String?, since: Instant?, after: Int64?, limit: Int) throws(EngineError) -> AuditPage {
+        do { return try engine.store.auditPage(item: item, since: since, after: after, limit: limit) } catch { throw .storage(error) }
+    }
+
     func calendar(_ filter: CalendarExport.Filter) -> String {
         let now = engine.now
         let entries = CalendarExport.entries(engine.plan, at: now, filter: filter)

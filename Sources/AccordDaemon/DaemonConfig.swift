@@ -33,8 +33,16 @@ public struct DaemonConfig: Sendable {
         /// Of `maximumConnections`, kept for root and the admin group: a reader flooding the
         /// socket cannot keep an administrator out.
         public var reservedForAdmins = 64
-        /// A connection with no call for this long is closed (Watch clients excepted).
+        /// A connection with no call for this long is closed (Watch clients excepted); one that
+        /// leaves its replies untaken counts as idle from the last byte it took.
         public var idleTimeout = ISODuration(minutes: 5)
+        /// Bytes of replies one connection may leave untaken. A page of History, List or
+        /// Upcoming is at most 1,000 rows of under 1 KiB each (TrackerService.pageLimit), and the
+        /// daemon stops reading a client's requests once 1 MiB waits for it, so a client that
+        /// pipelines calls and reads as it goes never has more than about 2 MiB queued: 8 MiB is
+        /// four times that. Past it the connection is closed. 2,048 clients at the cap are 16 GiB,
+        /// which the unit's MemoryMax=2G stops first; the idle timeout ends them one by one.
+        public var replyBuffer = 8 << 20
         public init() {}
     }
 
@@ -102,10 +110,11 @@ public struct DaemonConfig: Sendable {
                 if let timeout = reader.duration("idle-timeout") {
                     if timeout.isZero { reader.problem("idle-timeout", "must be more than zero") } else { config.control.idleTimeout = timeout }
                 }
+                if let n = reader.integer("reply-buffer", in: 65_536...(1 << 30)) { config.control.replyBuffer = n }
                 if config.control.reservedForAdmins >= config.control.maximumConnections {
                     reader.problem("reserved-for-admins", "must be less than max-connections (\(config.control.maximumConnections))")
                 }
-                reader.rejectUnknownKeys(allowed: ["max-connections", "per-user", "reserved-for-admins", "idle-timeout"])
+                reader.rejectUnknownKeys(allowed: ["max-connections", "per-user", "reserved-for-admins", "idle-timeout", "reply-buffer"])
                 problems += reader.problems
             } else {
                 top.problem("control", "must be a table: [control]")

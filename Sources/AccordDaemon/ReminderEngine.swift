@@ -146,11 +146,78 @@ public final class ReminderEngine: @unchecked Sendable {
 
     public var now: Instant { clock.now() }
 
-    /// When the next reminder or digest is due, if any.
+    /// When the next reminder, digest or journal retry is due, if any.
     public func nextFireAt() -> Instant? {
-        let reminder = armed?.fireAt ?? carried.first?.fireAt ?? cursor.peekFireAt()
-        guard let digestAt else { return reminder }
-        return min(reminder ?? digestAt, digestAt)
+        var next = armed?.fireAt ?? carried.first?.fireAt ?? cursor.peekFireAt()
+        if let digestAt { next = min(next ?? digestAt, digestAt) }
+        if let retry = unsent.map(\.retryAt).min() { next = min(next ?? retry, retry) }
+        return next
+    }
+
+    /// Reminders claimed whose journal write failed: not fired (not counted, not told to Watch
+    /// clients), retried on the one timer, then recorded missed. Their ledger lines stay pending,
+    /// so a stop in between leaves them to fire again at the next start.
+    private struct Unsent {
+        var reminder: Reminder
+        var catchUp: Bool
+        var entry: JournalEntry
+        /// Writes tried so far.
+        var attempts: Int
+        var retryAt: Instant
+    }
+    private var unsent: [Unsent] = []
+    /// Seconds before each retry of a failed journal write: 1, 2, 4, 8, 16 and 32, about a minute
+    /// in all. journald restarting (systemd restarts it at once, in well under a second) or
+    /// draining a full socket buffer is over long before; an outage longer than a minute is
+    /// recorded for what it is, a missed reminder, rather than retried without end.
+    public var journalRetryDelays: [Int64] = [1, 2, 4, 8, 16, 32]
+
+    /// Writes one reminder's entry; a failed write joins `unsent` instead of counting as fired.
+    private func write(_ entry: JournalEntry, of reminder: Reminder, catchUp: Bool, at now: Instant) -> Bool {
+        if journal.send(entry) { return true }
+        unsent.append(
+            Unsent(reminder: reminder, catchUp: catchUp, entry: entry, attempts: 1, retryAt: now.adding(seconds: journalRetryDelays.first ?? 0)))
+        logger.warning(
+            "the journal did not take reminder \(reminder.key); retrying in \(journalRetryDelays.first ?? 0) s",
+            metadata: ["ACCORD_REMINDER": "\(reminder.key)"])
+        return false
+    }
+
+    /// Retries the failed journal writes that are due: written, a reminder is fired (settled,
+    /// counted, told); after the last retry it is recorded missed with the reason.
+    private func retryUnsent(at now: Instant, into round: inout Round) {
+        guard unsent.contains(where: { $0.retryAt <= now }) else { return }
+        var still: [Unsent] = []
+        var written: [String] = []
+        for var item in unsent {
+            guard item.retryAt <= now else {
+                still.append(item)
+                continue
+            }
+            if journal.send(item.entry) {
+                written.append(item.reminder.key)
+                ledgerCounts[.fired, default: 0] += 1
+                if item.catchUp { round.catchUp.append(item.reminder) } else { round.fired.append(item.reminder) }
+                continue
+            }
+            item.attempts += 1
+            if item.attempts <= journalRetryDelays.count {
+                item.retryAt = now.adding(seconds: journalRetryDelays[item.attempts - 1])
+                still.append(item)
+                continue
+            }
+            let reason = "the journal refused the entry \(item.attempts) times over \(journalRetryDelays.reduce(0, +)) s (sd_journal_sendv failed)"
+            do {
+                try store.markMissed(item.reminder.key, reason: reason, at: now)
+                ledgerCounts[.missed, default: 0] += 1
+            } catch {
+                logger.error("cannot record reminder \(item.reminder.key) as missed", metadata: ["ERROR": "\(error)"])
+            }
+            logger.error(
+                "reminder \(item.reminder.key) recorded missed: \(reason)", metadata: ["ACCORD_REMINDER": "\(item.reminder.key)"])
+        }
+        unsent = still
+        if !written.isEmpty { settle(written, nil) }
     }
 
     /// The next reminder, without consuming it; kept until the cursor moves.
@@ -179,13 +246,16 @@ public final class ReminderEngine: @unchecked Sendable {
             ahead = .nothing
             if now.seconds - batch.fireAt.seconds <= lateness {
                 // The usual case: claimed and built already, so the journal gets them at once.
-                for entry in batch.entries { journal.send(entry) }
-                round.fired = batch.reminders
-                ledgerCounts[.fired, default: 0] += batch.reminders.count
+                for (entry, reminder) in zip(batch.entries, batch.reminders)
+                where write(entry, of: reminder, catchUp: false, at: now) {
+                    round.fired.append(reminder)
+                }
+                ledgerCounts[.fired, default: 0] += round.fired.count
             } else {
                 disarm(batch)  // a suspended machine: catch-up and missed rules decide, below
             }
         }
+        retryUnsent(at: now, into: &round)
         var onTime: [Reminder] = []
         var late: [Substring: Reminder] = [:]
         var lateOrder: [Substring] = []
@@ -255,7 +325,10 @@ public final class ReminderEngine: @unchecked Sendable {
         }
         var firedKeys = armedKeys
         for (reminder, isCatchUp) in toFire where claimed.contains(reminder.key) {
-            journal.send(JournalEntry.reminder(reminder, catchUp: isCatchUp))
+            guard write(JournalEntry.reminder(reminder, catchUp: isCatchUp), of: reminder, catchUp: isCatchUp, at: now) else {
+                if backlog == nil { ledgerCounts[.fired, default: 0] -= 1 }  // counted at the claim; not fired
+                continue
+            }
             firedKeys.append(reminder.key)
             if isCatchUp { round.catchUp.append(reminder) } else { round.fired.append(reminder) }
         }
@@ -292,9 +365,13 @@ public final class ReminderEngine: @unchecked Sendable {
 
     /// Marks reminders as written to the journal, and everything before `now` as dealt with,
     /// so that a restart need not look further back.
-    private func settle(_ keys: [String], _ now: Instant) {
+    private func settle(_ keys: [String], _ now: Instant?) {
+        // Not past a reminder whose journal write is still being retried: a restart meanwhile
+        // must plan it again (its pending claim is then released, docs/contracts.md §5).
+        var through = now
+        if let now, let earliest = unsent.map(\.reminder.fireAt).min() { through = min(now, earliest.adding(seconds: -1)) }
         do {
-            try store.settle(keys, processedThrough: now)
+            try store.settle(keys, processedThrough: through)
         } catch {
             logger.error("cannot mark reminders as written in the ledger", metadata: ["ERROR": "\(error)"])
         }

@@ -21,7 +21,11 @@ protocol TrackerBackend: AnyObject {
 
     func ledger(item: String) throws(EngineError) -> [LedgerEntry]
     func events(item: String) throws(EngineError) -> [StoredEvent]
+    /// Why the item's missed reminders were missed, where the daemon knows (by key).
+    func missedReasons(item: String) throws(EngineError) -> [String: String]
     func auditTrail(item: String?, since: Instant?) throws(EngineError) -> [AuditRecord]
+    /// One page of it (History): at most `limit` rows after audit row `after`.
+    func auditPage(item: String?, since: Instant?, after: Int64?, limit: Int) throws(EngineError) -> AuditPage
     /// The deadlines as iCalendar text, with the revisions of the subscription file.
     func calendar(_ filter: CalendarExport.Filter) -> String
 

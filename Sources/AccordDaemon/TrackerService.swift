@@ -236,27 +236,32 @@ final class TrackerService {
         let now = backend.now
         let plan = backend.plan
         let horizon = dueWithin.map { Zone.utc.adding($0, to: now) }
-        var items: [Tracker.Item] = []
-        for (index, item) in plan.catalog.items.enumerated() {
-            if let kind, kind == "instrument" ? !item.kind.isInstrument : item.kind.rawValue != kind { continue }
-            if let dialogue, item.dialogueID != dialogue { continue }
+        let size = try Paging.size(parameters.limit)
+        let start = try Paging.listStart(after: parameters.after, in: plan.catalog)
+        let matching = (start..<plan.catalog.items.count).lazy.filter { index in
+            let item = plan.catalog.items[index]
+            if let kind, kind == "instrument" ? !item.kind.isInstrument : item.kind.rawValue != kind { return false }
+            if let dialogue, item.dialogueID != dialogue { return false }
             if let state {
                 if state == "lapsed" {
-                    guard plan.deadlines(ofItem: index, at: now).contains(where: \.lapsed) else { continue }
+                    guard plan.deadlines(ofItem: index, at: now).contains(where: \.lapsed) else { return false }
                 } else if plan.state(ofItem: index, at: now).rawValue != state {
-                    continue
+                    return false
                 }
             }
-            if let owner, !(item.owner?.lowercased().contains(owner) ?? false) { continue }
-            if let basis, !plan.bases(ofItem: index).contains(basis) { continue }
+            if let owner, !(item.owner?.lowercased().contains(owner) ?? false) { return false }
+            if let basis, !plan.bases(ofItem: index).contains(basis) { return false }
             if let horizon {
                 guard let deadline = plan.mostPressingDeadline(ofItem: index, at: now),
                     deadline.passed || deadline.at <= horizon
-                else { continue }
+                else { return false }
             }
-            items.append(summary(ofItem: index, at: now))
+            return true
         }
-        return Tracker.List.Reply(items: items)
+        let page = Paging.cut(matching, size: size)
+        return Tracker.List.Reply(
+            items: page.rows.map { summary(ofItem: $0, at: now) },
+            next: page.more ? page.rows.last.map { plan.catalog.items[$0].fullID } : nil)
     }
 
     private func handleShow(_ parameters: Tracker.Show.Parameters) throws(VarlinkError) -> Tracker.Show.Reply {
@@ -268,35 +273,35 @@ final class TrackerService {
         // Show still answers from the plan when the database cannot be read.
         let ledger = (try? backend.ledger(item: item.fullID)) ?? []
         let events = (try? backend.events(item: item.fullID)) ?? []
+        let reasons = (try? backend.missedReasons(item: item.fullID)) ?? [:]
         return Tracker.Show.Reply(
             item: summary(ofItem: index, at: now), definition: Tracker.Definition(item),
             deadlines: plan.deadlines(ofItem: index, at: now).map(Tracker.Deadline.init),
-            upcoming: upcoming.map { Tracker.Reminder($0) }, ledger: ledger.map(Tracker.LedgerEntry.init),
+            upcoming: upcoming.map { Tracker.Reminder($0) }, ledger: ledger.map { Tracker.LedgerEntry($0, reason: reasons[$0.key]) },
             events: events.map(Tracker.Event.init))
     }
 
-    /// At most this many reminders in one Upcoming reply.
-    static let upcomingLimit = 10_000
-
     private func handleUpcoming(_ parameters: Tracker.Upcoming.Parameters) throws(VarlinkError) -> Tracker.Upcoming.Reply {
         let within = try duration(parameters.within, "within") ?? ISODuration(days: 30)
+        let size = try Paging.size(parameters.limit)
+        let after = try parameters.after.map { text throws(VarlinkError) in try Paging.ReminderPosition(parsing: text) }
         let now = backend.now
         let until = Zone.utc.adding(within, to: now)
-        var cursor = backend.plan.cursor(from: now.adding(seconds: 1))
-        var reminders: [Tracker.Reminder] = []
-        while reminders.count < TrackerService.upcomingLimit, let next = cursor.peekFireAt(), next < until, let reminder = cursor.next() {
-            reminders.append(Tracker.Reminder(reminder))
-        }
-        return Tracker.Upcoming.Reply(reminders: reminders)
+        let page = Paging.cut(Paging.reminders(backend.plan, from: now.adding(seconds: 1), until: until, after: after), size: size)
+        return Tracker.Upcoming.Reply(
+            reminders: page.rows.map { Tracker.Reminder($0) },
+            next: page.more ? page.rows.last.map { Paging.ReminderPosition(fireAt: $0.fireAt, key: $0.key).text } : nil)
     }
 
     private func handleHistory(_ parameters: Tracker.History.Parameters) throws(VarlinkError) -> Tracker.History.Reply {
         let since = try date(parameters.since, "since")
         var itemID: String?
         if let id = parameters.id { itemID = backend.plan.catalog.items[try resolve(id)].fullID }
+        let size = try Paging.size(parameters.limit)
+        let after = try Paging.historyAfter(parameters.after)
         do {
-            let records = try backend.auditTrail(item: itemID, since: since.map { Zone.utc.startOfDay($0) })
-            return Tracker.History.Reply(entries: records.map(Tracker.AuditEntry.init))
+            let page = try backend.auditPage(item: itemID, since: since.map { Zone.utc.startOfDay($0) }, after: after, limit: size)
+            return Tracker.History.Reply(entries: page.records.map(Tracker.AuditEntry.init), next: page.next.map { String($0) })
         } catch {
             throw error.varlinkError
         }

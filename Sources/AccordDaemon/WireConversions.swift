@@ -83,8 +83,8 @@ extension Tracker.Definition {
 }
 
 extension Tracker.LedgerEntry {
-    init(_ entry: LedgerEntry) {
-        self.init(key: entry.key, outcome: entry.outcome.rawValue, at: entry.at.rfc3339, catchUp: entry.catchUp)
+    init(_ entry: LedgerEntry, reason: String? = nil) {
+        self.init(key: entry.key, outcome: entry.outcome.rawValue, at: entry.at.rfc3339, catchUp: entry.catchUp, reason: reason)
     }
 }
 

@@ -125,7 +125,9 @@ public enum TrackerInterface {
           # fired, skipped or missed
           outcome: string,
           at: string,
-          catchUp: bool
+          catchUp: bool,
+          # missed: why, when the journal refused the entry through every retry
+          reason: ?string
         )
 
         # Something that happened to an item, recorded through Record.
@@ -197,7 +199,9 @@ public enum TrackerInterface {
         # that is passed or falls within it. state may also be lapsed: items with a
         # deadline passed longer ago than overdue-for. owner: items whose owner
         # contains the text (case-insensitive); basis: items with a date of that basis.
-        method List(kind: ?string, state: ?string, dialogue: ?string, dueWithin: ?string, owner: ?string, basis: ?string) -> (items: []Item)
+        # Paged: at most limit items (never more than 1000, limit or not); when more
+        # follow, next is set, and passing it as after gives the next page.
+        method List(kind: ?string, state: ?string, dialogue: ?string, dueWithin: ?string, owner: ?string, basis: ?string, limit: ?int, after: ?string) -> (items: []Item, next: ?string)
 
         # Everything about one item; id is a full or bare item id.
         method Show(id: string) -> (
@@ -209,11 +213,13 @@ public enum TrackerInterface {
           events: []Event
         )
 
-        # Reminders that will fire within a duration (default P30D).
-        method Upcoming(within: ?string) -> (reminders: []Reminder)
+        # Reminders that will fire within a duration (default P30D), in firing order.
+        # Paged as List is.
+        method Upcoming(within: ?string, limit: ?int, after: ?string) -> (reminders: []Reminder, next: ?string)
 
-        # The audit trail, optionally for one item and since a date.
-        method History(id: ?string, since: ?string) -> (entries: []AuditEntry)
+        # The audit trail, optionally for one item and since a date, oldest first.
+        # Paged as List is.
+        method History(id: ?string, since: ?string, limit: ?int, after: ?string) -> (entries: []AuditEntry, next: ?string)
 
         # Records an event: objectives started, completed, dropped, reopened;
         # instruments negotiation-started, concluded, signed, in-force,

@@ -2,6 +2,76 @@
 // daemon (which decodes the parameters and encodes the reply) and accordctl (the reverse).
 // A method is an enum used only as a name: `Tracker.Show.Parameters`, `Tracker.Show.Reply`.
 
+/// The paging of List, Upcoming and History.
+public enum Page {
+    /// The most rows one reply carries, whatever `limit` asks: 1,000 History rows are about
+    /// 250 KB of JSON and 1,000 List items or Upcoming reminders under 1 MB, built in a few
+    /// milliseconds, so one reply stays under the connection's 1 MiB high-water mark and no
+    /// call holds the daemon's one queue (and every other client) for long. Before paging,
+    /// History sent the whole audit table in one reply.
+    public static let maximum = 1_000
+}
+
+/// A paged method: its reply says where the next page starts, and the client asks for it.
+public protocol PagedMethod: TrackerMethod {
+    static func parameters(_ parameters: Parameters, after: String) -> Parameters
+    static func next(of reply: Reply) -> String?
+    /// The reply with the rows of `more` after its own.
+    static func joined(_ reply: Reply, _ more: Reply) -> Reply
+    static func rowCount(of reply: Reply) -> Int
+    static func parameters(_ parameters: Parameters, limit: Int) -> Parameters
+}
+
+extension Tracker.List: PagedMethod {
+    public static func parameters(_ parameters: Parameters, after: String) -> Parameters {
+        var copy = parameters
+        copy.after = after
+        return copy
+    }
+    public static func parameters(_ parameters: Parameters, limit: Int) -> Parameters {
+        var copy = parameters
+        copy.limit = limit
+        return copy
+    }
+    public static func rowCount(of reply: Reply) -> Int { reply.items.count }
+    public static func next(of reply: Reply) -> String? { reply.next }
+    public static func joined(_ reply: Reply, _ more: Reply) -> Reply { Reply(items: reply.items + more.items, next: more.next) }
+}
+
+extension Tracker.Upcoming: PagedMethod {
+    public static func parameters(_ parameters: Parameters, after: String) -> Parameters {
+        var copy = parameters
+        copy.after = after
+        return copy
+    }
+    public static func parameters(_ parameters: Parameters, limit: Int) -> Parameters {
+        var copy = parameters
+        copy.limit = limit
+        return copy
+    }
+    public static func rowCount(of reply: Reply) -> Int { reply.reminders.count }
+    public static func next(of reply: Reply) -> String? { reply.next }
+    public static func joined(_ reply: Reply, _ more: Reply) -> Reply {
+        Reply(reminders: reply.reminders + more.reminders, next: more.next)
+    }
+}
+
+extension Tracker.History: PagedMethod {
+    public static func parameters(_ parameters: Parameters, after: String) -> Parameters {
+        var copy = parameters
+        copy.after = after
+        return copy
+    }
+    public static func parameters(_ parameters: Parameters, limit: Int) -> Parameters {
+        var copy = parameters
+        copy.limit = limit
+        return copy
+    }
+    public static func rowCount(of reply: Reply) -> Int { reply.entries.count }
+    public static func next(of reply: Reply) -> String? { reply.next }
+    public static func joined(_ reply: Reply, _ more: Reply) -> Reply { Reply(entries: reply.entries + more.entries, next: more.next) }
+}
+
 /// One method of the interface: its name and the shapes of its call and reply.
 public protocol TrackerMethod {
     associatedtype Parameters: CallParameters
@@ -58,20 +128,26 @@ extension Tracker {
             public var owner: String?
             /// Items with a date of this basis (statement, confirmed, planned, assumed, recorded).
             public var basis: String?
-            public enum CodingKeys: String, CodingKey, CaseIterable { case kind, state, dialogue, dueWithin, owner, basis }
+            /// A page: at most `limit` items (the server's page is at most `Page.maximum`), after
+            /// the page whose reply said `next`.
+            public var limit: Int?
+            public var after: String?
+            public enum CodingKeys: String, CodingKey, CaseIterable { case kind, state, dialogue, dueWithin, owner, basis, limit, after }
             public typealias Keys = CodingKeys
 
             public init(
                 kind: String? = nil, state: String? = nil, dialogue: String? = nil, dueWithin: String? = nil,
-                owner: String? = nil, basis: String? = nil
+                owner: String? = nil, basis: String? = nil, limit: Int? = nil, after: String? = nil
             ) {
                 self.kind = kind; self.state = state; self.dialogue = dialogue; self.dueWithin = dueWithin
-                self.owner = owner; self.basis = basis
+                self.owner = owner; self.basis = basis; self.limit = limit; self.after = after
             }
         }
         public struct Reply: WireCodable {
             public var items: [Item]
-            public init(items: [Item]) { self.items = items }
+            /// Set when more items follow: pass it as `after` for the next page.
+            public var next: String?
+            public init(items: [Item], next: String? = nil) { self.items = items; self.next = next }
         }
     }
 
@@ -108,13 +184,18 @@ extension Tracker {
         public static let name = "Upcoming"
         public struct Parameters: CallParameters {
             public var within: String?
-            public enum CodingKeys: String, CodingKey, CaseIterable { case within }
+            public var limit: Int?
+            public var after: String?
+            public enum CodingKeys: String, CodingKey, CaseIterable { case within, limit, after }
             public typealias Keys = CodingKeys
-            public init(within: String? = nil) { self.within = within }
+            public init(within: String? = nil, limit: Int? = nil, after: String? = nil) {
+                self.within = within; self.limit = limit; self.after = after
+            }
         }
         public struct Reply: WireCodable {
             public var reminders: [Reminder]
-            public init(reminders: [Reminder]) { self.reminders = reminders }
+            public var next: String?
+            public init(reminders: [Reminder], next: String? = nil) { self.reminders = reminders; self.next = next }
         }
     }
 
@@ -124,13 +205,18 @@ extension Tracker {
         public struct Parameters: CallParameters {
             public var id: String?
             public var since: String?
-            public enum CodingKeys: String, CodingKey, CaseIterable { case id, since }
+            public var limit: Int?
+            public var after: String?
+            public enum CodingKeys: String, CodingKey, CaseIterable { case id, since, limit, after }
             public typealias Keys = CodingKeys
-            public init(id: String? = nil, since: String? = nil) { self.id = id; self.since = since }
+            public init(id: String? = nil, since: String? = nil, limit: Int? = nil, after: String? = nil) {
+                self.id = id; self.since = since; self.limit = limit; self.after = after
+            }
         }
         public struct Reply: WireCodable {
             public var entries: [AuditEntry]
-            public init(entries: [AuditEntry]) { self.entries = entries }
+            public var next: String?
+            public init(entries: [AuditEntry], next: String? = nil) { self.entries = entries; self.next = next }
         }
     }
 

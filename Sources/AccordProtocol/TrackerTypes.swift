@@ -168,9 +168,11 @@ public enum Tracker {
         public var outcome: String
         public var at: String
         public var catchUp: Bool
+        /// missed: why, when the journal refused the entry through every retry.
+        public var reason: String?
 
-        public init(key: String, outcome: String, at: String, catchUp: Bool) {
-            self.key = key; self.outcome = outcome; self.at = at; self.catchUp = catchUp
+        public init(key: String, outcome: String, at: String, catchUp: Bool, reason: String? = nil) {
+            self.key = key; self.outcome = outcome; self.at = at; self.catchUp = catchUp; self.reason = reason
         }
     }
 

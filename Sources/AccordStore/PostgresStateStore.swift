@@ -370,3 +370,53 @@ extension StoredEvent {
             user: user, note: row[7], term: row[8].flatMap { try? ISODuration(parsing: $0) }, party: row[9])
     }
 }
+
+extension PostgresStateStore {
+    /// One page of the audit trail: `limit` + 1 rows are read to know whether more follow.
+    public func auditPage(item: String?, since: Instant?, after: Int64?, limit: Int) throws(StoreError) -> AuditPage {
+        try read("read audit trail") { db throws(StoreError) in
+            var conditions: [String] = []
+            var arguments: [String?] = []
+            if let item { arguments.append(item); conditions.append("item = $\(arguments.count)") }
+            if let since { arguments.append(String(since.seconds)); conditions.append("at >= $\(arguments.count)") }
+            if let after { arguments.append(String(after)); conditions.append("id > $\(arguments.count)") }
+            arguments.append(String(limit + 1))
+            let sql =
+                "SELECT at, uid, \"user\", action, item, detail, allowed, id FROM audit"
+                + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
+                + " ORDER BY id LIMIT $\(arguments.count)"
+            let rows = try db.execute(sql, arguments, operation: "read audit trail").rows
+            let records = rows.prefix(limit).compactMap { row -> AuditRecord? in
+                guard let at = row[0]?.asInt64, let uid = row[1]?.asInt64, let user = row[2], let action = row[3],
+                    let detail = row[5]
+                else { return nil }
+                return AuditRecord(
+                    at: Instant(seconds: at), uid: UInt32(truncatingIfNeeded: uid), user: user, action: action,
+                    item: row[4], detail: detail, allowed: row[6] == "1")
+            }
+            return AuditPage(records: records, next: rows.count > limit ? rows[limit - 1][7]?.asInt64 : nil)
+        }
+    }
+}
+
+extension PostgresStateStore {
+    public func markMissed(_ key: String, reason: String, at now: Instant) throws(StoreError) {
+        try write("record missed reminder") { db throws(StoreError) in
+            try db.execute(
+                "UPDATE ledger SET outcome = 'missed', pending = 0, reason = $1, at = $2 WHERE key = $3 AND pending = 1",
+                [reason, String(now.seconds), key], operation: "record missed reminder")
+        }
+    }
+
+    /// Why the reminders of an item recorded missed were missed, by key (for Show).
+    public func missedReasons(item: String) throws(StoreError) -> [String: String] {
+        try read("read ledger") { db throws(StoreError) in
+            var reasons: [String: String] = [:]
+            for row in try db.execute("SELECT key, reason FROM ledger WHERE item = $1 AND reason IS NOT NULL", [item], operation: "read ledger").rows
+            {
+                if let key = row[0], let reason = row[1] { reasons[key] = reason }
+            }
+            return reasons
+        }
+    }
+}

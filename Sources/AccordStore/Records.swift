@@ -86,6 +86,14 @@ public struct AuditRecord: Sendable, Hashable {
     public var allowed: Bool
 }
 
+/// A page of the audit trail: its rows, and when more follow, the id of its last row (the rows
+/// are in id order, so the next page is the rows after it).
+public struct AuditPage: Sendable, Hashable {
+    public var records: [AuditRecord]
+    public var next: Int64?
+    public init(records: [AuditRecord], next: Int64?) { self.records = records; self.next = next }
+}
+
 /// A failed database operation, naming the file, what was attempted and why.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var path: String

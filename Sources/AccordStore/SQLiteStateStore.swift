@@ -343,3 +343,48 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         try read("integrity check") { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
     }
 }
+
+extension SQLiteStateStore {
+    /// One page of the audit trail: `limit` + 1 rows are read to know whether more follow.
+    public func auditPage(item: String?, since: Instant?, after: Int64?, limit: Int) throws(StoreError) -> AuditPage {
+        try read("read audit trail") { db in
+            var conditions: [String] = []
+            var arguments: [DatabaseValueConvertible?] = []
+            if let item { conditions.append("item = ?"); arguments.append(item) }
+            if let since { conditions.append("at >= ?"); arguments.append(since.seconds) }
+            if let after { conditions.append("id > ?"); arguments.append(after) }
+            arguments.append(limit + 1)
+            let sql =
+                "SELECT at, uid, user, action, item, detail, allowed, id FROM audit"
+                + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")) + " ORDER BY id LIMIT ?"
+            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
+            let records = rows.prefix(limit).map { row in
+                AuditRecord(
+                    at: Instant(seconds: row[0]), uid: UInt32(truncatingIfNeeded: row[1] as Int64), user: row[2],
+                    action: row[3], item: row[4], detail: row[5], allowed: row[6])
+            }
+            return AuditPage(records: Array(records), next: rows.count > limit ? rows[limit - 1][7] as Int64 : nil)
+        }
+    }
+}
+
+extension SQLiteStateStore {
+    public func markMissed(_ key: String, reason: String, at now: Instant) throws(StoreError) {
+        try write("record missed reminder") { db in
+            try db.execute(
+                sql: "UPDATE ledger SET outcome = 'missed', pending = 0, reason = ?, at = ? WHERE key = ? AND pending = 1",
+                arguments: [reason, now.seconds, key])
+        }
+    }
+
+    /// Why the reminders of an item recorded missed were missed, by key (for Show).
+    public func missedReasons(item: String) throws(StoreError) -> [String: String] {
+        try read("read ledger") { db in
+            var reasons: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT key, reason FROM ledger WHERE item = ? AND reason IS NOT NULL", arguments: [item]) {
+                reasons[row[0]] = row[1]
+            }
+            return reasons
+        }
+    }
+}

@@ -24,6 +24,9 @@ public protocol StateStore: AnyObject, Sendable {
     func snooze(_ snooze: Snooze, actor: Actor) throws(StoreError)
     func audit(at now: Instant, actor: Actor, action: String, item: String?, detail: String, allowed: Bool) throws(StoreError)
     func auditTrail(item: String?, since: Instant?) throws(StoreError) -> [AuditRecord]
+    /// At most `limit` rows of the audit trail after row `after`, oldest first, and the last
+    /// row's id when more follow (History's pages).
+    func auditPage(item: String?, since: Instant?, after: Int64?, limit: Int) throws(StoreError) -> AuditPage
 
     /// Claims reminders before they go to the journal: returns the keys not in the ledger
     /// yet, now recorded as pending. A key already present is never fired again.
@@ -35,6 +38,9 @@ public protocol StateStore: AnyObject, Sendable {
     func pendingKeys() throws(StoreError) -> [String]
     /// Forgets a pending claim, so that the reminder can fire again (its journal entry never made it).
     func release(_ keys: [String]) throws(StoreError)
+    /// A claimed reminder whose journal write failed every time: recorded missed, with why.
+    func markMissed(_ key: String, reason: String, at now: Instant) throws(StoreError)
+    func missedReasons(item: String) throws(StoreError) -> [String: String]
     /// Everything up to this instant has been fired, skipped or recorded missed.
     func processedThrough() throws(StoreError) -> Instant?
     func ledger(item: String) throws(StoreError) -> [LedgerEntry]
@@ -57,7 +63,14 @@ public func openStateStore(_ state: StateConfig?, sqlitePath: String) throws(Sto
 /// both lists below, with the same tables and columns.
 public enum StateSchema {
     /// The version this build writes and expects.
-    public static let version = 2
+    public static let version = 3
+
+    /// Version 3's statements, the same in both dialects.
+    static let replies = """
+        ALTER TABLE audit ADD COLUMN request TEXT;
+        CREATE UNIQUE INDEX audit_request ON audit(request) WHERE request IS NOT NULL;
+        ALTER TABLE ledger ADD COLUMN reason TEXT;
+        """
 
     /// The tables of the schema, for PostgreSQL's integrity check.
     static let tables = ["item", "event", "ledger", "acknowledgement", "snooze", "audit", "checkpoint"]
@@ -128,7 +141,11 @@ public enum StateSchema {
         );
         """,
         // Version 2: the party of a `notified` event (§13 enters-into-force); NULL for others.
-        2: "ALTER TABLE event ADD COLUMN party TEXT;"
+        2: "ALTER TABLE event ADD COLUMN party TEXT;",
+        // Version 3 (issue 16, defect 8): what is reported is what is stored. A write's
+        // client-supplied request id, unique, on its audit row, so that a retry is answered from
+        // the first outcome; and why a reminder was recorded missed (its journal write failed).
+        3: StateSchema.replies
     ]
 
     /// PostgreSQL, by version: the same tables, columns and indexes. Seconds are BIGINT (SQLite's
@@ -196,6 +213,7 @@ public enum StateSchema {
             value BIGINT NOT NULL
         );
         """,
-        2: "ALTER TABLE event ADD COLUMN party TEXT;"
+        2: "ALTER TABLE event ADD COLUMN party TEXT;",
+        3: StateSchema.replies
     ]
 }

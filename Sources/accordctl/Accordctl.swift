@@ -163,6 +163,41 @@ where Method.Parameters == NoParameters {
     request(options, method, NoParameters())
 }
 
+/// Every page of a paged call (List, Upcoming, History), joined into one reply, over one
+/// connection; with `limit`, pages only until that many rows (the reply's `next` then says
+/// where more would start).
+func requestPages<Method: PagedMethod>(
+    _ options: GlobalOptions, _ method: Method.Type, _ parameters: Method.Parameters, limit: Int? = nil
+) -> Method.Reply {
+    let connection: VarlinkConnection
+    do {
+        connection = try VarlinkConnection(path: options.socketPath, timeout: options.timeout)
+    } catch {
+        fail(error.description, exitCode: isPermission(error) ? 77 : 69)
+    }
+    do {
+        var joined: Method.Reply?
+        var asked = parameters
+        while true {
+            let rows = joined.map { Method.rowCount(of: $0) } ?? 0
+            if let limit { asked = Method.parameters(asked, limit: min(limit - rows, Page.maximum)) }
+            let reply = try connection.call(Method.qualifiedName, asked.wireObject())!
+            let page = try VarlinkConnection.decodeReply(method, options.json ? reply : reply.forTerminals)
+            joined = joined.map { Method.joined($0, page) } ?? page
+            guard let next = Method.next(of: page) else { break }
+            if let limit, Method.rowCount(of: joined!) >= limit { break }
+            asked = Method.parameters(asked, after: next)
+        }
+        return joined!
+    } catch let error as VarlinkClientError {
+        fail(error.description, exitCode: 69)
+    } catch let failure as CallFailure {
+        failed(failure, json: options.json)
+    } catch {
+        fail("\(error)", exitCode: 69)
+    }
+}
+
 /// Exits as the failure of a call says.
 func failed(_ failure: CallFailure, json: Bool) -> Never {
     switch failure {

@@ -43,13 +43,14 @@ struct List: ParsableCommand {
         help: ArgumentHelp(
             "Only items with a date of this basis: statement, confirmed, planned, assumed or recorded.",
             valueName: "basis")) var basis: String?
+    @OptionGroup var paging: PagingOptions
 
     func run() throws {
-        let r = request(
+        let r = requestPages(
             options, Tracker.List.self,
             Tracker.List.Parameters(
                 kind: kind, state: state, dialogue: dialogue, dueWithin: dueWithin,
-                owner: owner, basis: basis))
+                owner: owner, basis: basis), limit: paging.limit)
         if options.json { return printJSON(r) }
         var table = TextTable(headers: ["ITEM", "KIND", "STATE", "NEXT DEADLINE", "WHEN", "OWNER", "TITLE"])
         var assumed = false
@@ -125,7 +126,7 @@ struct Show: ParsableCommand {
             [Pretty.relative(u.fireAt), Pretty.shortTime(u.fireAt), u.deadline, u.lead, u.message]
         }
         section("Ledger", r.ledger, headers: ["AT", "OUTCOME", "CATCH-UP", "REMINDER"]) { l in
-            [Pretty.shortTime(l.at), l.outcome, l.catchUp ? "yes" : "", l.key]
+            [Pretty.shortTime(l.at), l.outcome + (l.reason.map { " (\($0))" } ?? ""), l.catchUp ? "yes" : "", l.key]
         }
         section("Events", r.events, headers: ["ON", "EVENT", "BY", "RECORDED", "BASIS", "NOTE"]) { e in
             [e.on, e.event + (e.term.map { " (\($0))" } ?? ""), e.user, Pretty.shortTime(e.recordedAt), e.basis ?? "recorded", e.note ?? ""]
@@ -147,9 +148,10 @@ struct Upcoming: ParsableCommand {
         abstract: "Reminders that will fire within a duration.")
     @OptionGroup var options: GlobalOptions
     @Option(help: ArgumentHelp("An ISO 8601 duration (default P30D).", valueName: "duration")) var within: String?
+    @OptionGroup var paging: PagingOptions
 
     func run() throws {
-        let r = request(options, Tracker.Upcoming.self, Tracker.Upcoming.Parameters(within: within))
+        let r = requestPages(options, Tracker.Upcoming.self, Tracker.Upcoming.Parameters(within: within), limit: paging.limit)
         if options.json { return printJSON(r) }
         printReminders(r.reminders)
         print("\(Pretty.plural(r.reminders.count, "reminder")) within \(within ?? "P30D")")
@@ -174,9 +176,10 @@ struct History: ParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Argument(help: "An item id.") var item: String?
     @Option(help: ArgumentHelp("Only entries from this date on (YYYY-MM-DD).", valueName: "date")) var since: String?
+    @OptionGroup var paging: PagingOptions
 
     func run() throws {
-        let r = request(options, Tracker.History.self, Tracker.History.Parameters(id: item, since: since))
+        let r = requestPages(options, Tracker.History.self, Tracker.History.Parameters(id: item, since: since), limit: paging.limit)
         if options.json { return printJSON(r) }
         var table = TextTable(headers: ["AT", "USER", "UID", "ACTION", "ITEM", "RESULT", "DETAIL"])
         for e in r.entries {
@@ -186,6 +189,20 @@ struct History: ParsableCommand {
             ])
         }
         print(table.render(style: Pretty.bold), terminator: "")
+    }
+}
+
+/// --limit of list, upcoming and history: the daemon answers in pages of at most 1000 rows,
+/// which accordctl follows to the end unless told to stop.
+struct PagingOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "Show at most this many rows (default: all; the daemon sends pages of at most 1000, which accordctl follows).",
+            valueName: "n"))
+    var limit: Int?
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be 1 or more, not \(limit)") }
     }
 }
 

@@ -13,19 +13,23 @@ private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
 struct DaemonConfigTests {
     @Test func controlLimitsAreReadAndCheckedByName() throws {
         let good = try DaemonConfig.parse(
-            "[control]\nmax-connections = 100\nper-user = 10\nreserved-for-admins = 5\nidle-timeout = \"PT30S\"\n",
+            "[control]\nmax-connections = 100\nper-user = 10\nreserved-for-admins = 5\nidle-timeout = \"PT30S\"\nreply-buffer = 1048576\n",
             file: "accordd.toml")
+        #expect(good.control.replyBuffer == 1 << 20)
         #expect(good.control.maximumConnections == 100 && good.control.perUser == 10 && good.control.reservedForAdmins == 5)
         #expect(good.control.idleTimeout == ISODuration(seconds: 30))
         #expect(try DaemonConfig.parse("", file: "accordd.toml").control == DaemonConfig.Control())
-        let bad = problems("[control]\nmax-connections = 0\nper-user = \"ten\"\nreserved-for-admins = 4096\nidle-timeout = \"P0D\"\nlimit = 1\n")
+        let bad = problems(
+            "[control]\nmax-connections = 0\nper-user = \"ten\"\nreserved-for-admins = 4096\nidle-timeout = \"P0D\"\nlimit = 1\nreply-buffer = 4096\n"
+        )
         #expect(
             bad.map(\.description) == [
                 "accordd.toml:2: control › max-connections: must be from 1 to 65536, not 0",
                 "accordd.toml:3: control › per-user: must be a whole number",
                 "accordd.toml:5: control › idle-timeout: must be more than zero",
+                "accordd.toml:7: control › reply-buffer: must be from 65536 to 1073741824, not 4096",
                 "accordd.toml:4: control › reserved-for-admins: must be less than max-connections (2048)",
-                "accordd.toml:6: control › limit: unknown key; allowed here: max-connections, per-user, reserved-for-admins, idle-timeout"
+                "accordd.toml:6: control › limit: unknown key; allowed here: max-connections, per-user, reserved-for-admins, idle-timeout, reply-buffer"
             ])
     }
 

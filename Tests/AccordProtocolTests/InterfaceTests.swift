@@ -36,7 +36,10 @@ private func sourceFile(_ relativePath: String, from here: String = #filePath) t
         for error in ["NoSuchItem", "AmbiguousItem", "InvalidEvent", "InvalidConfig", "PermissionDenied", "InvalidRequest", "RequestTooLarge"] {
             #expect(idl.contains("\nerror \(error) ("), "error \(error)")
         }
-        #expect(idl.contains("method List(kind: ?string, state: ?string, dialogue: ?string, dueWithin: ?string, owner: ?string, basis: ?string)"))
+        #expect(
+            idl.contains(
+                "method List(kind: ?string, state: ?string, dialogue: ?string, dueWithin: ?string, owner: ?string, basis: ?string, limit: ?int, after: ?string)"
+            ))
         #expect(idl.contains("method Record(id: string, event: string, on: ?string, note: ?string, term: ?string, party: ?string)"))
         #expect(idl.contains("method Snooze(id: string, for: string)"))
     }

@@ -92,7 +92,7 @@ private enum Examples {
         businessDays: ["ca", "cn"], adjust: "modified-following",
         recurrence: "every P1Y from 2017-09-12 until 2026-12-31")
     static let dated = Tracker.DatedValue(key: "in-force", value: "2017-01-15", basis: "assumed", source: tricky)
-    static let ledger = Tracker.LedgerEntry(key: "k", outcome: "fired", at: "2017-01-01T00:00:00Z", catchUp: true)
+    static let ledger = Tracker.LedgerEntry(key: "k", outcome: "fired", at: "2017-01-01T00:00:00Z", catchUp: true, reason: tricky)
     static let event = Tracker.Event(
         id: 9_007_199_254_740_993, item: "ca-cn-nsrl/x", event: "renewed", on: "2017-01-15",
         recordedAt: "2017-01-15T10:00:00Z", uid: 4_294_967_294, user: "bob", note: tricky, term: "P2Y",
@@ -117,14 +117,16 @@ private enum Examples {
                 version: "0.1.0", startedAt: "2026-12-02T00:00:00Z", now: "2026-12-02T00:00:01Z", configFile: "c", stateFile: "s",
                 portfolios: 1, objectives: 5, instruments: 6, fired: 1, skipped: 2, missed: 3, nextReminder: reminder)
         ),
-        Tracker.List.name: (Tracker.List.Parameters.parameterNames, Tracker.List.Reply(items: [item, item])),
+        Tracker.List.name: (Tracker.List.Parameters.parameterNames, Tracker.List.Reply(items: [item, item], next: "d/x")),
         Tracker.Show.name: (
             Tracker.Show.Parameters.parameterNames,
             Tracker.Show.Reply(
                 item: item, definition: definition, deadlines: [deadline], upcoming: [reminder], ledger: [ledger], events: [event])
         ),
-        Tracker.Upcoming.name: (Tracker.Upcoming.Parameters.parameterNames, Tracker.Upcoming.Reply(reminders: [reminder])),
-        Tracker.History.name: (Tracker.History.Parameters.parameterNames, Tracker.History.Reply(entries: [audit])),
+        Tracker.Upcoming.name: (
+            Tracker.Upcoming.Parameters.parameterNames, Tracker.Upcoming.Reply(reminders: [reminder], next: "2030-01-01T00:00:00Z k")
+        ),
+        Tracker.History.name: (Tracker.History.Parameters.parameterNames, Tracker.History.Reply(entries: [audit], next: "17")),
         Tracker.Record.name: (Tracker.Record.Parameters.parameterNames, Tracker.Record.Reply(event: event, state: "signed")),
         Tracker.Acknowledge.name: (
             Tracker.Acknowledge.Parameters.parameterNames,
@@ -166,7 +168,7 @@ private func throughTheWire<T: WireCodable>(_ value: T) throws -> T {
         #expect(idl.types.count == 10)
         #expect(idl.methods.count == 12)
         #expect(idl.errors.count == 8)
-        #expect(idl.methods["List"]?.parameters == ["kind", "state", "dialogue", "dueWithin", "owner", "basis"])
+        #expect(idl.methods["List"]?.parameters == ["kind", "state", "dialogue", "dueWithin", "owner", "basis", "limit", "after"])
         #expect(
             idl.types["Deadline"] == ["kind", "at", "date", "daysLeft", "passed", "acknowledged", "basis", "source", "projected", "lapsed", "written"]
         )
