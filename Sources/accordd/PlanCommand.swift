@@ -119,7 +119,8 @@ struct PlanOutput {
     private var buffer: [UInt8] = []
     private var count = 0
     private let itemWidth: Int
-    private let leadWidth = 8
+    /// "escalate+P3D" (§14) is the longest lead label a plan prints.
+    private let leadWidth = 12
 
     init(json: Bool, catalog: Catalog) {
         self.json = json
