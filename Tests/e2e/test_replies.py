@@ -168,3 +168,50 @@ def test_history_list_and_upcoming_page_through_every_row_once_in_order(make_dae
     assert [i["id"] for i in cut["items"]] == [i["id"] for i in listed[:1001]] and cut["next"] == listed[1000]["id"]
     rc, out, err = run([ACCORDCTL, "--socket", daemon.socket_path, "upcoming", "--within", "P30D"])
     assert rc == 0 and out.strip().endswith("2400 reminders within P30D"), out[-300:]
+
+
+def call(path, method, parameters):
+    s = connect(path, timeout=10)
+    try:
+        s.sendall(request(T + method, parameters))
+        return read_replies(s, 1)[0]
+    finally:
+        s.close()
+
+
+def test_a_write_retried_with_its_request_id_is_answered_from_the_first_and_recorded_once(make_daemon):
+    """Issue 16, defect 8: Record, Acknowledge and Snooze take a request id; the same write sent
+    again (the client lost the reply) gets the first reply and adds no second event, term or
+    audit line (before: the parameter was refused, and a plain retry recorded the event twice)."""
+    daemon = make_daemon(portfolio([objective("alpha", day(10)), objective("beta", day(20))], dialogue="retry")).start()
+    path = daemon.socket_path
+    first = call(path, "Record", {"id": "alpha", "event": "started", "note": "kick-off", "request": "a1"})
+    assert "error" not in first, first
+    again = call(path, "Record", {"id": "alpha", "event": "started", "note": "kick-off", "request": "a1"})
+    assert again == first
+    assert daemon.query("SELECT count(*) FROM event") == [(1,)]
+    assert daemon.query("SELECT count(*) FROM audit WHERE action = 'record'") == [(1,)]
+    # Without the id, the same call is a second write, refused by the lifecycle (started twice).
+    assert call(path, "Record", {"id": "alpha", "event": "started"})["error"] == T + "InvalidEvent"
+    snoozed = call(path, "Snooze", {"id": "beta", "for": "P1D", "request": "s1"})
+    time.sleep(1.1)  # a second snooze would end a second later: the replay must not
+    assert call(path, "Snooze", {"id": "beta", "for": "P1D", "request": "s1"}) == snoozed
+    acked = call(path, "Acknowledge", {"id": "beta", "request": "k1"})
+    assert call(path, "Acknowledge", {"id": "beta", "request": "k1"}) == acked
+    assert daemon.query("SELECT count(*) FROM snooze") == [(1,)] and daemon.query("SELECT count(*) FROM acknowledgement") == [(1,)]
+    # The id of another write is refused, as is one that is not an id.
+    for parameters in ({"id": "beta", "for": "P2D", "request": "a1"}, {"id": "beta", "for": "P2D", "request": "no spaces"}):
+        reply = call(path, "Snooze", parameters)
+        assert reply["error"] == "org.varlink.service.InvalidParameter" and reply["parameters"]["parameter"] == "request", reply
+    # accordctl: a fresh id per invocation, or the one given, whose retry prints the first outcome.
+    ctl = [ACCORDCTL, "--socket", path]
+    rc, out1, err = run(ctl + ["record", "beta", "started", "--request", "ctl-1"])
+    assert rc == 0, err
+    rc, out2, err = run(ctl + ["record", "beta", "started", "--request", "ctl-1"])
+    assert rc == 0 and out2 == out1, (out1, out2, err)
+    ids = [r for (r,) in daemon.query("SELECT request FROM audit WHERE request IS NOT NULL ORDER BY id")]
+    assert ids == ["a1", "s1", "k1", "ctl-1"], ids
+    rc, out, err = run(ctl + ["snooze", "alpha", "PT1H"])
+    assert rc == 0, err
+    (generated,) = daemon.query("SELECT request FROM audit ORDER BY id DESC LIMIT 1")[0]
+    assert len(generated) == 32 and int(generated, 16) >= 0, generated
