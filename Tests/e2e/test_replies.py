@@ -3,13 +3,15 @@ that pipelines calls and never reads is closed and costs bounded memory; List, U
 History come in pages that a real Varlink client (PyPI varlink) follows to every row, once, in
 order; accordctl follows them too."""
 import json
+import os
 import select
 import socket
 import time
 
 import varlink
 
-from accordtest import ACCORDCTL, connect, day, objective, portfolio, read_replies, request, run, wait_for
+from accordtest import (ACCORDCTL, connect, day, objective, portfolio, read_replies, reminder_entries, request, run, utc_at,
+                        wait_for)
 
 T = "io.accord.Tracker."
 
@@ -215,3 +217,30 @@ def test_a_write_retried_with_its_request_id_is_answered_from_the_first_and_reco
     assert rc == 0, err
     (generated,) = daemon.query("SELECT request FROM audit ORDER BY id DESC LIMIT 1")[0]
     assert len(generated) == 32 and int(generated, 16) >= 0, generated
+
+
+def test_a_reminder_the_journal_refuses_is_retried_and_fires_once_the_journal_is_back(make_daemon):
+    """Issue 16, defect 8: the private journald's native socket is moved away and a socket that
+    nobody reads put in its place while a reminder comes due, so sd_journal_sendv fails
+    (ECONNREFUSED; with no socket at all it reports success, ENOENT being "no journal here"). The reminder is not counted fired; once the socket is
+    back, a retry on the daemon's timer (1, 2, 4 s, ...) writes it, once (before: counted fired at
+    once, and never written)."""
+    due = time.time() + 4
+    daemon = make_daemon(portfolio([objective("soon", utc_at(due))], dialogue="outage", leads=("P0D",))).start()
+    native, away = "/run/systemd/journal/socket", "/run/systemd/journal/socket.away"
+    os.rename(native, away)
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    dead.bind(native)
+    dead.close()  # the file stays; a datagram sent to it is refused
+    try:
+        wait_for(lambda: time.time() > due + 1.5, timeout=10)
+        status = call(daemon.socket_path, "Status", {})["parameters"]
+        assert status["fired"] == 0, status
+    finally:
+        os.rename(away, native)  # over the dead one
+    entries = wait_for(lambda: reminder_entries("ACCORD_ITEM=outage/soon"), timeout=20)
+    assert len(entries) == 1, entries
+    assert wait_for(lambda: call(daemon.socket_path, "Status", {})["parameters"]["fired"] == 1, timeout=5)
+    late = int(entries[0]["__REALTIME_TIMESTAMP"]) / 1e6 - due
+    print(f"written {late:.1f} s after it came due, by a retry")
+    assert 1.5 < late < 15
