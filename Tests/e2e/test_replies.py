@@ -101,6 +101,29 @@ def test_a_client_that_never_reads_its_replies_is_closed_and_costs_bounded_memor
     assert wait_for(lambda: any("bytes of replies untaken" in e.get("MESSAGE", "") for e in daemon.journal()), timeout=5)
 
 
+def test_a_watch_client_past_reply_buffer_is_closed_with_a_line_naming_it(make_daemon):
+    """Issue 16, defect 5: [control] reply-buffer bounds what any client may leave untaken; at its
+    least (64 KiB), a Watch client that reads nothing while 600 reminders fire at once is closed
+    as soon as a reply would pass it, with a warning naming its uid and pid, and the others are
+    served (before: a fixed 8 MiB, Watch only, not configurable). A burst is written in one go, so
+    the cap must hold one: the default, 8 MiB, is several thousand reminders at once."""
+    due = time.time() + 5
+    items = [objective(f"o{n:03d}", utc_at(due)) for n in range(600)]
+    daemon = make_daemon(portfolio(items, dialogue="cap", leads=("P0D",)),
+                         extra_config="[control]\nreply-buffer = 65536\n").start()
+    watch = request(T + "Watch", more=True)
+    greedy = connect(daemon.socket_path)
+    greedy.sendall(watch)
+    poller = select.poll()
+    poller.register(greedy, select.POLLRDHUP)
+    assert poller.poll(20_000), "a Watch client past reply-buffer was kept"
+    assert time.time() >= due - 1
+    assert status_ok(daemon.socket_path)
+    line = wait_for(lambda: [e["MESSAGE"] for e in daemon.journal() if "over the 65536" in e.get("MESSAGE", "")], timeout=5)
+    assert line and f"pid {os.getpid()}" in line[0] and "uid 0" in line[0], line
+    greedy.close()
+
+
 def pages(method, rows, **parameters):
     """Every page of a paged method through the PyPI client: (rows, number of pages)."""
     got, count, after = [], 0, None
