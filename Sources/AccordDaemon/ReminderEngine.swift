@@ -419,7 +419,6 @@ public final class ReminderEngine: @unchecked Sendable {
 
     /// Re-plans from the recorded history, continuing after what is already processed.
     public func replan() throws(StoreError) {
-        processDue()
         adopt(ReminderPlan(catalog: configuration.catalog, history: try store.history()))
     }
 
