@@ -79,7 +79,7 @@ public enum StateSchema {
     /// The tables of the schema, for PostgreSQL's integrity check.
     static let tables = ["item", "event", "ledger", "acknowledgement", "snooze", "audit", "checkpoint"]
 
-    /// SQLite, by version (GRDB migration identifiers "v1", "v2", …). Unchanged since version 1.
+    /// SQLite, by version (GRDB migration identifiers "v1", "v2", …).
     static let sqlite: [Int: String] = [
         // Version 2 (issue 16, defect 8): what is reported is what is stored. A write's
         // client-supplied request id, unique, on its audit row, so that a retry is answered from
