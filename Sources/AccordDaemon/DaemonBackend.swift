@@ -42,20 +42,24 @@ extension Daemon: TrackerBackend {
 
     func record(
         id: String, event: String, on: CivilDate?, note: String?, term: ISODuration?, party: String?,
-        actor: Actor
+        actor: Actor, request: String?
     ) throws(EngineError) -> (event: StoredEvent, state: ItemState) {
         defer { armTimer() }
-        return try engine.record(id: id, event: event, on: on, note: note, term: term, party: party, actor: actor)
+        return try engine.record(id: id, event: event, on: on, note: note, term: term, party: party, actor: actor, request: request)
     }
 
-    func acknowledge(id: String, deadline: String?, actor: Actor) throws(EngineError) -> (item: Item, deadline: DeadlineStatus) {
+    func acknowledge(id: String, deadline: String?, actor: Actor, request: String?) throws(EngineError) -> (item: Item, deadline: DeadlineStatus) {
         defer { armTimer() }
-        return try engine.acknowledge(id: id, deadline: deadline, actor: actor)
+        return try engine.acknowledge(id: id, deadline: deadline, actor: actor, request: request)
     }
 
-    func snooze(id: String, for duration: ISODuration, actor: Actor) throws(EngineError) -> (item: Item, until: Instant) {
+    func snooze(id: String, for duration: ISODuration, actor: Actor, request: String?) throws(EngineError) -> (item: Item, until: Instant) {
         defer { armTimer() }
-        return try engine.snooze(id: id, for: duration, actor: actor)
+        return try engine.snooze(id: id, for: duration, actor: actor, request: request)
+    }
+
+    func priorReply(request: String, action: String, actor: Actor) throws(EngineError) -> String? {
+        try engine.priorReply(request: request, action: action, actor: actor)
     }
 
     func audit(_ line: AuditLine) {

@@ -434,14 +434,25 @@ public final class ReminderEngine: @unchecked Sendable {
         }
     }
 
+    /// The plan of the loaded configuration over `history`, escalations included (§14).
+    private func makePlan(_ history: History) -> ReminderPlan {
+        ReminderPlan(catalog: configuration.catalog, history: history, escalateAfter: configuration.config.escalateAfter)
+    }
+
     /// Re-plans from the recorded history, continuing after what is already processed.
     public func replan() throws(StoreError) {
+        adopt(makePlan(try store.history()))
+    }
+
+    /// Takes a plan built from the recorded history (or from the history a write is about to
+    /// record): nothing in here can fail, so a committed write is never reported as failed.
+    private func adopt(_ new: ReminderPlan) {
         let now = clock.now()
         processDue()
         // The new plan may drop or change what was armed: start again from it.
         releaseArmedBatch()
         ahead = .nothing
-        plan = ReminderPlan(catalog: configuration.catalog, history: try store.history(), escalateAfter: configuration.config.escalateAfter)
+        plan = new
         let processed = (try? store.processedThrough()) ?? nil
         cursor = plan.cursor(from: max(processed ?? now, now).adding(seconds: 1))
         cachedNext = nil
@@ -527,7 +538,7 @@ public final class ReminderEngine: @unchecked Sendable {
     /// Records an event after checking it against the item's lifecycle.
     public func record(
         id: String, event eventName: String, on: CivilDate?, note: String?, term: ISODuration?, party: String? = nil,
-        actor: Actor
+        actor: Actor, request: String? = nil
     ) throws(EngineError) -> (event: StoredEvent, state: ItemState) {
         let index = try resolve(id)
         let item = plan.catalog.items[index]
@@ -553,21 +564,66 @@ public final class ReminderEngine: @unchecked Sendable {
                     allowed: error.allowed.map(\.rawValue), reason: error.reason))
         }
         if let note, note.utf8.count > 4096 { throw .invalidParameter(name: "note", reason: "is longer than 4096 bytes") }
+        let new = NewEvent(itemID: item.fullID, type: type, on: on ?? today, note: note, term: term, party: party)
+        processDue()
+        // Validated and planned before anything is committed (issue 16, defect 8): the history is
+        // read and the plan the event leads to built first, so that nothing can fail once the
+        // event is stored and the client is never told "failed" about a write that was made.
+        var history = try readHistory()
+        let predictedID = (history.events.map(\.id).max() ?? 0) + 1
+        func itemEvent(_ eventID: Int64) -> ItemEvent {
+            var event = ItemEvent(id: eventID, itemID: new.itemID, type: type, on: new.on, recordedAt: now, term: term, recordedBy: actor.user)
+            event.party = party
+            return event
+        }
+        history.events.append(itemEvent(predictedID))
+        var next = makePlan(history)
+        let state = next.timelines[index].latestState
         let stored: StoredEvent
         do {
-            processDue()
             stored = try store.append(
-                NewEvent(itemID: item.fullID, type: type, on: on ?? today, note: note, term: term, party: party),
-                actor: actor, at: now)
-            try replan()
+                new, actor: actor, at: now,
+                request: request.map { requestID in
+                    WriteRequest(id: requestID) { eventID in
+                        Tracker.Record.Reply(
+                            event: Tracker.Event(id: eventID, new, recordedAt: now, actor: actor), state: state.rawValue
+                        ).wireValue().jsonText
+                    }
+                })
         } catch {
             throw .storage(error)
         }
-        return (stored, plan.timelines[index].latestState)
+        if stored.id != predictedID {  // the database numbered it otherwise (a PostgreSQL sequence may skip)
+            history.events[history.events.count - 1] = itemEvent(stored.id)
+            next = makePlan(history)
+        }
+        adopt(next)
+        return (stored, state)
+    }
+
+    /// The recorded history, for a write to plan with before it commits.
+    private func readHistory() throws(EngineError) -> History {
+        do { return try store.history() } catch { throw .storage(error) }
+    }
+
+    /// The reply a write made with this request id gave, if one was made: a retry gets it again
+    /// and changes nothing. The id of another method or user is refused, never answered.
+    public func priorReply(request: String, action: String, actor: Actor) throws(EngineError) -> String? {
+        let outcome: RequestOutcome?
+        do { outcome = try store.requestOutcome(request) } catch { throw .storage(error) }
+        guard let outcome else { return nil }
+        guard outcome.action == action, outcome.uid == actor.uid else {
+            throw .invalidParameter(name: "request", reason: "was used for another write; send a new one for each write")
+        }
+        return outcome.reply
     }
 
     /// Silences the rest of one deadline occurrence.
-    public func acknowledge(id: String, deadline: String?, actor: Actor) throws(EngineError) -> (item: Item, deadline: DeadlineStatus) {
+    public func acknowledge(
+        id: String, deadline: String?, actor: Actor, request: String? = nil
+    ) throws(EngineError) -> (
+        item: Item, deadline: DeadlineStatus
+    ) {
         let index = try resolve(id)
         let item = plan.catalog.items[index]
         let now = clock.now()
@@ -586,33 +642,45 @@ public final class ReminderEngine: @unchecked Sendable {
                     id: item.fullID, event: "acknowledge", state: plan.state(ofItem: index, at: now).rawValue,
                     allowed: [], reason: "no \(kind?.rawValue ?? "") deadline is pending to acknowledge"))
         }
+        let ack = Acknowledgement(itemID: item.fullID, deadline: target.kind, deadlineTime: target.time.description, at: now)
+        processDue()
+        var history = try readHistory()  // planned before it is committed, as Record is
+        history.acknowledgements.append(ack)
+        let next = makePlan(history)
+        let reply = Tracker.Acknowledge.Reply(item: item.fullID, deadline: target.kind.rawValue, deadlineAt: target.at.rfc3339)
         do {
-            processDue()
-            try store.acknowledge(
-                Acknowledgement(itemID: item.fullID, deadline: target.kind, deadlineTime: target.time.description, at: now),
-                actor: actor)
-            try replan()
+            try store.acknowledge(ack, actor: actor, request: request.map { WriteRequest(id: $0) { _ in reply.wireValue().jsonText } })
         } catch {
             throw .storage(error)
         }
+        adopt(next)
         return (item, target)
     }
 
     /// Holds an item's reminders for a while; the latest held per deadline fires at the end.
-    public func snooze(id: String, for duration: ISODuration, actor: Actor) throws(EngineError) -> (item: Item, until: Instant) {
+    public func snooze(
+        id: String, for duration: ISODuration, actor: Actor, request: String? = nil
+    ) throws(EngineError) -> (
+        item: Item, until: Instant
+    ) {
         let index = try resolve(id)
         let item = plan.catalog.items[index]
         guard !duration.isZero else { throw .invalidParameter(name: "for", reason: "must be longer than zero") }
         guard duration.approximateSeconds <= 366 * 86_400 else { throw .invalidParameter(name: "for", reason: "may be a year at most") }
         let now = clock.now()
         let until = item.settings.zone.adding(duration, to: now)
+        let snooze = Snooze(itemID: item.fullID, from: now, until: until)
+        processDue()
+        var history = try readHistory()  // planned before it is committed, as Record is
+        history.snoozes.append(snooze)
+        let next = makePlan(history)
+        let reply = Tracker.Snooze.Reply(item: item.fullID, until: until.rfc3339)
         do {
-            processDue()
-            try store.snooze(Snooze(itemID: item.fullID, from: now, until: until), actor: actor)
-            try replan()
+            try store.snooze(snooze, actor: actor, request: request.map { WriteRequest(id: $0) { _ in reply.wireValue().jsonText } })
         } catch {
             throw .storage(error)
         }
+        adopt(next)
         return (item, until)
     }
 }

@@ -30,12 +30,15 @@ protocol TrackerBackend: AnyObject {
     func calendar(_ filter: CalendarExport.Filter) -> String
 
     /// The writes re-plan and re-arm the timer before they return.
+    /// `request`: the client's id for the write, kept with it (see `priorReply`).
     func record(
         id: String, event: String, on: CivilDate?, note: String?, term: ISODuration?, party: String?,
-        actor: Actor
+        actor: Actor, request: String?
     ) throws(EngineError) -> (event: StoredEvent, state: ItemState)
-    func acknowledge(id: String, deadline: String?, actor: Actor) throws(EngineError) -> (item: Item, deadline: DeadlineStatus)
-    func snooze(id: String, for duration: ISODuration, actor: Actor) throws(EngineError) -> (item: Item, until: Instant)
+    func acknowledge(id: String, deadline: String?, actor: Actor, request: String?) throws(EngineError) -> (item: Item, deadline: DeadlineStatus)
+    func snooze(id: String, for duration: ISODuration, actor: Actor, request: String?) throws(EngineError) -> (item: Item, until: Instant)
+    /// The reply (JSON) of the write made with this request id, if any.
+    func priorReply(request: String, action: String, actor: Actor) throws(EngineError) -> String?
     /// Re-reads the configuration; the problems, none when it was taken.
     func reload() -> [ConfigProblem]
 

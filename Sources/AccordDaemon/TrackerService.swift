@@ -327,13 +327,48 @@ final class TrackerService {
 
     // MARK: writes
 
+    /// A write's request id: 1 to 128 letters, digits, `-` or `_` (accordctl sends 32 hex digits).
+    static func requestID(_ text: String?) throws(VarlinkError) -> String? {
+        guard let text else { return nil }
+        let valid =
+            (1...128).contains(text.utf8.count)
+            && text.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte == 0x2d || byte == 0x5f
+            }
+        guard valid else { throw .invalidParameter("request") }
+        return text
+    }
+
+    /// The first outcome of a write retried with the same request id, decoded as its method's
+    /// reply; nil when no write was made with it. Nothing is written again, nor audited twice.
+    private func replayed<Method: TrackerMethod>(
+        _ method: Method.Type, _ request: String?, _ action: String, peer: Peer
+    ) throws(VarlinkError)
+        -> Method.Reply?
+    {
+        guard let request else { return nil }
+        let json: String?
+        do {
+            json = try backend.priorReply(request: request, action: action, actor: Actor(uid: peer.uid, user: peer.user))
+        } catch {
+            throw error.varlinkError
+        }
+        guard let json else { return nil }
+        guard let value = try? JSONValue.parse(json), let reply = try? Method.Reply(wire: value) else {
+            throw Tracker.StateUnavailable(reason: "the stored reply of request \(request) cannot be read").varlinkError
+        }
+        return reply
+    }
+
     private func handleRecord(_ parameters: Tracker.Record.Parameters, peer: Peer) throws(VarlinkError) -> Tracker.Record.Reply {
         let on = try date(parameters.on, "on")
         let term = try duration(parameters.term, "term")
+        let request = try TrackerService.requestID(parameters.request)
+        if let first = try replayed(Tracker.Record.self, request, "record", peer: peer) { return first }
         do {
             let (stored, state) = try backend.record(
                 id: parameters.id, event: parameters.event, on: on, note: parameters.note, term: term, party: parameters.party,
-                actor: Actor(uid: peer.uid, user: peer.user))
+                actor: Actor(uid: peer.uid, user: peer.user), request: request)
             backend.audit(
                 AuditLine(
                     action: "record", item: stored.itemID, detail: "\(parameters.event) on \(stored.on)" + (term.map { " term \($0)" } ?? ""),
@@ -369,9 +404,11 @@ final class TrackerService {
     }
 
     private func handleAcknowledge(_ parameters: Tracker.Acknowledge.Parameters, peer: Peer) throws(VarlinkError) -> Tracker.Acknowledge.Reply {
+        let request = try TrackerService.requestID(parameters.request)
+        if let first = try replayed(Tracker.Acknowledge.self, request, "acknowledge", peer: peer) { return first }
         do {
             let (item, status) = try backend.acknowledge(
-                id: parameters.id, deadline: parameters.deadline, actor: Actor(uid: peer.uid, user: peer.user))
+                id: parameters.id, deadline: parameters.deadline, actor: Actor(uid: peer.uid, user: peer.user), request: request)
             backend.audit(
                 AuditLine(
                     action: "acknowledge", item: item.fullID, detail: "\(status.kind.rawValue) \(status.time)", allowed: true,
@@ -384,8 +421,11 @@ final class TrackerService {
 
     private func handleSnooze(_ parameters: Tracker.Snooze.Parameters, peer: Peer) throws(VarlinkError) -> Tracker.Snooze.Reply {
         guard let length = try duration(parameters.for, "for") else { throw .invalidParameter("for") }
+        let request = try TrackerService.requestID(parameters.request)
+        if let first = try replayed(Tracker.Snooze.self, request, "snooze", peer: peer) { return first }
         do {
-            let (item, until) = try backend.snooze(id: parameters.id, for: length, actor: Actor(uid: peer.uid, user: peer.user))
+            let (item, until) = try backend.snooze(
+                id: parameters.id, for: length, actor: Actor(uid: peer.uid, user: peer.user), request: request)
             backend.audit(
                 AuditLine(
                     action: "snooze", item: item.fullID, detail: "for \(length) until \(until.rfc3339)", allowed: true,

@@ -89,6 +89,14 @@ extension Tracker.LedgerEntry {
 }
 
 extension Tracker.Event {
+    /// The event a write is about to store, as `init(_:)` will read it back.
+    init(id: Int64, _ event: NewEvent, recordedAt: Instant, actor: Actor) {
+        self.init(
+            id: id, item: event.itemID, event: event.type.rawValue, on: event.on.description, recordedAt: recordedAt.rfc3339,
+            uid: Int(actor.uid), user: actor.user, note: event.note, term: event.term?.description, basis: Basis.recorded.rawValue,
+            party: event.party)
+    }
+
     init(_ event: StoredEvent) {
         self.init(
             id: event.id, item: event.itemID, event: event.type.rawValue, on: event.on.description,

@@ -225,15 +225,17 @@ public enum TrackerInterface {
         # instruments negotiation-started, concluded, signed, in-force,
         # renewed (with term), terminated, not-renewed (auto-renew ones) and
         # notified (with party, for enters-into-force). on defaults to today.
-        method Record(id: string, event: string, on: ?string, note: ?string, term: ?string, party: ?string) -> (event: Event, state: string)
+        # request: the client's id for this write (1 to 128 letters, digits, - or _);
+        # a retry with the same id gets the first reply and records nothing more.
+        method Record(id: string, event: string, on: ?string, note: ?string, term: ?string, party: ?string, request: ?string) -> (event: Event, state: string)
 
         # Silences the remaining reminders of a deadline (default: the item's most
-        # pressing one).
-        method Acknowledge(id: string, deadline: ?string) -> (item: string, deadline: string, deadlineAt: string)
+        # pressing one). request as for Record.
+        method Acknowledge(id: string, deadline: ?string, request: ?string) -> (item: string, deadline: string, deadlineAt: string)
 
         # Holds an item's reminders for a duration; the latest held one per deadline
-        # fires when the snooze ends.
-        method Snooze(id: string, for: string) -> (item: string, until: string)
+        # fires when the snooze ends. request as for Record.
+        method Snooze(id: string, for: string, request: ?string) -> (item: string, until: string)
 
         # Re-reads the configuration and portfolios; nothing changes on an error.
         method Reload() -> (portfolios: int, objectives: int, instruments: int)

@@ -231,11 +231,18 @@ extension Tracker {
             public var term: String?
             /// For `notified`: which of the instrument's parties notified.
             public var party: String?
-            public enum CodingKeys: String, CodingKey, CaseIterable { case id, event, on, note, term, party }
+            /// The client's id for this write: a retry with the same id gets the first reply and
+            /// records nothing more (1 to 128 letters, digits, - or _).
+            public var request: String?
+            public enum CodingKeys: String, CodingKey, CaseIterable { case id, event, on, note, term, party, request }
             public typealias Keys = CodingKeys
 
-            public init(id: String, event: String, on: String? = nil, note: String? = nil, term: String? = nil, party: String? = nil) {
+            public init(
+                id: String, event: String, on: String? = nil, note: String? = nil, term: String? = nil, party: String? = nil,
+                request: String? = nil
+            ) {
                 self.id = id; self.event = event; self.on = on; self.note = note; self.term = term; self.party = party
+                self.request = request
             }
         }
         public struct Reply: WireCodable {
@@ -251,9 +258,13 @@ extension Tracker {
         public struct Parameters: CallParameters {
             public var id: String
             public var deadline: String?
-            public enum CodingKeys: String, CodingKey, CaseIterable { case id, deadline }
+            /// As Record's.
+            public var request: String?
+            public enum CodingKeys: String, CodingKey, CaseIterable { case id, deadline, request }
             public typealias Keys = CodingKeys
-            public init(id: String, deadline: String? = nil) { self.id = id; self.deadline = deadline }
+            public init(id: String, deadline: String? = nil, request: String? = nil) {
+                self.id = id; self.deadline = deadline; self.request = request
+            }
         }
         public struct Reply: WireCodable {
             public var item: String
@@ -271,9 +282,11 @@ extension Tracker {
         public struct Parameters: CallParameters {
             public var id: String
             public var `for`: String
-            public enum CodingKeys: String, CodingKey, CaseIterable { case id, `for` }
+            /// As Record's.
+            public var request: String?
+            public enum CodingKeys: String, CodingKey, CaseIterable { case id, `for`, request }
             public typealias Keys = CodingKeys
-            public init(id: String, for duration: String) { self.id = id; self.for = duration }
+            public init(id: String, for duration: String, request: String? = nil) { self.id = id; self.for = duration; self.request = request }
         }
         public struct Reply: WireCodable {
             public var item: String

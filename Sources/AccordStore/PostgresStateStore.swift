@@ -133,7 +133,7 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
         }
     }
 
-    public func append(_ event: NewEvent, actor: Actor, at now: Instant) throws(StoreError) -> StoredEvent {
+    public func append(_ event: NewEvent, actor: Actor, at now: Instant, request: WriteRequest?) throws(StoreError) -> StoredEvent {
         try write("record event") { db throws(StoreError) in
             let inserted = try db.execute(
                 """
@@ -151,13 +151,14 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
                 db, at: now, actor: actor, action: "record", item: event.itemID,
                 detail: "\(event.type.rawValue) on \(event.on)" + (event.term.map { " term \($0)" } ?? "")
                     + (event.party.map { " by \($0)" } ?? "") + (event.note.map { ": \($0)" } ?? ""), allowed: true)
+            try PostgresStateStore.keep(request, db, eventID: id)
             return StoredEvent(
                 id: id, itemID: event.itemID, type: event.type, on: event.on, recordedAt: now,
                 uid: actor.uid, user: actor.user, note: event.note, term: event.term, party: event.party)
         }
     }
 
-    public func acknowledge(_ ack: Acknowledgement, actor: Actor) throws(StoreError) {
+    public func acknowledge(_ ack: Acknowledgement, actor: Actor, request: WriteRequest?) throws(StoreError) {
         try write("acknowledge") { db throws(StoreError) in
             try db.execute(
                 "INSERT INTO acknowledgement (item, deadline, deadline_time, at, uid, \"user\") VALUES ($1, $2, $3, $4, $5, $6)",
@@ -166,10 +167,11 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
             try PostgresStateStore.insertAudit(
                 db, at: ack.at, actor: actor, action: "acknowledge", item: ack.itemID,
                 detail: "\(ack.deadline.rawValue) \(ack.deadlineTime)", allowed: true)
+            try PostgresStateStore.keep(request, db, eventID: 0)
         }
     }
 
-    public func snooze(_ snooze: Snooze, actor: Actor) throws(StoreError) {
+    public func snooze(_ snooze: Snooze, actor: Actor, request: WriteRequest?) throws(StoreError) {
         try write("snooze") { db throws(StoreError) in
             try db.execute(
                 "INSERT INTO snooze (item, from_at, until_at, uid, \"user\") VALUES ($1, $2, $3, $4, $5)",
@@ -178,6 +180,7 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
             try PostgresStateStore.insertAudit(
                 db, at: snooze.from, actor: actor, action: "snooze", item: snooze.itemID,
                 detail: "until \(snooze.until.rfc3339)", allowed: true)
+            try PostgresStateStore.keep(request, db, eventID: 0)
         }
     }
 
@@ -417,6 +420,26 @@ extension PostgresStateStore {
                 if let key = row[0], let reason = row[1] { reasons[key] = reason }
             }
             return reasons
+        }
+    }
+}
+
+extension PostgresStateStore {
+    /// The request id and reply on the audit line just inserted, in the write's transaction: the
+    /// audit id sequence's value in this session (another host's inserts do not move it).
+    fileprivate static func keep(_ request: WriteRequest?, _ db: PostgresConnection, eventID: Int64) throws(StoreError) {
+        guard let request else { return }
+        try db.execute(
+            "UPDATE audit SET request = $1, reply = $2 WHERE id = currval(pg_get_serial_sequence('audit', 'id'))",
+            [request.id, request.reply(eventID)], operation: "keep request")
+    }
+
+    public func requestOutcome(_ id: String) throws(StoreError) -> RequestOutcome? {
+        try read("read request") { db throws(StoreError) in
+            guard let row = try db.execute("SELECT action, uid, reply FROM audit WHERE request = $1", [id], operation: "read request").rows.first,
+                let action = row[0], let uid = row[1]?.asInt64, let reply = row[2]
+            else { return nil }
+            return RequestOutcome(action: action, uid: UInt32(truncatingIfNeeded: uid), reply: reply)
         }
     }
 }

@@ -173,7 +173,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     }
 
     /// Appends an event and its audit line in one transaction.
-    public func append(_ event: NewEvent, actor: Actor, at now: Instant) throws(StoreError) -> StoredEvent {
+    public func append(_ event: NewEvent, actor: Actor, at now: Instant, request: WriteRequest?) throws(StoreError) -> StoredEvent {
         try durableWrite("record event") { db in
             try db.execute(
                 sql: """
@@ -189,13 +189,14 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
                 db, at: now, actor: actor, action: "record", item: event.itemID,
                 detail: "\(event.type.rawValue) on \(event.on)" + (event.term.map { " term \($0)" } ?? "")
                     + (event.party.map { " by \($0)" } ?? "") + (event.note.map { ": \($0)" } ?? ""), allowed: true)
+            try SQLiteStateStore.keep(request, db, eventID: id)
             return StoredEvent(
                 id: id, itemID: event.itemID, type: event.type, on: event.on, recordedAt: now,
                 uid: actor.uid, user: actor.user, note: event.note, term: event.term, party: event.party)
         }
     }
 
-    public func acknowledge(_ ack: Acknowledgement, actor: Actor) throws(StoreError) {
+    public func acknowledge(_ ack: Acknowledgement, actor: Actor, request: WriteRequest?) throws(StoreError) {
         try durableWrite("acknowledge") { db in
             try db.execute(
                 sql: "INSERT INTO acknowledgement (item, deadline, deadline_time, at, uid, user) VALUES (?, ?, ?, ?, ?, ?)",
@@ -203,10 +204,11 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
             try SQLiteStateStore.insertAudit(
                 db, at: ack.at, actor: actor, action: "acknowledge", item: ack.itemID,
                 detail: "\(ack.deadline.rawValue) \(ack.deadlineTime)", allowed: true)
+            try SQLiteStateStore.keep(request, db, eventID: 0)
         }
     }
 
-    public func snooze(_ snooze: Snooze, actor: Actor) throws(StoreError) {
+    public func snooze(_ snooze: Snooze, actor: Actor, request: WriteRequest?) throws(StoreError) {
         try durableWrite("snooze") { db in
             try db.execute(
                 sql: "INSERT INTO snooze (item, from_at, until_at, uid, user) VALUES (?, ?, ?, ?, ?)",
@@ -214,6 +216,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
             try SQLiteStateStore.insertAudit(
                 db, at: snooze.from, actor: actor, action: "snooze", item: snooze.itemID,
                 detail: "until \(snooze.until.rfc3339)", allowed: true)
+            try SQLiteStateStore.keep(request, db, eventID: 0)
         }
     }
 
@@ -385,6 +388,23 @@ extension SQLiteStateStore {
                 reasons[row[0]] = row[1]
             }
             return reasons
+        }
+    }
+}
+
+extension SQLiteStateStore {
+    /// The request id and reply on the audit line just inserted, in the write's transaction.
+    fileprivate static func keep(_ request: WriteRequest?, _ db: Database, eventID: Int64) throws {
+        guard let request else { return }
+        try db.execute(
+            sql: "UPDATE audit SET request = ?, reply = ? WHERE id = last_insert_rowid()", arguments: [request.id, request.reply(eventID)])
+    }
+
+    public func requestOutcome(_ id: String) throws(StoreError) -> RequestOutcome? {
+        try read("read request") { db in
+            try Row.fetchOne(db, sql: "SELECT action, uid, reply FROM audit WHERE request = ?", arguments: [id]).map { row in
+                RequestOutcome(action: row[0], uid: UInt32(truncatingIfNeeded: row[1] as Int64), reply: row[2])
+            }
         }
     }
 }

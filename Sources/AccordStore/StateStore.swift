@@ -18,10 +18,13 @@ public protocol StateStore: AnyObject, Sendable {
     /// Everything the planner takes into account.
     func history() throws(StoreError) -> History
     func events(item: String) throws(StoreError) -> [StoredEvent]
-    /// Appends an event and its audit line in one transaction.
-    func append(_ event: NewEvent, actor: Actor, at now: Instant) throws(StoreError) -> StoredEvent
-    func acknowledge(_ ack: Acknowledgement, actor: Actor) throws(StoreError)
-    func snooze(_ snooze: Snooze, actor: Actor) throws(StoreError)
+    /// Appends an event and its audit line in one transaction; with a request, its id and reply
+    /// on the audit line (a second write with the same id fails: the id is unique).
+    func append(_ event: NewEvent, actor: Actor, at now: Instant, request: WriteRequest?) throws(StoreError) -> StoredEvent
+    func acknowledge(_ ack: Acknowledgement, actor: Actor, request: WriteRequest?) throws(StoreError)
+    func snooze(_ snooze: Snooze, actor: Actor, request: WriteRequest?) throws(StoreError)
+    /// The write made with this request id, if any: who made it, which, and what it answered.
+    func requestOutcome(_ id: String) throws(StoreError) -> RequestOutcome?
     func audit(at now: Instant, actor: Actor, action: String, item: String?, detail: String, allowed: Bool) throws(StoreError)
     func auditTrail(item: String?, since: Instant?) throws(StoreError) -> [AuditRecord]
     /// At most `limit` rows of the audit trail after row `after`, oldest first, and the last
@@ -68,6 +71,7 @@ public enum StateSchema {
     /// Version 3's statements, the same in both dialects.
     static let replies = """
         ALTER TABLE audit ADD COLUMN request TEXT;
+        ALTER TABLE audit ADD COLUMN reply TEXT;
         CREATE UNIQUE INDEX audit_request ON audit(request) WHERE request IS NOT NULL;
         ALTER TABLE ledger ADD COLUMN reason TEXT;
         """
@@ -216,4 +220,32 @@ public enum StateSchema {
         2: "ALTER TABLE event ADD COLUMN party TEXT;",
         3: StateSchema.replies
     ]
+}
+
+extension StateStore {
+    /// Appends an event and its audit line in one transaction.
+    public func append(_ event: NewEvent, actor: Actor, at now: Instant) throws(StoreError) -> StoredEvent {
+        try append(event, actor: actor, at: now, request: nil)
+    }
+    public func acknowledge(_ ack: Acknowledgement, actor: Actor) throws(StoreError) { try acknowledge(ack, actor: actor, request: nil) }
+    public func snooze(_ snooze: Snooze, actor: Actor) throws(StoreError) { try self.snooze(snooze, actor: actor, request: nil) }
+}
+
+/// A write's client-supplied request id (Record, Acknowledge, Snooze; issue 16, defect 8) and the
+/// reply to keep with it, so that a retry of the same request is answered from the first outcome.
+public struct WriteRequest: Sendable {
+    public var id: String
+    /// The reply as the client gets it (JSON), given the id of the event the write added (Record)
+    /// or 0.
+    public var reply: @Sendable (Int64) -> String
+    public init(id: String, reply: @escaping @Sendable (Int64) -> String) { self.id = id; self.reply = reply }
+}
+
+/// What a write made with a request id answered.
+public struct RequestOutcome: Sendable, Hashable {
+    /// record, acknowledge or snooze.
+    public var action: String
+    public var uid: UInt32
+    public var reply: String
+    public init(action: String, uid: UInt32, reply: String) { self.action = action; self.uid = uid; self.reply = reply }
 }

@@ -206,6 +206,26 @@ struct PagingOptions: ParsableArguments {
     }
 }
 
+/// --request of record, ack and snooze: the write's id, which the daemon keeps with it, so that
+/// the same write sent again (a retry after a lost reply) is answered from the first outcome and
+/// recorded once. Each invocation makes its own: 128 random bits in hex.
+struct RequestOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "An id for this write (default: 128 random bits in hex); run again with the same id, the daemon answers with the first outcome and records nothing more.",
+            valueName: "id"))
+    var request: String?
+
+    var id: String {
+        if let request { return request }
+        var random = SystemRandomNumberGenerator()
+        return [random.next(), random.next()].map { (value: UInt64) in
+            let hex = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
+    }
+}
+
 struct Record: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "record",
@@ -227,9 +247,12 @@ struct Record: ParsableCommand {
         help: ArgumentHelp(
             "For notified: the party whose notification it is (one of the instrument's parties; the last one puts it in force).",
             valueName: "name")) var party: String?
+    @OptionGroup var write: RequestOptions
 
     func run() throws {
-        let r = request(options, Tracker.Record.self, Tracker.Record.Parameters(id: item, event: event, on: on, note: note, term: term, party: party))
+        let r = request(
+            options, Tracker.Record.self,
+            Tracker.Record.Parameters(id: item, event: event, on: on, note: note, term: term, party: party, request: write.id))
         if options.json { return printJSON(r) }
         let e = r.event
         print("recorded \(e.event) for \(e.item) on \(e.on) (event #\(e.id) by \(e.user)); state now \(r.state)")
@@ -243,9 +266,10 @@ struct Ack: ParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Argument(help: "The item id.") var item: String
     @Option(help: "due, sign-by, expiry or renewal-notice (default: the most pressing).") var deadline: String?
+    @OptionGroup var write: RequestOptions
 
     func run() throws {
-        let r = request(options, Tracker.Acknowledge.self, Tracker.Acknowledge.Parameters(id: item, deadline: deadline))
+        let r = request(options, Tracker.Acknowledge.self, Tracker.Acknowledge.Parameters(id: item, deadline: deadline, request: write.id))
         if options.json { return printJSON(r) }
         print("acknowledged \(r.deadline) of \(r.item) (\(Pretty.shortTime(r.deadlineAt)))")
     }
@@ -258,9 +282,10 @@ struct SnoozeCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Argument(help: "The item id.") var item: String
     @Argument(help: "An ISO 8601 duration, e.g. P3D or PT4H.") var duration: String
+    @OptionGroup var write: RequestOptions
 
     func run() throws {
-        let r = request(options, Tracker.Snooze.self, Tracker.Snooze.Parameters(id: item, for: duration))
+        let r = request(options, Tracker.Snooze.self, Tracker.Snooze.Parameters(id: item, for: duration, request: write.id))
         if options.json { return printJSON(r) }
         print("snoozed \(r.item) until \(Pretty.shortTime(r.until)) (\(Pretty.relative(r.until)))")
     }

@@ -40,8 +40,9 @@ private func sourceFile(_ relativePath: String, from here: String = #filePath) t
             idl.contains(
                 "method List(kind: ?string, state: ?string, dialogue: ?string, dueWithin: ?string, owner: ?string, basis: ?string, limit: ?int, after: ?string)"
             ))
-        #expect(idl.contains("method Record(id: string, event: string, on: ?string, note: ?string, term: ?string, party: ?string)"))
-        #expect(idl.contains("method Snooze(id: string, for: string)"))
+        #expect(
+            idl.contains("method Record(id: string, event: string, on: ?string, note: ?string, term: ?string, party: ?string, request: ?string)"))
+        #expect(idl.contains("method Snooze(id: string, for: string, request: ?string)"))
     }
 
     @Test func theServiceIDLDeclaresTheStandardMembers() {

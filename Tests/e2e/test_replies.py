@@ -3,13 +3,15 @@ that pipelines calls and never reads is closed and costs bounded memory; List, U
 History come in pages that a real Varlink client (PyPI varlink) follows to every row, once, in
 order; accordctl follows them too."""
 import json
+import os
 import select
 import socket
 import time
 
 import varlink
 
-from accordtest import ACCORDCTL, connect, day, objective, portfolio, read_replies, request, run, wait_for
+from accordtest import (ACCORDCTL, connect, day, objective, portfolio, read_replies, reminder_entries, request, run, utc_at,
+                        wait_for)
 
 T = "io.accord.Tracker."
 
@@ -99,6 +101,29 @@ def test_a_client_that_never_reads_its_replies_is_closed_and_costs_bounded_memor
     assert wait_for(lambda: any("bytes of replies untaken" in e.get("MESSAGE", "") for e in daemon.journal()), timeout=5)
 
 
+def test_a_watch_client_past_reply_buffer_is_closed_with_a_line_naming_it(make_daemon):
+    """Issue 16, defect 5: [control] reply-buffer bounds what any client may leave untaken; at its
+    least (64 KiB), a Watch client that reads nothing while 600 reminders fire at once is closed
+    as soon as a reply would pass it, with a warning naming its uid and pid, and the others are
+    served (before: a fixed 8 MiB, Watch only, not configurable). A burst is written in one go, so
+    the cap must hold one: the default, 8 MiB, is several thousand reminders at once."""
+    due = time.time() + 5
+    items = [objective(f"o{n:03d}", utc_at(due)) for n in range(600)]
+    daemon = make_daemon(portfolio(items, dialogue="cap", leads=("P0D",)),
+                         extra_config="[control]\nreply-buffer = 65536\n").start()
+    watch = request(T + "Watch", more=True)
+    greedy = connect(daemon.socket_path)
+    greedy.sendall(watch)
+    poller = select.poll()
+    poller.register(greedy, select.POLLRDHUP)
+    assert poller.poll(20_000), "a Watch client past reply-buffer was kept"
+    assert time.time() >= due - 1
+    assert status_ok(daemon.socket_path)
+    line = wait_for(lambda: [e["MESSAGE"] for e in daemon.journal() if "over the 65536" in e.get("MESSAGE", "")], timeout=5)
+    assert line and f"pid {os.getpid()}" in line[0] and "uid 0" in line[0], line
+    greedy.close()
+
+
 def pages(method, rows, **parameters):
     """Every page of a paged method through the PyPI client: (rows, number of pages)."""
     got, count, after = [], 0, None
@@ -168,3 +193,77 @@ def test_history_list_and_upcoming_page_through_every_row_once_in_order(make_dae
     assert [i["id"] for i in cut["items"]] == [i["id"] for i in listed[:1001]] and cut["next"] == listed[1000]["id"]
     rc, out, err = run([ACCORDCTL, "--socket", daemon.socket_path, "upcoming", "--within", "P30D"])
     assert rc == 0 and out.strip().endswith("2400 reminders within P30D"), out[-300:]
+
+
+def call(path, method, parameters):
+    s = connect(path, timeout=10)
+    try:
+        s.sendall(request(T + method, parameters))
+        return read_replies(s, 1)[0]
+    finally:
+        s.close()
+
+
+def test_a_write_retried_with_its_request_id_is_answered_from_the_first_and_recorded_once(make_daemon):
+    """Issue 16, defect 8: Record, Acknowledge and Snooze take a request id; the same write sent
+    again (the client lost the reply) gets the first reply and adds no second event, term or
+    audit line (before: the parameter was refused, and a plain retry recorded the event twice)."""
+    daemon = make_daemon(portfolio([objective("alpha", day(10)), objective("beta", day(20))], dialogue="retry")).start()
+    path = daemon.socket_path
+    first = call(path, "Record", {"id": "alpha", "event": "started", "note": "kick-off", "request": "a1"})
+    assert "error" not in first, first
+    again = call(path, "Record", {"id": "alpha", "event": "started", "note": "kick-off", "request": "a1"})
+    assert again == first
+    assert daemon.query("SELECT count(*) FROM event") == [(1,)]
+    assert daemon.query("SELECT count(*) FROM audit WHERE action = 'record'") == [(1,)]
+    # Without the id, the same call is a second write, refused by the lifecycle (started twice).
+    assert call(path, "Record", {"id": "alpha", "event": "started"})["error"] == T + "InvalidEvent"
+    snoozed = call(path, "Snooze", {"id": "beta", "for": "P1D", "request": "s1"})
+    time.sleep(1.1)  # a second snooze would end a second later: the replay must not
+    assert call(path, "Snooze", {"id": "beta", "for": "P1D", "request": "s1"}) == snoozed
+    acked = call(path, "Acknowledge", {"id": "beta", "request": "k1"})
+    assert call(path, "Acknowledge", {"id": "beta", "request": "k1"}) == acked
+    assert daemon.query("SELECT count(*) FROM snooze") == [(1,)] and daemon.query("SELECT count(*) FROM acknowledgement") == [(1,)]
+    # The id of another write is refused, as is one that is not an id.
+    for parameters in ({"id": "beta", "for": "P2D", "request": "a1"}, {"id": "beta", "for": "P2D", "request": "no spaces"}):
+        reply = call(path, "Snooze", parameters)
+        assert reply["error"] == "org.varlink.service.InvalidParameter" and reply["parameters"]["parameter"] == "request", reply
+    # accordctl: a fresh id per invocation, or the one given, whose retry prints the first outcome.
+    ctl = [ACCORDCTL, "--socket", path]
+    rc, out1, err = run(ctl + ["record", "beta", "started", "--request", "ctl-1"])
+    assert rc == 0, err
+    rc, out2, err = run(ctl + ["record", "beta", "started", "--request", "ctl-1"])
+    assert rc == 0 and out2 == out1, (out1, out2, err)
+    ids = [r for (r,) in daemon.query("SELECT request FROM audit WHERE request IS NOT NULL ORDER BY id")]
+    assert ids == ["a1", "s1", "k1", "ctl-1"], ids
+    rc, out, err = run(ctl + ["snooze", "alpha", "PT1H"])
+    assert rc == 0, err
+    (generated,) = daemon.query("SELECT request FROM audit ORDER BY id DESC LIMIT 1")[0]
+    assert len(generated) == 32 and int(generated, 16) >= 0, generated
+
+
+def test_a_reminder_the_journal_refuses_is_retried_and_fires_once_the_journal_is_back(make_daemon):
+    """Issue 16, defect 8: the private journald's native socket is moved away and a socket that
+    nobody reads put in its place while a reminder comes due, so sd_journal_sendv fails
+    (ECONNREFUSED; with no socket at all it reports success, ENOENT being "no journal here"). The reminder is not counted fired; once the socket is
+    back, a retry on the daemon's timer (1, 2, 4 s, ...) writes it, once (before: counted fired at
+    once, and never written)."""
+    due = time.time() + 4
+    daemon = make_daemon(portfolio([objective("soon", utc_at(due))], dialogue="outage", leads=("P0D",))).start()
+    native, away = "/run/systemd/journal/socket", "/run/systemd/journal/socket.away"
+    os.rename(native, away)
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    dead.bind(native)
+    dead.close()  # the file stays; a datagram sent to it is refused
+    try:
+        wait_for(lambda: time.time() > due + 1.5, timeout=10)
+        status = call(daemon.socket_path, "Status", {})["parameters"]
+        assert status["fired"] == 0, status
+    finally:
+        os.rename(away, native)  # over the dead one
+    entries = wait_for(lambda: reminder_entries("ACCORD_ITEM=outage/soon"), timeout=20)
+    assert len(entries) == 1, entries
+    assert wait_for(lambda: call(daemon.socket_path, "Status", {})["parameters"]["fired"] == 1, timeout=5)
+    late = int(entries[0]["__REALTIME_TIMESTAMP"]) / 1e6 - due
+    print(f"written {late:.1f} s after it came due, by a retry")
+    assert 1.5 < late < 15
