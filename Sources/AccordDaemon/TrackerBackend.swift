@@ -20,6 +20,8 @@ protocol TrackerBackend: AnyObject {
     func ledger(item: String) throws(EngineError) -> [LedgerEntry]
     func events(item: String) throws(EngineError) -> [StoredEvent]
     func auditTrail(item: String?, since: Instant?) throws(EngineError) -> [AuditRecord]
+    /// The event and audit hash chains, walked (docs/design.md §7).
+    func verifyChains() throws(EngineError) -> [ChainReport]
     /// The deadlines as iCalendar text, with the revisions of the subscription file.
     func calendar(_ filter: CalendarExport.Filter) -> String
 

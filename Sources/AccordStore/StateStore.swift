@@ -42,6 +42,12 @@ public protocol StateStore: AnyObject, Sendable {
     /// "ok" when the database is sound: SQLite's `PRAGMA integrity_check`; on PostgreSQL (which
     /// checks its own pages) that the server answers and every table of the schema is there.
     func integrityCheck() throws(StoreError) -> String
+
+    /// The newest row of the event and audit hash chains (docs/design.md §7), for the journal.
+    func chainHeads() throws(StoreError) -> ChainHeads
+    /// Walks both chains in id order, in one consistent snapshot: per table, how many rows
+    /// verified, the head, and the first row that does not (docs/design.md §7).
+    func verifyChains() throws(StoreError) -> [ChainReport]
 }
 
 /// Opens the store the configuration names: PostgreSQL when `[state] url` is set, else the
@@ -54,15 +60,20 @@ public func openStateStore(_ state: StateConfig?, sqlitePath: String) throws(Sto
 /// The schema both backends share. Version 1 is the schema accord has had since its first
 /// release; SQLite records it in GRDB's `grdb_migrations` table (identifier "v1"), PostgreSQL
 /// in `schema_version` (one row per applied version). A new version appends one migration to
-/// both lists below, with the same tables and columns.
+/// both lists below, with the same tables and columns. Version 3 adds the hash chains.
 public enum StateSchema {
     /// The version this build writes and expects.
-    public static let version = 1
+    public static let version = 3
+
+    /// The version that adds the hash chains (a `hash` column on event and audit): the stores
+    /// fill in the rows already there, in id order, in the same transaction as the columns,
+    /// so that an upgraded database verifies. (3, not 2: version 2 is another change's.)
+    static let chainVersion = 3
 
     /// The tables of the schema, for PostgreSQL's integrity check.
     static let tables = ["item", "event", "ledger", "acknowledgement", "snooze", "audit", "checkpoint"]
 
-    /// SQLite, by version (GRDB migration identifiers "v1", "v2", …). Unchanged since version 1.
+    /// SQLite, by version (GRDB migration identifiers "v1", "v2", …).
     static let sqlite: [Int: String] = [
         1: """
         CREATE TABLE item (
@@ -126,6 +137,12 @@ public enum StateSchema {
             name TEXT PRIMARY KEY NOT NULL,
             value INTEGER NOT NULL
         );
+        """,
+        // The hash chains (HashChain.swift): NULL only between a row's insert and the update, in
+        // one transaction, since the hash covers the row's id.
+        chainVersion: """
+        ALTER TABLE event ADD COLUMN hash TEXT;
+        ALTER TABLE audit ADD COLUMN hash TEXT;
         """
     ]
 
@@ -193,6 +210,10 @@ public enum StateSchema {
             name TEXT PRIMARY KEY NOT NULL,
             value BIGINT NOT NULL
         );
+        """,
+        chainVersion: """
+        ALTER TABLE event ADD COLUMN hash TEXT;
+        ALTER TABLE audit ADD COLUMN hash TEXT;
         """
     ]
 }

@@ -98,11 +98,13 @@ private enum Examples {
     static let audit = Tracker.AuditEntry(
         at: "2017-01-15T10:00:00Z", uid: 0, user: "root", action: "record", detail: "d", allowed: false,
         item: "ca-cn-nsrl/x")
+    static let chain = Tracker.AuditChain(
+        table: "event", rows: 2, head: String(repeating: "0f", count: 32), headRow: 2, brokenRow: 3, reason: tricky)
     static let problem = Tracker.ConfigProblem(file: "a.toml", key: "objective \"x\" › due", message: tricky, line: 7)
 
     static let types: [String: any WireCodable] = [
         "Reminder": reminder, "Deadline": deadline, "Item": item, "Definition": definition, "LedgerEntry": ledger, "Event": event,
-        "AuditEntry": audit, "ConfigProblem": problem, "DatedValue": dated
+        "AuditEntry": audit, "ConfigProblem": problem, "DatedValue": dated, "AuditChain": chain
     ]
 
     /// Each method's parameter names (from its struct) and a reply with every field set.
@@ -130,7 +132,8 @@ private enum Examples {
         Tracker.Snooze.name: (Tracker.Snooze.Parameters.parameterNames, Tracker.Snooze.Reply(item: "i", until: "2017-04-01T04:00:00Z")),
         Tracker.Reload.name: (Tracker.Reload.Parameters.parameterNames, Tracker.Reload.Reply(portfolios: 1, objectives: 2, instruments: 3)),
         Tracker.Watch.name: (Tracker.Watch.Parameters.parameterNames, Tracker.Watch.Reply(reminder: reminder)),
-        Tracker.Export.name: (Tracker.Export.Parameters.parameterNames, Tracker.Export.Reply(calendar: "BEGIN:VCALENDAR\r\n"))
+        Tracker.Export.name: (Tracker.Export.Parameters.parameterNames, Tracker.Export.Reply(calendar: "BEGIN:VCALENDAR\r\n")),
+        Tracker.VerifyAudit.name: (Tracker.VerifyAudit.Parameters.parameterNames, Tracker.VerifyAudit.Reply(ok: false, chains: [chain, chain]))
     ]
 
     static let errors: [String: any TrackerErrorReply] = [
@@ -153,8 +156,8 @@ private func throughTheWire<T: WireCodable>(_ value: T) throws -> T {
     let idl = DeclaredInterface(TrackerInterface.description)
 
     @Test func theIDLParserFindsEveryDeclaration() {
-        #expect(idl.types.count == 9)
-        #expect(idl.methods.count == 11)
+        #expect(idl.types.count == 10)
+        #expect(idl.methods.count == 12)
         #expect(idl.errors.count == 8)
         #expect(idl.methods["List"]?.parameters == ["kind", "state", "dialogue", "dueWithin", "owner", "basis"])
         #expect(idl.types["Deadline"] == ["kind", "at", "date", "daysLeft", "passed", "acknowledged", "basis", "source", "projected", "lapsed"])
@@ -198,6 +201,7 @@ private func throughTheWire<T: WireCodable>(_ value: T) throws -> T {
         #expect(try throughTheWire(Examples.audit) == Examples.audit)
         #expect(try throughTheWire(Examples.problem) == Examples.problem)
         #expect(try throughTheWire(Examples.dated) == Examples.dated)
+        #expect(try throughTheWire(Examples.chain) == Examples.chain)
         for (_, (_, reply)) in Examples.methods { try roundTrips(reply) }
         for (_, error) in Examples.errors { try roundTrips(error) }
         // Optional fields that are nil are left out, not sent as null, and read back as nil.

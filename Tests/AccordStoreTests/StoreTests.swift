@@ -78,7 +78,8 @@ func scratchPath(_ name: String) -> String {
         }
         let store = try SQLiteStateStore(path: path)
         let migrations = try DatabaseQueue(path: path).read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(migrations == ["v1"])
+        // v1 as before, then the later versions (3: the hash chains, HashChainTests).
+        #expect(migrations == StateSchema.sqlite.keys.sorted().map { "v\($0)" })
         let portfolio = try PortfolioParser.parse(
             """
             [dialogue]
