@@ -83,7 +83,7 @@ extension Tracker.AuditEntry {
 }
 
 extension Tracker.AuditChain {
-    init(_ report: ChainReport) {
+    public init(_ report: ChainReport) {
         self.init(
             table: report.table.rawValue, rows: report.rows, head: report.head, headRow: report.headID, brokenRow: report.broken?.id,
             reason: report.broken?.reason)

@@ -21,6 +21,16 @@ extension Tracker {
             self.table = table; self.rows = rows; self.head = head; self.headRow = headRow; self.brokenRow = brokenRow
             self.reason = reason
         }
+
+        /// One line for a terminal, the same from accordctl and accordd: `event: ok, 3 row(s),
+        /// row 3, head …` or `event: broken at row 2 (1 row(s) before it verified): why`.
+        /// `mark` dresses the word "broken" (accordctl paints it red on a terminal).
+        public func summary(mark: (String) -> String = { $0 }) -> String {
+            if let brokenRow {
+                return "\(table): \(mark("broken")) at row \(brokenRow) (\(rows) row(s) before it verified): \(reason ?? "")"
+            }
+            return "\(table): ok, \(rows) row(s), " + (headRow.map { "row \($0), head \(head)" } ?? "empty")
+        }
     }
 
     /// Checks the hash chains of the event and audit tables; ok when every row of both verifies.
@@ -31,6 +41,11 @@ extension Tracker {
             public var ok: Bool
             public var chains: [AuditChain]
             public init(ok: Bool, chains: [AuditChain]) { self.ok = ok; self.chains = chains }
+
+            /// "event row 2", the first broken row, for the message of a failed verification.
+            public var firstBroken: String? {
+                chains.first { $0.brokenRow != nil }.map { "\($0.table) row \($0.brokenRow!)" }
+            }
         }
     }
 }

@@ -34,21 +34,11 @@ struct AuditVerify: ParsableCommand {
         if options.json {
             printJSON(r)
         } else {
-            for chain in r.chains {
-                if let row = chain.brokenRow {
-                    print(
-                        "\(chain.table): \(Pretty.paint("broken", "31")) at row \(row) (\(chain.rows) row(s) before it verified): \(chain.reason ?? "")"
-                    )
-                } else {
-                    let head = chain.headRow.map { "row \($0), head \(chain.head)" } ?? "empty"
-                    print("\(chain.table): ok, \(chain.rows) row(s), \(head)")
-                }
-            }
+            for chain in r.chains { print(chain.summary { Pretty.paint($0, "31") }) }
         }
         if !r.ok {
             if !options.json {
-                let first = r.chains.first { $0.brokenRow != nil }
-                writeError("accordctl: the audit trail does not verify: \(first.map { "\($0.table) row \($0.brokenRow!)" } ?? "")\n")
+                writeError("accordctl: the audit trail does not verify: \(r.firstBroken ?? "")\n")
             }
             throw ExitCode(AuditVerify.brokenExitCode)
         }

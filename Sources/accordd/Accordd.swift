@@ -22,7 +22,7 @@ struct Accordd: ParsableCommand {
               accordd run --config Config/accordd.toml
             """,
         version: accordVersion,
-        subcommands: [RunCommand.self, CheckCommand.self, PlanCommand.self],
+        subcommands: [RunCommand.self, CheckCommand.self, PlanCommand.self, VerifyAuditCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

@@ -3,10 +3,11 @@
 the heads in the real journal, and a row edited by hand with the sqlite3 shell (psql with
 STATE=postgresql) that verify names."""
 import json
+import os
 import subprocess
 
-from accordtest import (AUDIT, accordctl, chain_check, instrument, journal_cursor, objective, portfolio, psql,
-                        varlink_cli, wait_for_entries)
+from accordtest import (ACCORDD, AUDIT, accordctl, chain_check, instrument, journal_cursor, objective, portfolio, psql,
+                        run, varlink_cli, wait_for_entries)
 
 
 def test_the_chain_verifies_its_heads_are_in_the_journal_and_an_edited_row_is_named(make_daemon):
@@ -70,6 +71,17 @@ def test_the_chain_verifies_its_heads_are_in_the_journal_and_an_edited_row_is_na
     broken = {chain["table"]: chain for chain in json.loads(out)["chains"]}["event"]
     assert (broken["brokenRow"], broken["rows"]) == (2, 1) and "changed, removed or inserted" in broken["reason"]
     assert chain_check(daemon.query, "event")[2] == 2
+
+    # Without the daemon: accordd verify-audit on the configuration's database, or on a copy.
+    daemon.stop()
+    target = ["--config", daemon.config] if daemon.state_url else ["--state", daemon.database]
+    rc, out, err = run([ACCORDD, "verify-audit", *target])
+    assert rc == 2, (out, err)
+    assert "event: broken at row 2" in out and "the audit trail does not verify: event row 2" in err
+    rc, out, err = run([ACCORDD, "verify-audit", "--json", *target])
+    assert rc == 2 and {c["table"]: c for c in json.loads(out)["chains"]}["event"]["brokenRow"] == 2
+    rc, out, err = run([ACCORDD, "verify-audit", "--state", daemon.database + ".missing"])
+    assert rc == 74 and "No such file" in err and not os.path.exists(daemon.database + ".missing")
 
 
 def test_a_reader_may_verify(make_daemon):
