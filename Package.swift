@@ -15,6 +15,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        // SHA-256 for the audit trail's hash chains (AccordStore's HashChain). Measured cost:
+        // see the commit that added it and docs/design.md §7.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // libsystemd through pkg-config: sd-journal and sd-daemon.
@@ -44,10 +47,13 @@ let package = Package(
             ]
         ),
         // The state (items, events, reminder ledger, acknowledgements, audit) behind one protocol:
-        // SQLite through GRDB (the default) or PostgreSQL through libpq.
+        // SQLite through GRDB (the default) or PostgreSQL through libpq; the audit hash chains.
         .target(
             name: "AccordStore",
-            dependencies: ["AccordCalendar", "AccordCore", "CLibpq", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "AccordCalendar", "AccordCore", "CLibpq", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // Varlink framing, JSON values and the io.accord.Tracker types, shared by both sides.
         .target(name: "AccordProtocol", exclude: ["io.accord.Tracker.varlink"]),

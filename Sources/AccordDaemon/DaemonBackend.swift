@@ -34,6 +34,10 @@ extension Daemon: TrackerBackend {
         do { return try engine.store.auditPage(item: item, since: since, after: after, limit: limit) } catch { throw .storage(error) }
     }
 
+    func verifyChains() throws(EngineError) -> [ChainReport] {
+        do { return try engine.store.verifyChains() } catch { throw .storage(error) }
+    }
+
     func calendar(_ filter: CalendarExport.Filter) -> String {
         let now = engine.now
         let entries = CalendarExport.entries(engine.plan, at: now, filter: filter)
@@ -80,6 +84,12 @@ extension Daemon: TrackerBackend {
             ("ACCORD_AT", now.rfc3339)
         ]
         if let item = line.item { fields.append(("ACCORD_ITEM", item)) }
+        // The chains' heads once the line is stored (docs/design.md §7): a copy of the history
+        // outside the database, which a rewritten trail cannot match.
+        if let heads = try? engine.store.chainHeads() {
+            if let head = heads.audit, let id = heads.auditID { fields += [("ACCORD_AUDIT_HEAD", head), ("ACCORD_AUDIT_ROW", String(id))] }
+            if let head = heads.event, let id = heads.eventID { fields += [("ACCORD_EVENT_HEAD", head), ("ACCORD_EVENT_ROW", String(id))] }
+        }
         let subject = line.item.map { " \($0)" } ?? ""
         journal.send(
             JournalEntry(

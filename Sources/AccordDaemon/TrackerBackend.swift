@@ -26,6 +26,8 @@ protocol TrackerBackend: AnyObject {
     func auditTrail(item: String?, since: Instant?) throws(EngineError) -> [AuditRecord]
     /// One page of it (History): at most `limit` rows after audit row `after`.
     func auditPage(item: String?, since: Instant?, after: Int64?, limit: Int) throws(EngineError) -> AuditPage
+    /// The event and audit hash chains, walked (docs/design.md §7).
+    func verifyChains() throws(EngineError) -> [ChainReport]
     /// The deadlines as iCalendar text, with the revisions of the subscription file.
     func calendar(_ filter: CalendarExport.Filter) -> String
 

@@ -49,6 +49,7 @@ final class TrackerService {
         Tracker.History.name: handler(Tracker.History.self, .read) { service, parameters, _ throws(VarlinkError) in
             try service.handleHistory(parameters)
         },
+        Tracker.VerifyAudit.name: handler(Tracker.VerifyAudit.self, .read) { service, _, _ throws(VarlinkError) in try service.handleVerifyAudit() },
         Tracker.Record.name: handler(Tracker.Record.self, .admin) { service, parameters, peer throws(VarlinkError) in
             try service.handleRecord(parameters, peer: peer)
         },
@@ -302,6 +303,15 @@ final class TrackerService {
         do {
             let page = try backend.auditPage(item: itemID, since: since.map { Zone.utc.startOfDay($0) }, after: after, limit: size)
             return Tracker.History.Reply(entries: page.records.map(Tracker.AuditEntry.init), next: page.next.map { String($0) })
+        } catch {
+            throw error.varlinkError
+        }
+    }
+
+    private func handleVerifyAudit() throws(VarlinkError) -> Tracker.VerifyAudit.Reply {
+        do {
+            let reports = try backend.verifyChains()
+            return Tracker.VerifyAudit.Reply(ok: reports.allSatisfy(\.ok), chains: reports.map(Tracker.AuditChain.init))
         } catch {
             throw error.varlinkError
         }

@@ -113,6 +113,14 @@ extension Tracker.AuditEntry {
     }
 }
 
+extension Tracker.AuditChain {
+    public init(_ report: ChainReport) {
+        self.init(
+            table: report.table.rawValue, rows: report.rows, head: report.head, headRow: report.headID, brokenRow: report.broken?.id,
+            reason: report.broken?.reason)
+    }
+}
+
 extension Tracker.ConfigProblem {
     init(_ problem: ConfigProblem) {
         self.init(file: problem.file, key: problem.keyPath, message: problem.message, line: problem.line)

@@ -268,6 +268,27 @@ public enum TrackerInterface {
           nextDigest: ?string
         )
 
+        # One hash chain of the state database, the event or the audit table: each row
+        # holds SHA-256 over the previous row's hash and its own content.
+        type AuditChain (
+          # event or audit
+          table: string,
+          # rows that verified, from the first on (all of them when the chain is not broken)
+          rows: int,
+          # the hash of the last row that verified (64 zeros when none did): the chain's
+          # head when it is not broken, as the journal's ACCORD_AUDIT_HEAD and
+          # ACCORD_EVENT_HEAD carry it
+          head: string,
+          headRow: ?int,
+          # the first row that does not verify (changed, removed or inserted by hand), and why
+          brokenRow: ?int,
+          reason: ?string
+        )
+
+        # Walks the hash chains of the event and audit tables; ok when every row of
+        # both verifies.
+        method VerifyAudit() -> (ok: bool, chains: []AuditChain)
+
         error NoSuchItem (id: string)
         error AmbiguousItem (id: string, candidates: []string)
         error InvalidEvent (id: string, event: string, state: string, allowed: []string, reason: string)

@@ -23,6 +23,11 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
     /// Serializes schema migrations of daemons starting at once on one database: a
     /// transaction-scoped advisory lock, 'accord' in ASCII (0x6163636f7264) plus 0.
     static let migrationLockKey: Int64 = 0x6163_636f_7264
+    /// Serializes the writers of the hash chains across sessions and hosts (docs/design.md §7): a
+    /// transaction-scoped advisory lock taken before a chained row's id is drawn, so that ids are
+    /// drawn, hashed and committed in one order and two daemons cannot fork the chain. +1 is the
+    /// leader lock; +16 leaves room for others.
+    static let chainLockKey: Int64 = migrationLockKey + 16
 
     public init(_ state: StateConfig) throws(StoreError) {
         path = state.url
@@ -69,6 +74,7 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
             }
             for version in StateSchema.postgres.keys.sorted() where version > current {
                 try db.executeScript(StateSchema.postgres[version]!, operation: "migrate to schema version \(version)")
+                if version == StateSchema.chainVersion { try backfillChains(db) }
                 try db.execute(
                     "INSERT INTO schema_version (version, applied_at) VALUES ($1, extract(epoch FROM now())::bigint)",
                     [String(version)], operation: "migrate")
@@ -135,6 +141,7 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
 
     public func append(_ event: NewEvent, actor: Actor, at now: Instant, request: WriteRequest?) throws(StoreError) -> StoredEvent {
         try write("record event") { db throws(StoreError) in
+            try PostgresStateStore.lockChains(db)
             let inserted = try db.execute(
                 """
                 INSERT INTO event (item, type, effective_on, recorded_at, uid, "user", note, term, party)
@@ -147,6 +154,7 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
             guard let id = inserted.rows.first?.first??.asInt64 else {
                 throw StoreError(path: path, operation: "record event", message: "the server returned no event id")
             }
+            try PostgresStateStore.chain(db, .event, id: id)
             try PostgresStateStore.insertAudit(
                 db, at: now, actor: actor, action: "record", item: event.itemID,
                 detail: "\(event.type.rawValue) on \(event.on)" + (event.term.map { " term \($0)" } ?? "")
@@ -196,9 +204,106 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
         _ db: PostgresConnection, at: Instant, actor: Actor, action: String, item: String?,
         detail: String, allowed: Bool
     ) throws(StoreError) {
-        try db.execute(
-            "INSERT INTO audit (at, uid, \"user\", action, item, detail, allowed) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        try lockChains(db)
+        let inserted = try db.execute(
+            "INSERT INTO audit (at, uid, \"user\", action, item, detail, allowed) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             [String(at.seconds), String(actor.uid), actor.user, action, item, detail, allowed ? "1" : "0"], operation: "audit")
+        guard let id = inserted.rows.first?.first??.asInt64 else {
+            throw StoreError(path: db.location, operation: "audit", message: "the server returned no audit id")
+        }
+        try chain(db, .audit, id: id)
+    }
+
+    // MARK: the hash chains
+
+    /// Taken before a chained row is inserted; held until the transaction ends. Taking it twice
+    /// in one transaction (an event and its audit line) is harmless.
+    private static func lockChains(_ db: PostgresConnection) throws(StoreError) {
+        try db.execute("SELECT pg_advisory_xact_lock($1)", [String(chainLockKey)], operation: "lock the audit chain")
+    }
+
+    /// Sets the hash of a row just inserted, under the chain lock: in READ COMMITTED each
+    /// statement sees every row committed before it, so the previous row is the last one. The
+    /// row is read back and hashed as verification reads it (libpq's parameters are C strings:
+    /// a NUL cuts text short).
+    private static func chain(_ db: PostgresConnection, _ table: HashChain.Table, id: Int64) throws(StoreError) {
+        guard let row = try chainRows(db, table, after: id - 1, limit: 1).first, row.id == id else {
+            throw StoreError(path: db.location, operation: "chain \(table.rawValue)", message: "row \(id) is gone")
+        }
+        let fields = row.fields
+        let previous =
+            try db.execute(
+                "SELECT hash FROM \(table.rawValue) WHERE id < $1 ORDER BY id DESC LIMIT 1", [String(id)], operation: "chain \(table.rawValue)"
+            ).rows.first?.first ?? nil
+        let hash = HashChain.hash(previous: previous.flatMap(HashChain.bytes(hex:)) ?? HashChain.genesis, table: table, fields: fields)
+        try db.execute(
+            "UPDATE \(table.rawValue) SET hash = $1 WHERE id = $2", [HashChain.hex(hash), String(id)], operation: "chain \(table.rawValue)")
+    }
+
+    /// Rows as the chain sees them: the integer columns parsed (a value that does not parse stays
+    /// text, and fails to verify).
+    private static func chainRows(_ db: PostgresConnection, _ table: HashChain.Table, after: Int64, limit: Int) throws(StoreError) -> [HashChain.Row]
+    {
+        let columns = HashChain.columns(table)
+        let integers = HashChain.integerColumns(table)
+        let sql =
+            "SELECT " + columns.map { $0 == "user" ? "\"user\"" : $0 }.joined(separator: ", ")
+            + ", hash FROM \(table.rawValue) WHERE id > $1 ORDER BY id LIMIT \(limit)"
+        return try db.execute(sql, [String(after)], operation: "read the \(table.rawValue) chain").rows.map { row in
+            let fields = (0..<columns.count).map { index -> HashChain.Field in
+                guard let value = row[index] else { return .null }
+                if integers.contains(index), let number = Int64(value) { return .integer(number) }
+                return .text(value)
+            }
+            return HashChain.Row(id: row[0].flatMap { Int64($0) } ?? 0, fields: fields, stored: row[columns.count])
+        }
+    }
+
+    /// Rows read at a time while verifying, so that a long trail is never held whole.
+    static let chainBatch = 5_000
+
+    private func backfillChains(_ db: PostgresConnection) throws(StoreError) {
+        for table in HashChain.Table.allCases {
+            var rows: [HashChain.Row] = []
+            while true {
+                let batch = try PostgresStateStore.chainRows(db, table, after: rows.last?.id ?? Int64.min, limit: PostgresStateStore.chainBatch)
+                rows += batch
+                if batch.count < PostgresStateStore.chainBatch { break }
+            }
+            for (id, hash) in HashChain.backfill(rows, table: table) {
+                try db.execute(
+                    "UPDATE \(table.rawValue) SET hash = $1 WHERE id = $2", [hash, String(id)], operation: "migrate: chain \(table.rawValue)")
+            }
+        }
+    }
+
+    public func chainHeads() throws(StoreError) -> ChainHeads {
+        try read("read the chain heads") { db throws(StoreError) in
+            let audit = try db.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", operation: "read the chain heads").rows.first
+            let event = try db.execute("SELECT id, hash FROM event ORDER BY id DESC LIMIT 1", operation: "read the chain heads").rows.first
+            return ChainHeads(
+                auditID: audit?[0].flatMap { Int64($0) }, audit: audit?[1], eventID: event?[0].flatMap { Int64($0) }, event: event?[1])
+        }
+    }
+
+    public func verifyChains() throws(StoreError) -> [ChainReport] {
+        try read("verify the audit trail") { db throws(StoreError) in
+            var reports: [ChainReport] = []
+            for table in HashChain.Table.allCases {
+                var walker = HashChain.Walker(table: table)
+                var after = Int64.min
+                reading: while true {
+                    let batch = try PostgresStateStore.chainRows(db, table, after: after, limit: PostgresStateStore.chainBatch)
+                    for row in batch {
+                        if !walker.check(row) { break reading }
+                    }
+                    guard let last = batch.last, batch.count == PostgresStateStore.chainBatch else { break }
+                    after = last.id
+                }
+                reports.append(walker.report)
+            }
+            return reports
+        }
     }
 
     public func auditTrail(item: String?, since: Instant?) throws(StoreError) -> [AuditRecord] {

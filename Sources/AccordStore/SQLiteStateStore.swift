@@ -77,7 +77,10 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         var migrator = DatabaseMigrator()
         for version in StateSchema.sqlite.keys.sorted() {
             let sql = StateSchema.sqlite[version]!
-            migrator.registerMigration("v\(version)") { db in try db.execute(sql: sql) }
+            migrator.registerMigration("v\(version)") { db in
+                try db.execute(sql: sql)
+                if version == StateSchema.chainVersion { try SQLiteStateStore.backfillChains(db) }
+            }
         }
         return migrator
     }
@@ -185,6 +188,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
                     Int64(actor.uid), actor.user, event.note, event.term?.description, event.party
                 ])
             let id = db.lastInsertedRowID
+            try SQLiteStateStore.chain(db, .event, id: id)
             try SQLiteStateStore.insertAudit(
                 db, at: now, actor: actor, action: "record", item: event.itemID,
                 detail: "\(event.type.rawValue) on \(event.on)" + (event.term.map { " term \($0)" } ?? "")
@@ -235,6 +239,95 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         try db.execute(
             sql: "INSERT INTO audit (at, uid, user, action, item, detail, allowed) VALUES (?, ?, ?, ?, ?, ?, ?)",
             arguments: [at.seconds, Int64(actor.uid), actor.user, action, item, detail, allowed])
+        let id = db.lastInsertedRowID
+        try chain(db, .audit, id: id)
+    }
+
+    // MARK: the hash chains
+
+    /// Sets the hash of a row just inserted, in its transaction: after the insert, which holds
+    /// SQLite's write lock, no other writer can slip a row in between (docs/design.md §7). The
+    /// row is read back and hashed as verification will read it, so that what SQLite did to a
+    /// value on the way in (a NUL cuts text short) cannot make a sound row fail.
+    private static func chain(_ db: Database, _ table: HashChain.Table, id: Int64) throws {
+        // One cached statement reads the row and the previous row's hash: a Snooze over the socket
+        // took 3.4 ms before the chain and 3.9 ms with it (debug build, medians of 6 x 300), against
+        // 4.2 ms with the three statements compiled anew each time.
+        let columns = HashChain.columns(table)
+        let read = try db.cachedStatement(
+            sql: "SELECT " + columns.joined(separator: ", ")
+                + ", hash, (SELECT hash FROM \(table.rawValue) WHERE id < ?1 ORDER BY id DESC LIMIT 1) FROM \(table.rawValue) WHERE id = ?1")
+        guard let row = try GRDB.Row.fetchOne(read, arguments: [id]) else {
+            throw StoreError(path: "", operation: "chain \(table.rawValue)", message: "row \(id) is gone")
+        }
+        let fields = chainRow(row, columns: columns.count).fields
+        // A previous row without a readable hash fails verification itself; this one chains on.
+        var previous: [UInt8]?
+        if case .string(let text) = (row[columns.count + 1] as DatabaseValue).storage { previous = HashChain.bytes(hex: text) }
+        let hash = HashChain.hash(previous: previous ?? HashChain.genesis, table: table, fields: fields)
+        try db.cachedStatement(sql: "UPDATE \(table.rawValue) SET hash = ? WHERE id = ?").execute(arguments: [HashChain.hex(hash), id])
+    }
+
+    /// The rows of a table in id order, as the chain sees them: each value by its storage class,
+    /// so that a value retyped by hand (text in an integer column) fails to verify.
+    private static func chainRows(_ db: Database, _ table: HashChain.Table) throws -> RowCursor {
+        try GRDB.Row.fetchCursor(
+            db, sql: "SELECT " + HashChain.columns(table).joined(separator: ", ") + ", hash FROM \(table.rawValue) ORDER BY id")
+    }
+
+    private static func chainRow(_ row: GRDB.Row, columns: Int) -> HashChain.Row {
+        let fields = (0..<columns).map { index -> HashChain.Field in
+            switch (row[index] as DatabaseValue).storage {
+            case .null: return .null
+            case .int64(let value): return .integer(value)
+            case .string(let text): return .text(text)
+            case .double(let value): return .foreign("real \(value)")
+            case .blob(let data): return .foreign("blob of \(data.count) bytes")
+            }
+        }
+        // Read through DatabaseValue: GRDB's typed subscripts trap on a value of another type,
+        // and a hand-edited row may hold anything.
+        guard case .integer(let id) = fields[0] else { return HashChain.Row(id: 0, fields: fields, stored: nil) }
+        if case .string(let stored) = (row[columns] as DatabaseValue).storage { return HashChain.Row(id: id, fields: fields, stored: stored) }
+        return HashChain.Row(id: id, fields: fields, stored: nil)
+    }
+
+    /// The migration's step: hashes for the rows already there, in id order.
+    private static func backfillChains(_ db: Database) throws {
+        for table in HashChain.Table.allCases {
+            let columns = HashChain.columns(table).count
+            // Converted one by one: a cursor's Row is reused from step to step.
+            var rows: [HashChain.Row] = []
+            let cursor = try chainRows(db, table)
+            while let row = try cursor.next() { rows.append(chainRow(row, columns: columns)) }
+            let statement = try db.makeStatement(sql: "UPDATE \(table.rawValue) SET hash = ? WHERE id = ?")
+            for (id, hash) in HashChain.backfill(rows, table: table) { try statement.execute(arguments: [hash, id]) }
+        }
+    }
+
+    public func chainHeads() throws(StoreError) -> ChainHeads {
+        try read("read the chain heads") { db in
+            let audit = try GRDB.Row.fetchOne(db.cachedStatement(sql: "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1"))
+            let event = try GRDB.Row.fetchOne(db.cachedStatement(sql: "SELECT id, hash FROM event ORDER BY id DESC LIMIT 1"))
+            func text(_ row: GRDB.Row?, _ index: Int) -> String? {
+                guard let row, case .string(let text) = (row[index] as DatabaseValue).storage else { return nil }
+                return text
+            }
+            return ChainHeads(
+                auditID: audit.map { $0[0] }, audit: text(audit, 1), eventID: event.map { $0[0] }, event: text(event, 1))
+        }
+    }
+
+    public func verifyChains() throws(StoreError) -> [ChainReport] {
+        try read("verify the audit trail") { db in
+            try HashChain.Table.allCases.map { table in
+                var walker = HashChain.Walker(table: table)
+                let columns = HashChain.columns(table).count
+                let cursor = try SQLiteStateStore.chainRows(db, table)
+                while let row = try cursor.next(), walker.check(SQLiteStateStore.chainRow(row, columns: columns)) {}
+                return walker.report
+            }
+        }
     }
 
     public func auditTrail(item: String?, since: Instant?) throws(StoreError) -> [AuditRecord] {

@@ -51,6 +51,12 @@ public protocol StateStore: AnyObject, Sendable {
     /// "ok" when the database is sound: SQLite's `PRAGMA integrity_check`; on PostgreSQL (which
     /// checks its own pages) that the server answers and every table of the schema is there.
     func integrityCheck() throws(StoreError) -> String
+
+    /// The newest row of the event and audit hash chains (docs/design.md §7), for the journal.
+    func chainHeads() throws(StoreError) -> ChainHeads
+    /// Walks both chains in id order, in one consistent snapshot: per table, how many rows
+    /// verified, the head, and the first row that does not (docs/design.md §7).
+    func verifyChains() throws(StoreError) -> [ChainReport]
 }
 
 /// Opens the store the configuration names: PostgreSQL when `[state] url` is set, else the
@@ -63,10 +69,10 @@ public func openStateStore(_ state: StateConfig?, sqlitePath: String) throws(Sto
 /// The schema both backends share. Version 1 is the schema accord has had since its first
 /// release; SQLite records it in GRDB's `grdb_migrations` table (identifier "v1"), PostgreSQL
 /// in `schema_version` (one row per applied version). A new version appends one migration to
-/// both lists below, with the same tables and columns.
+/// both lists below, with the same tables and columns. Version 3 adds the hash chains.
 public enum StateSchema {
     /// The version this build writes and expects.
-    public static let version = 3
+    public static let version = 4
 
     /// Version 3's statements, the same in both dialects.
     static let replies = """
@@ -75,6 +81,11 @@ public enum StateSchema {
         CREATE UNIQUE INDEX audit_request ON audit(request) WHERE request IS NOT NULL;
         ALTER TABLE ledger ADD COLUMN reason TEXT;
         """
+
+    /// The version that adds the hash chains (a `hash` column on event and audit): the stores
+    /// fill in the rows already there, in id order, in the same transaction as the columns,
+    /// so that an upgraded database verifies.
+    static let chainVersion = 4
 
     /// The tables of the schema, for PostgreSQL's integrity check.
     static let tables = ["item", "event", "ledger", "acknowledgement", "snooze", "audit", "checkpoint"]
@@ -149,7 +160,13 @@ public enum StateSchema {
         // Version 3 (issue 16, defect 8): what is reported is what is stored. A write's
         // client-supplied request id, unique, on its audit row, so that a retry is answered from
         // the first outcome; and why a reminder was recorded missed (its journal write failed).
-        3: StateSchema.replies
+        3: StateSchema.replies,
+        // The hash chains (HashChain.swift): NULL only between a row's insert and the update, in
+        // one transaction, since the hash covers the row's id.
+        chainVersion: """
+        ALTER TABLE event ADD COLUMN hash TEXT;
+        ALTER TABLE audit ADD COLUMN hash TEXT;
+        """
     ]
 
     /// PostgreSQL, by version: the same tables, columns and indexes. Seconds are BIGINT (SQLite's
@@ -218,7 +235,11 @@ public enum StateSchema {
         );
         """,
         2: "ALTER TABLE event ADD COLUMN party TEXT;",
-        3: StateSchema.replies
+        3: StateSchema.replies,
+        chainVersion: """
+        ALTER TABLE event ADD COLUMN hash TEXT;
+        ALTER TABLE audit ADD COLUMN hash TEXT;
+        """
     ]
 }
 

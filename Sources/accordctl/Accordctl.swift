@@ -28,12 +28,13 @@ struct Accordctl: ParsableCommand {
             Colour only on a terminal, never with NO_COLOR set.
 
             Exit status: 0 ok, 1 the daemon answered with an error, 64 usage, 65 bad input value, \
-            69 daemon unreachable, 77 permission denied, 78 configuration rejected (reload).
+            69 daemon unreachable, 77 permission denied, 78 configuration rejected (reload), \
+            2 the audit trail does not verify (audit verify).
             """,
         version: accordVersion,
         subcommands: [
             Status.self, List.self, Show.self, Upcoming.self, History.self, Record.self, Ack.self,
-            SnoozeCommand.self, Reload.self, Watch.self, Export.self, DigestCommand.self
+            SnoozeCommand.self, Reload.self, Watch.self, Export.self, DigestCommand.self, Audit.self
         ]
     )
 
@@ -61,8 +62,14 @@ struct Accordctl: ParsableCommand {
             index += 1
         }
         guard !globals.isEmpty, index < arguments.count else { return arguments }
-        return [arguments[index]] + globals + arguments[(index + 1)...]
+        // A command with subcommands (`audit verify`) takes the options after its subcommand.
+        var command = index + 1
+        if commandGroups.contains(arguments[index]), command < arguments.count, !arguments[command].hasPrefix("-") { command += 1 }
+        return Array(arguments[index..<command]) + globals + arguments[command...]
     }
+
+    /// The commands whose options belong to a subcommand.
+    static let commandGroups: Set<String> = ["audit"]
 }
 
 struct GlobalOptions: ParsableArguments {

@@ -23,7 +23,7 @@ struct Accordd: ParsableCommand {
               accordd run --config Config/accordd.toml
             """,
         version: accordVersion,
-        subcommands: [RunCommand.self, CheckCommand.self, PlanCommand.self, CalendarCommand.self],
+        subcommands: [RunCommand.self, CheckCommand.self, PlanCommand.self, CalendarCommand.self, VerifyAuditCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

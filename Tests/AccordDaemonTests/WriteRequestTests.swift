@@ -53,6 +53,8 @@ final class HistoryFailingStore: StateStore, @unchecked Sendable {
     func ledger(item: String) throws(StoreError) -> [LedgerEntry] { try real.ledger(item: item) }
     func ledgerCounts() throws(StoreError) -> [LedgerEntry.Outcome: Int] { try real.ledgerCounts() }
     func integrityCheck() throws(StoreError) -> String { try real.integrityCheck() }
+    func chainHeads() throws(StoreError) -> ChainHeads { try real.chainHeads() }
+    func verifyChains() throws(StoreError) -> [ChainReport] { try real.verifyChains() }
 }
 
 private let ana = Actor(uid: 1000, user: "ana")

@@ -100,13 +100,15 @@ private enum Examples {
     static let audit = Tracker.AuditEntry(
         at: "2017-01-15T10:00:00Z", uid: 0, user: "root", action: "record", detail: "d", allowed: false,
         item: "ca-cn-nsrl/x")
+    static let chain = Tracker.AuditChain(
+        table: "event", rows: 2, head: String(repeating: "0f", count: 32), headRow: 2, brokenRow: 3, reason: tricky)
     static let problem = Tracker.ConfigProblem(file: "a.toml", key: "objective \"x\" › due", message: tricky, line: 7)
     static let digestLine = Tracker.DigestLine(
         section: "overdue", item: "ca-cn-nsrl/x", title: tricky, owner: "RCMP", deadline: "due", at: "2017-04-01T04:00:00Z", text: tricky)
 
     static let types: [String: any WireCodable] = [
         "Reminder": reminder, "Deadline": deadline, "Item": item, "Definition": definition, "LedgerEntry": ledger, "Event": event,
-        "AuditEntry": audit, "ConfigProblem": problem, "DatedValue": dated, "DigestLine": digestLine
+        "AuditEntry": audit, "ConfigProblem": problem, "DatedValue": dated, "DigestLine": digestLine, "AuditChain": chain
     ]
 
     /// Each method's parameter names (from its struct) and a reply with every field set.
@@ -142,7 +144,8 @@ private enum Examples {
             Tracker.Digest.Reply(
                 at: "2026-12-07T09:00:00Z", until: "2026-12-14T09:00:00Z", period: "P7D", overdue: 1, lapsed: 0, unacknowledged: 0, due: 0,
                 summary: "s", text: tricky, lines: [digestLine], nextDigest: "2026-12-14T09:00:00Z")
-        )
+        ),
+        Tracker.VerifyAudit.name: (Tracker.VerifyAudit.Parameters.parameterNames, Tracker.VerifyAudit.Reply(ok: false, chains: [chain, chain]))
     ]
 
     static let errors: [String: any TrackerErrorReply] = [
@@ -165,8 +168,8 @@ private func throughTheWire<T: WireCodable>(_ value: T) throws -> T {
     let idl = DeclaredInterface(TrackerInterface.description)
 
     @Test func theIDLParserFindsEveryDeclaration() {
-        #expect(idl.types.count == 10)
-        #expect(idl.methods.count == 12)
+        #expect(idl.types.count == 11)
+        #expect(idl.methods.count == 13)
         #expect(idl.errors.count == 8)
         #expect(idl.methods["List"]?.parameters == ["kind", "state", "dialogue", "dueWithin", "owner", "basis", "limit", "after"])
         #expect(
@@ -213,6 +216,7 @@ private func throughTheWire<T: WireCodable>(_ value: T) throws -> T {
         #expect(try throughTheWire(Examples.problem) == Examples.problem)
         #expect(try throughTheWire(Examples.dated) == Examples.dated)
         #expect(try throughTheWire(Examples.digestLine) == Examples.digestLine)
+        #expect(try throughTheWire(Examples.chain) == Examples.chain)
         for (_, (_, reply)) in Examples.methods { try roundTrips(reply) }
         for (_, error) in Examples.errors { try roundTrips(error) }
         // Optional fields that are nil are left out, not sent as null, and read back as nil.

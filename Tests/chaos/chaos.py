@@ -4,7 +4,9 @@ second, clients writing concurrently, and kill -9 at random moments, round after
 every restart it checks that every write the daemon answered as done is in the database, that no
 reminder key is in the journal twice and that the database passes integrity_check; at the end,
 that every reminder that fell due was fired, caught up, skipped as superseded or recorded missed
-exactly as docs/contracts.md §5 says, and never lost. Run under scripts/with-journald.sh.
+exactly as docs/contracts.md §5 says, and never lost, and that the audit trail's hash chains
+(docs/design.md §7) verify, both as the daemon's VerifyAudit says and as recomputed here. Run
+under scripts/with-journald.sh.
 usage: chaos.py [--rounds N] [--seed S]"""
 import argparse
 import contextlib
@@ -19,8 +21,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from accordtest import (ACCORDD, connect, daemon_config, epoch, instrument, journal_entries, objective,  # noqa: E402
-                        portfolio, read_reply, request, scratch_directory, utc_at)
+from accordtest import (ACCORDD, call, chain_check, connect, daemon_config, epoch, instrument,  # noqa: E402
+                        journal_entries, objective, portfolio, read_reply, request, scratch_directory, utc_at)
 
 
 def journal_keys(dialogue):
@@ -51,6 +53,33 @@ class Writer(threading.Thread):
                 time.sleep(0.02)
 
 
+class Recorder(threading.Thread):
+    """Records events on an objective without reminders, completed and reopened in turn, so that
+    the event chain and its audit lines are written while the daemon is killed."""
+
+    def __init__(self, socket_path, name):
+        super().__init__(daemon=True)
+        self.socket_path, self.name = socket_path, name
+        self.done = 0
+        self.stop = threading.Event()
+
+    def run(self):
+        events = ["completed", "reopened"]
+        while not self.stop.is_set():
+            try:
+                with contextlib.closing(connect(self.socket_path, timeout=2)) as s:
+                    while not self.stop.is_set():
+                        s.sendall(request("io.accord.Tracker.Record", {"id": self.name, "event": events[0], "note": "chaos"}))
+                        reply = read_reply(s)
+                        if "error" not in reply:
+                            self.done += 1
+                        if "error" not in reply or reply["error"] == "io.accord.Tracker.InvalidEvent":
+                            events.reverse()  # done, or (a reply lost to a kill) already done
+                        time.sleep(0.02)
+            except (OSError, ValueError):
+                time.sleep(0.02)
+
+
 def start_daemon(work, env):
     """accordd run on the chaos configuration; stdout dropped, stderr appended to stderr.log."""
     with open(os.path.join(work, "stderr.log"), "a") as stderr:
@@ -76,7 +105,8 @@ def chaos(rounds, seed, work):
     span = rounds * 1.6 + 20
     count = int(span * 2)
     items = [objective(f"o{i}", utc_at(start + 2 + i * span / count), title=f"o{i}") for i in range(count)]
-    items += [instrument("sink-a", title="writes"), instrument("sink-b", title="writes")]
+    items += [instrument("sink-a", title="writes"), instrument("sink-b", title="writes"),
+              objective("events", "2099-01-01", title="events")]
     with open(os.path.join(work, "portfolios", "chaos.toml"), "w") as f:
         f.write(portfolio(items, dialogue=dialogue, title="chaos", leads=("PT2S", "PT1S", "P0D"), zone="UTC"))
     with open(os.path.join(work, "accordd.toml"), "w") as f:
@@ -86,7 +116,8 @@ def chaos(rounds, seed, work):
     socket_path = os.path.join(run, "io.accord.Tracker")
     database = os.path.join(state, "state.sqlite")
     writers = [Writer(socket_path, f"{dialogue}/sink-a"), Writer(socket_path, f"{dialogue}/sink-b")]
-    for w in writers:
+    recorder = Recorder(socket_path, f"{dialogue}/events")
+    for w in writers + [recorder]:
         w.start()
 
     failures = []
@@ -117,9 +148,17 @@ def chaos(rounds, seed, work):
     # A last clean run settles anything pending, then the whole history is checked.
     process = start_daemon(work, env)
     time.sleep(1.5)
-    for w in writers:
+    for w in writers + [recorder]:
         w.stop.set()
+    for w in writers + [recorder]:
+        w.join(5)  # no write in flight once the chains are verified
     end = time.time() - 1
+    # The hash chains after every kill: the daemon's verdict (a read, over the socket) and this
+    # script's own recomputation from the file.
+    verified = call(socket_path, "io.accord.Tracker.VerifyAudit")
+    chains = {c["table"]: c for c in verified.get("parameters", {}).get("chains", [])}
+    if verified.get("parameters", {}).get("ok") is not True:
+        failures.append(f"the audit trail does not verify after the rounds: {verified}")
     process.send_signal(signal.SIGTERM)
     process.wait(10)
 
@@ -129,6 +168,13 @@ def chaos(rounds, seed, work):
     with sqlite3.connect(database) as db:
         ledger = {row[0]: (row[1], row[2], row[3]) for row in db.execute("SELECT key, outcome, catch_up, pending FROM ledger")}
         loaded = db.execute("SELECT min(first_loaded_at) FROM item").fetchone()[0]
+        recomputed = {table: chain_check(lambda sql: db.execute(sql).fetchall(), table) for table in ("event", "audit")}
+    for table, (rows, head, broken) in recomputed.items():
+        if broken is not None:
+            failures.append(f"the {table} chain, recomputed from the file, breaks at row {broken}")
+        elif table in chains and (rows, head) != (chains[table]["rows"], chains[table]["head"]):
+            failures.append(f"the {table} chain: the daemon verified {chains[table]['rows']} rows to {chains[table]['head']}, "
+                            f"the file has {rows} to {head}")
     journal = journal_keys(dialogue)
     in_journal = {}
     for key, catch_up in journal:
@@ -170,7 +216,9 @@ def chaos(rounds, seed, work):
     print(f"chaos: {kills} kill -9 rounds (seed {seed}), {len(due)} reminders came due: {counts['fired']} fired on time, "
           f"{counts['caught up']} caught up, {counts['skipped']} skipped as superseded, {counts['missed']} recorded missed, "
           f"{counts['lost']} lost, {counts['twice']} in the journal twice; {writes} writes confirmed, all in the database: "
-          f"{'yes' if not any('confirmed write' in f for f in failures) else 'no'}")
+          f"{'yes' if not any('confirmed write' in f for f in failures) else 'no'}; {recorder.done} events recorded; "
+          f"hash chains: {recomputed['event'][0]} event and {recomputed['audit'][0]} audit rows verified, "
+          f"{'intact' if not any('chain' in f or 'audit trail' in f for f in failures) else 'BROKEN'}")
     for failure in failures[:20]:
         print("FAIL:", failure)
     if failures:  # the work directory goes when this returns: the daemon's stderr is shown now

@@ -39,6 +39,8 @@ The API (python stdlib only):
             wait_for_entries(predicate, count, timeout, matches=(), identifier=, cursor=, **fields)
   varlink   connect(path, timeout) -> socket, request(method, parameters, **flags) -> bytes,
             read_replies(sock, count), read_reply(sock), call(path, method, parameters, **flags)
+  chains    chain_check(query, table) -> (rows verified, head, first broken id or None): the audit
+            trail's hash chains recomputed here from docs/design.md §7, apart from accordd's code
   programs  run(command, user=None, env=None), accordctl(*args, user=None, env=None) -> (rc, out, err),
             varlink_cli(*args) -> (rc, out, err) (the PyPI client exits 0 on Varlink errors: read
             its stderr), ensure_user(name, groups)
@@ -47,6 +49,7 @@ import collections
 import contextlib
 import datetime as dt
 import grp
+import hashlib
 import json
 import os
 import pwd
@@ -829,6 +832,45 @@ def call(path, method, parameters=None, **flags):
     with contextlib.closing(connect(path)) as s:
         s.sendall(request(method, parameters, **flags))
         return read_reply(s)
+
+
+# --- the audit trail's hash chains -----------------------------------------------------------------
+
+# docs/design.md §7, written again here so that the daemon's hashes are checked by other code:
+# SHA-256 over the previous row's hash (32 zero bytes first), the table's name and the columns
+# below, each NULL 0x00, integer 0x01 + 8 bytes big-endian, text 0x02 + 8-byte length + UTF-8.
+CHAIN_COLUMNS = {
+    "event": ("id", "item", "type", "effective_on", "recorded_at", "uid", '"user"', "note", "term", "party"),
+    "audit": ("id", "at", "uid", '"user"', "action", "item", "detail", "allowed"),
+}
+CHAIN_GENESIS = "0" * 64
+
+
+def _chain_field(value):
+    if value is None:
+        return b"\x00"
+    if isinstance(value, int):
+        return b"\x01" + struct.pack(">q", value)
+    data = value.encode()
+    return b"\x02" + struct.pack(">Q", len(data)) + data
+
+
+def chain_hash(previous, table, values):
+    """The hash (hex) of one row whose columns hold `values`, after the row hashed `previous`."""
+    return hashlib.sha256(bytes.fromhex(previous) + _chain_field(table) + b"".join(map(_chain_field, values))).hexdigest()
+
+
+def chain_check(query, table):
+    """Walks one table's chain through `query` (Daemon.query, or any function of SQL giving
+    rows): (rows that verified, the last good hash, the first row's id that does not, or None)."""
+    previous, verified = CHAIN_GENESIS, 0
+    for row in query(f"SELECT {', '.join(CHAIN_COLUMNS[table])}, hash FROM {table} ORDER BY id"):
+        *values, stored = row
+        expected = chain_hash(previous, table, values)
+        if stored != expected:
+            return verified, previous, values[0]
+        previous, verified = expected, verified + 1
+    return verified, previous, None
 
 
 # --- programs --------------------------------------------------------------------------------------
