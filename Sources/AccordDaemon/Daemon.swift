@@ -29,8 +29,8 @@ public final class Daemon: @unchecked Sendable {
     var role: Role = .single
     var activeHost: String?
     var nextElectionAt: Double?
-    /// A third of `takeover` in seconds: how often a standby tries the lock and the active one
-    /// checks it (a dead active daemon's lock is taken within `takeover`).
+    /// A third of `takeover` in seconds: how often a standby tries the lock (a dead active
+    /// daemon's lock is taken within `takeover`); the active one checks it twice as often.
     var electionInterval: Double = 10.0 / 3
     /// Why the last try of the lock could not reach the database, logged once per change.
     var standbyProblem: String?

@@ -1,6 +1,6 @@
 // Two hosts, one reminder (docs/contracts.md §15): which of several daemons sharing one
 // PostgreSQL database fires. The active one holds the leader lock (AccordStore's LeaderLock)
-// and proves it every third of `takeover`; the others stand by, answer reads from the shared
+// and proves it every sixth of `takeover`; the others stand by, answer reads from the shared
 // database and try the lock every third of `takeover`. All of it runs on the daemon's queue,
 // from the one timer: an election tick is one more deadline of that timer, never a thread.
 import AccordCalendar
@@ -34,7 +34,7 @@ extension Daemon {
         role = acquired ? .active : .standby
         activeHost = acquired ? leader.name : leader.holder()
         electionInterval = Double(state.takeover.approximateSeconds) / 3
-        nextElectionAt = Daemon.readClocks().wall + electionInterval
+        scheduleElectionTick()
     }
 
     /// One tick: the active daemon checks that it still holds the lock (the query also keeps
@@ -42,7 +42,7 @@ extension Daemon {
     /// the shared state again for its replies.
     func electionTick() {
         guard let leader else { return }
-        nextElectionAt = Daemon.readClocks().wall + electionInterval
+        defer { scheduleElectionTick() }
         switch role {
         case .single:
             return
@@ -68,6 +68,13 @@ extension Daemon {
                 }
             }
         }
+    }
+
+    /// The next tick: a sixth of `takeover` ahead for the active daemon, so that its lock
+    /// session speaks three times within the server's silence limit (half of `takeover`) and a
+    /// stall of a third of `takeover` is needed to lose it; a third ahead for a standby.
+    func scheduleElectionTick() {
+        nextElectionAt = Daemon.readClocks().wall + (role == .active ? electionInterval / 2 : electionInterval)
     }
 
     /// The lock is ours: a new engine, built as a start builds it (first loads, pending claims

@@ -24,9 +24,9 @@ public final class LeaderLock: @unchecked Sendable {
 
     /// How long the server lets the lock session sit silent before it ends it (PostgreSQL's
     /// idle_session_timeout, set on the session once it holds the lock): half of `takeover`.
-    /// The active daemon speaks on it every third (`isHeld()`), so only a daemon that stopped
+    /// The active daemon speaks on it every sixth (`isHeld()`), so only a daemon that stopped
     /// running (SIGSTOP, a hung host, a network gone without a reset) or whose queue stalled
-    /// for a sixth of `takeover` goes silent that long; its lock is then freed, and a standby
+    /// for a third of `takeover` goes silent that long; its lock is then freed, and a standby
     /// trying every third has it within 1/2 + 1/3 = 5/6 of `takeover` after the last word.
     /// Without it a stopped process would hold the lock for as long as its socket stays open.
     public let silenceLimitMilliseconds: Int
