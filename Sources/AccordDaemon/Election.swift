@@ -64,7 +64,9 @@ extension Daemon {
             } else {
                 activeHost = leader.holder()
                 do { try engine.refreshStandby() } catch {
-                    logger.warning("cannot read the shared state", metadata: ["ERROR": "\(error)"])
+                    if standbyProblem == nil {
+                        logger.warning("cannot read the shared state", metadata: ["ERROR": "\(error)"])
+                    }
                 }
             }
         }

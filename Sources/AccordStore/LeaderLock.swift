@@ -39,7 +39,12 @@ public final class LeaderLock: @unchecked Sendable {
         location = state.url
         self.name = String(name.utf8.prefix(63)) ?? "accordd"
         silenceLimitMilliseconds = max(1000, Int(state.takeover.approximateSeconds) * 1000 / 2)
-        connection = try PostgresConnection(state, applicationName: self.name, reconnects: false)
+        // A standby re-connects on the daemon's queue every third of takeover while the server
+        // is away: a third of takeover (at least libpq's 2 s) bounds how long a database that
+        // does not answer holds up the daemon's replies, rather than the store's 10 s.
+        connection = try PostgresConnection(
+            state, applicationName: self.name, reconnects: false,
+            connectTimeout: max(2, Int(state.takeover.approximateSeconds) / 3))
     }
 
     public static func defaultName() -> String {
