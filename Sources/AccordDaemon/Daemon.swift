@@ -164,7 +164,7 @@ public final class Daemon: @unchecked Sendable {
     /// Arms the one timer at the next reminder; with none ahead it sleeps indefinitely.
     func armTimer() {
         if role == .active && engine.lostLeadership {
-            standBy(reason: "a claim was refused: this daemon no longer holds the leader lock")
+            standBy(reason: "a claim failed on the shared database, or was refused: this daemon no longer holds the leader lock")
         }
         if timer == nil {
             let source = DispatchSource.makeTimerSource(flags: .strict, queue: queue)

@@ -253,9 +253,14 @@ public final class ReminderEngine: @unchecked Sendable {
             claimed = try claim(batch)
             for entry in batch where claimed.contains(entry.key) { ledgerCounts[entry.outcome, default: 0] += 1 }
             backlog = nil
-        } catch  where error.notActive {
-            // Another daemon is active (or will be within takeover): it fires these.
-            logger.warning("a claim was refused: this daemon no longer holds the leader lock", metadata: ["ERROR": "\(error)"])
+        } catch  where error.notActive || mayFire != nil {
+            // Another daemon is active (or will be within takeover): it fires these. On a shared
+            // database any failed claim counts so (the database went away, say): firing without
+            // the ledger, as a lone daemon does on a full disk, would fire them twice once
+            // another daemon takes over.
+            logger.warning(
+                "a claim failed on the shared database: this daemon stands by rather than fire without it",
+                metadata: ["ERROR": "\(error)"])
             lostLeadership = true
             notify(round)
             standDown()

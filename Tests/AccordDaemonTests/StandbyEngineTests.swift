@@ -89,4 +89,35 @@ import Testing
         #expect(journal.reminderKeys == [alphaPT1H] && journal.entries.first?["ACCORD_CATCHUP"] == "1")
         #expect(try new.store.pendingKeys() == [alphaP0D])  // armed next, by the new active engine
     }
+
+    /// A claim that fails for another reason (the database went away) is not the full-disk
+    /// case on a shared database: a lone daemon fires anyway and keeps the lines for later, a
+    /// daemon sharing its state (one with a fence) stands by instead, since another daemon may
+    /// take over and fire the same reminders. The failure is real: the ledger table is dropped
+    /// under the engine by the sqlite3 program.
+    @Test(arguments: [false, true]) func aFailedClaimStandsASharedEngineDown(shared: Bool) throws {
+        let fixture = try Fixture(portfolio: twoDeadlines)
+        let clock = ManualClock(instant("2030-01-01T09:00:00Z"))
+        let journal = CollectingJournal()
+        let engine = try engine(fixture, clock, journal, standby: false)
+        if shared { engine.mayFire = { true } }
+        engine.processDue()  // arms 10:00, claimed
+        let drop = Process()
+        drop.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        drop.arguments = [fixture.stateFile, "DROP TABLE ledger"]
+        try drop.run()
+        drop.waitUntilExit()
+        #expect(drop.terminationStatus == 0)
+        clock.set(instant("2030-01-01T10:00:00Z"))
+        #expect(engine.processDue().fired.map(\.key) == [alphaPT2H])  // claimed before: fires; arming 11:00 fails
+        clock.set(instant("2030-01-01T11:00:00Z"))
+        let round = engine.processDue()
+        if shared {
+            #expect(round.fired.isEmpty && engine.lostLeadership && engine.standby)
+            #expect(journal.reminderKeys == [alphaPT2H])
+        } else {
+            #expect(round.fired.map(\.key) == [alphaPT1H] && !engine.lostLeadership)
+            #expect(journal.reminderKeys == [alphaPT2H, alphaPT1H])
+        }
+    }
 }
