@@ -19,7 +19,8 @@
 #                          STATE=postgresql: the state in a throwaway PostgreSQL server
 #                          (scripts/postgres-scratch.sh; about 95 s on 2 cores), and two daemons
 #                          on one database (test_failover.py: kill -9, SIGSTOP, a cut session,
-#                          FAILOVER_SECONDS (12) of reminders each; about 70 s). The unit tests
+#                          a server outage, FAILOVER_SECONDS (12) of reminders each; about
+#                          95 s). The unit tests
 #                          (stage 3) run the store tests against SQLite and, as stage 1 installs
 #                          Debian's postgresql package, against a server they start themselves.
 # It stops at the first stage that fails, names the stage it is in, and ends with a summary.

@@ -13,12 +13,15 @@ at a random moment A gets one of the faults
              `takeover` (idle_session_timeout); once B is active, A is SIGCONTed and must fire
              nothing more
   terminate  pg_terminate_backend on its lock session: it is cut off while running
+  outage     the database server itself stops at once (pg_ctl -m immediate, as a crash) for
+             `takeover`, on a server of the round's own: both daemons lose it; nothing fires
+             while it is away, and one of them is active again within `takeover` of its return
 then both run to the end and stop. The checks: every reminder that came due was fired once
 (on time or caught up), or skipped as superseded, or recorded missed, exactly as §5 says, and
 is in the journal once across both daemons; none is lost; the fault's daemon fired nothing after
 the takeover; the takeover came within `takeover`.
 
-usage: failover.py [--rounds N] [--seconds S] [--seed N] [--faults kill9,sigstop,terminate]"""
+usage: failover.py [--rounds N] [--seconds S] [--seed N] [--faults kill9,sigstop,terminate,outage]"""
 import argparse
 import json
 import os
@@ -27,14 +30,15 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import accordtest  # noqa: E402
-from accordtest import (BECAME_ACTIVE, REMINDER_IDS, STANDING_BY, Daemon, binary, call, epoch, journal_entries,  # noqa: E402
-                        objective, portfolio, postgres_query, postgres_url, psql, quoted, utc_at, wait_for)
+from accordtest import (BECAME_ACTIVE, POSTGRES_SCRATCH, REMINDER_IDS, STANDING_BY, Daemon, binary, call,  # noqa: E402
+                        epoch, journal_entries, objective, portfolio, postgres_query, psql, quoted, utc_at, wait_for)
 
-FAULTS = ("kill9", "sigstop", "terminate")
+FAULTS = ("kill9", "sigstop", "terminate", "outage")
 TAKEOVER = 3  # seconds: PT3S, the shortest accordd.toml allows, so that rounds are quick
 
 
@@ -58,9 +62,14 @@ def run_round(work, server_url, fault, seconds=20, rng=None, log=print):
     """One round in `work` (made, not removed); returns {"fault", "takeover", "problems": [...],
     "fired", "caught_up", "skipped", "missed"}."""
     rng = rng or random.Random()
+    own_server = None
+    if fault == "outage":  # a server of its own, since it goes away
+        own_server = tempfile.mkdtemp(prefix="accord-fo-pg-", dir="/tmp")
+        server_url = subprocess.run([POSTGRES_SCRATCH, "start", own_server], capture_output=True, text=True,
+                                    check=True).stdout.strip()
     database = "failover_" + os.urandom(6).hex()
     psql(server_url, f"CREATE DATABASE {database}")
-    url = postgres_url(database)
+    url = _with_database(server_url, database)
     dialogue = "fo" + os.urandom(3).hex()
     start = time.time() + 4
     # Due every second from start + 2 on, each with a reminder one second ahead and one at the
@@ -74,6 +83,7 @@ def run_round(work, server_url, fault, seconds=20, rng=None, log=print):
     a.state_url = b.state_url = url
     problems = []
     result = {"fault": fault, "takeover": None, "problems": problems}
+    back_at = restarting_at = None
     try:
         a.start()
         if status(a).get("role") != "active":
@@ -92,6 +102,14 @@ def run_round(work, server_url, fault, seconds=20, rng=None, log=print):
             os.kill(a.pid, signal.SIGSTOP)
         elif fault == "terminate":
             psql(url, f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE '%({a.pid})'")
+        elif fault == "outage":
+            subprocess.run([POSTGRES_SCRATCH, "down", own_server], check=True, capture_output=True)
+            time.sleep(TAKEOVER)
+            # The server answers somewhere between the two: nothing may fire before the first,
+            # the takeover is counted from the second (pg_ctl -w returns once it accepts).
+            restarting_at = time.time()
+            subprocess.run([POSTGRES_SCRATCH, "up", own_server], check=True, capture_output=True)
+            back_at = time.time()
         else:
             raise ValueError(fault)
 
@@ -103,9 +121,10 @@ def run_round(work, server_url, fault, seconds=20, rng=None, log=print):
         if not became:
             problems.append(f"no daemon became active within {TAKEOVER * 4} s of the fault")
         else:
-            result["takeover"] = _at(became[0]) - faulted_at
+            # After an outage: from the database's return, when taking over became possible.
+            result["takeover"] = max(0.0, _at(became[0]) - (back_at or faulted_at))
             result["new_active"] = int(became[0]["_PID"])
-            if fault != "terminate" and result["new_active"] != b.pid:
+            if fault in ("kill9", "sigstop") and result["new_active"] != b.pid:
                 problems.append(f"pid {result['new_active']} became active, not B ({b.pid})")
         if fault == "sigstop":
             os.kill(a.pid, signal.SIGCONT)
@@ -125,12 +144,27 @@ def run_round(work, server_url, fault, seconds=20, rng=None, log=print):
             if result.get("new_active") != a.pid and not any(
                     e.get("MESSAGE_ID") == STANDING_BY and int(e["_PID"]) == a.pid and _at(e) > faulted_at for e in roles):
                 problems.append(f"A (pid {a.pid}) never said it stood by after the {fault}")
+        if back_at:
+            # 0.2 s: an armed batch may go out just as the server stops, its lock asked just before.
+            away = [e["ACCORD_REMINDER"] for e in reminders if faulted_at + 0.2 < _at(e) < restarting_at]
+            if away:
+                problems.append(f"{len(away)} reminder(s) fired while the database was away: {away[:3]}")
+            if not any(e.get("MESSAGE_ID") == STANDING_BY and int(e["_PID"]) == a.pid and _at(e) > faulted_at for e in roles):
+                problems.append(f"A (pid {a.pid}) never said it stood by when the database went away")
         counts = _check_ledger(a, url, dialogue, start, stopped_at, reminders, problems)
         result.update(counts)
     finally:
         a.close()
         b.close()
+        if own_server:
+            subprocess.run([POSTGRES_SCRATCH, "stop", own_server], capture_output=True)
     return result
+
+
+def _with_database(server_url, database):
+    """The server's URL with `database` in place of its maintenance database."""
+    head, _, query = server_url.partition("?")
+    return head.rsplit("/", 1)[0] + "/" + database + ("?" + query if query else "")
 
 
 def _check_ledger(daemon, url, dialogue, start, end, reminders, problems):

@@ -1,6 +1,6 @@
 """Two hosts, one reminder (docs/contracts.md §15): two daemons on one PostgreSQL database, the
 active one killed (kill -9), stopped (SIGSTOP, then SIGCONT after the takeover) or cut off
-(pg_terminate_backend); every reminder fires exactly once across both, none is lost beyond the
+(pg_terminate_backend), or the database server itself stopped for a while; every reminder fires exactly once across both, none is lost beyond the
 catch-up rules, and the standby takes over within `takeover` (PT3S here). The rounds are
 Tests/e2e/failover.py's (which, run as a program, is the 20-round harness: make failover).
 Also: a standby answers reads, refuses writes naming the active daemon, and Status says who is
