@@ -19,8 +19,8 @@ struct Status: ParsableCommand {
         switch r.role {
         case "active"?: print("role        active: this daemon fires (\(r.activeHost ?? "?"))")
         case "standby"?: print("role        standby: \(r.activeHost.map { "\($0) is active" } ?? "no daemon is active right now")")
-        case let other?: print("role        \(other)")
-        case nil: break
+        case let other? where other != "single": print("role        \(other)")
+        default: break  // SQLite: the only daemon on its state, as before issue 14
         }
         print("watching    \(r.objectives) objectives and \(r.instruments) instruments in \(Pretty.plural(r.portfolios, "portfolio"))")
         print("reminders   \(r.fired) fired, \(r.skipped) skipped, \(r.missed) missed")
