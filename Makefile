@@ -12,6 +12,8 @@
 #   make lint                 swift-format lint, unit files, man pages, shellcheck: all must be clean
 #   make format               swift format in place over Sources Tests Benchmarks Fuzz (.swift-format)
 #   make run | bench | fuzz | chaos | lint-units | lint-man | e2e-systemd
+#   make failover ROUNDS=20   two daemons on one PostgreSQL database, a fault per round; takeover p50/max
+#   make chaos STATE=postgresql   the chaos test with the state in PostgreSQL
 #
 # Where things go (DESTDIR is prefixed to every path):
 #   $(PREFIX)/bin/accordd, accordctl
@@ -75,7 +77,7 @@ INSTALLED = $(addprefix $(bindir)/,$(BINARIES)) \
             $(bashcompdir)/accordctl $(zshcompdir)/_accordctl $(fishcompdir)/accordctl.fish \
             $(hookdir)/mail-reminder
 
-.PHONY: all build release install uninstall check test run bench fuzz chaos sanitizers \
+.PHONY: all build release install uninstall check test run bench fuzz chaos failover sanitizers \
         format lint lint-swift lint-units lint-man lint-shell e2e-systemd deb e2e-deb
 
 all: build
@@ -164,6 +166,9 @@ fuzz:
 
 chaos:
 	./scripts/chaos.sh
+
+failover:
+	./scripts/failover.sh
 
 # The Swift sources swift-format looks after; its settings are in .swift-format.
 SWIFT_SOURCES = Sources Tests Benchmarks Fuzz

@@ -17,7 +17,10 @@
 #  10. sanitizers          scripts/sanitizers.sh: swift test under ASan and TSan
 #  11. on PostgreSQL       the daemon suite again (test_daemon.py, test_control.py) with
 #                          STATE=postgresql: the state in a throwaway PostgreSQL server
-#                          (scripts/postgres-scratch.sh; about 95 s on 2 cores). The unit tests
+#                          (scripts/postgres-scratch.sh; about 95 s on 2 cores), and two daemons
+#                          on one database (test_failover.py: kill -9, SIGSTOP, a cut session,
+#                          a server outage, FAILOVER_SECONDS (12) of reminders each; about
+#                          95 s). The unit tests
 #                          (stage 3) run the store tests against SQLite and, as stage 1 installs
 #                          Debian's postgresql package, against a server they start themselves.
 # It stops at the first stage that fails, names the stage it is in, and ends with a summary.
@@ -130,7 +133,8 @@ run_stage 6 lint all make --no-print-directory lint LINT_SWIFT_FORMAT="$LINT_SWI
 run_stage 7 fuzz all env FUZZ_SECONDS="${FUZZ_SECONDS:-60}" ./scripts/fuzz.sh
 run_stage 8 chaos all ./scripts/with-journald.sh python3 Tests/chaos/chaos.py --rounds "${CHAOS_ROUNDS:-20}"
 run_stage 9 sanitizers all ./scripts/sanitizers.sh
-run_stage 10 e2e-postgresql all env STATE=postgresql ./scripts/with-journald.sh .venv/bin/pytest -q -p no:cacheprovider \
-  Tests/e2e/test_daemon.py Tests/e2e/test_control.py
+run_stage 10 e2e-postgresql all env STATE=postgresql FAILOVER_SECONDS="${FAILOVER_SECONDS:-12}" \
+  ./scripts/with-journald.sh .venv/bin/pytest -q -p no:cacheprovider \
+  Tests/e2e/test_daemon.py Tests/e2e/test_control.py Tests/e2e/test_failover.py
 summary
 printf 'all tests passed\n'

@@ -22,6 +22,18 @@ public final class Daemon: @unchecked Sendable {
     var control: ControlServer?
     var hooks: NotifyHookRunner?
     var calendar: CalendarPublisher?
+    /// Several daemons on one PostgreSQL database (docs/contracts.md §15, Election.swift): the
+    /// leader lock, this daemon's role, the active daemon's name as last seen, and when the
+    /// next election tick is due (wall-clock seconds, on the one timer). nil and single on SQLite.
+    var leader: LeaderLock?
+    var role: Role = .single
+    var activeHost: String?
+    var nextElectionAt: Double?
+    /// A third of `takeover` in seconds: how often a standby tries the lock (a dead active
+    /// daemon's lock is taken within `takeover`); the active one checks it twice as often.
+    var electionInterval: Double = 10.0 / 3
+    /// Why the last try of the lock could not reach the database, logged once per change.
+    var standbyProblem: String?
     private var timer: DispatchSourceTimer?
     private var watchdog: DispatchSourceTimer?
     private var signalSources: [DispatchSourceSignal] = []
@@ -52,7 +64,7 @@ public final class Daemon: @unchecked Sendable {
         dispatchMain()
     }
 
-    private func fail(_ message: String, exitCode: Int32) -> Never {
+    func fail(_ message: String, exitCode: Int32) -> Never {
         logger.critical("\(message)")
         if !journal.toJournal || isatty(2) == 0 { writeStderr("accordd: \(message)\n") }
         exit(exitCode)
@@ -85,10 +97,10 @@ public final class Daemon: @unchecked Sendable {
         } catch {
             fail("cannot open the state database: \(error)", exitCode: 74)
         }
+        calendar = CalendarPublisher(stateDirectory: paths.stateDirectory, logger: logger)
+        if let state = loaded.config.state { joinElection(state, store: store) }
         do {
-            engine = try ReminderEngine(
-                configuration: loaded, store: store, clock: clock, journal: journal,
-                lookup: JournalReader(), logger: logger)
+            engine = try makeEngine(loaded, store: store, standby: role == .standby)
         } catch {
             fail("cannot read the state database: \(error)", exitCode: 74)
         }
@@ -96,12 +108,7 @@ public final class Daemon: @unchecked Sendable {
             hooks = NotifyHookRunner(
                 hook: loaded.config.notify, escalate: loaded.config.escalate, queue: queue, logger: logger, writeProtected: hookProtected)
         }
-        engine.onFired = { [unowned self] reminder, catchUp in self.fired(reminder, catchUp: catchUp) }
-        engine.onDigest = { [unowned self] digest, entry in self.hooks?.run(entry, kind: .digest, input: digest.text, message: digest.summary) }
-        let calendar = CalendarPublisher(stateDirectory: paths.stateDirectory, logger: logger)
-        self.calendar = calendar
-        engine.onReplanned = { [unowned self] plan in calendar.publish(plan, at: self.engine.now) }
-        calendar.publish(engine.plan, at: engine.now)
+        calendar?.publish(engine.plan, at: engine.now)
 
         do {
             let tracker = TrackerService(backend: self, version: version, url: Daemon.documentationURL)
@@ -122,10 +129,28 @@ public final class Daemon: @unchecked Sendable {
             JournalEntry(
                 message: "accordd started: \(catalog.portfolios.count) portfolio(s), \(catalog.objectiveCount) objective(s), "
                     + "\(catalog.instrumentCount) instrument(s); \(round.catchUp.count) caught up, \(round.missed.count) missed; "
-                    + nextReminderText() + "; state \(engine.store.path), socket \(control?.path ?? paths.socket)",
+                    + nextReminderText() + "; state \(engine.store.path), socket \(control?.path ?? paths.socket)"
+                    + (leader == nil ? "" : "; \(role.rawValue)"),
                 priority: 5, messageID: MessageID.started,
-                fields: [("ACCORD_CONFIG", configFile), ("ACCORD_STATE", engine.store.path), ("ACCORD_SOCKET", control?.path ?? paths.socket)]))
+                fields: [
+                    ("ACCORD_CONFIG", configFile), ("ACCORD_STATE", engine.store.path), ("ACCORD_SOCKET", control?.path ?? paths.socket),
+                    ("ACCORD_ROLE", role.rawValue)
+                ]))
+        announceRole(previous: leader?.previousHolder, reason: nil)
         systemd.ready(status: statusText())
+    }
+
+    /// The engine for `configuration` on `store`, wired to the daemon: what a start builds, and
+    /// what a takeover builds again (docs/contracts.md §5 applies to it as to a restart).
+    func makeEngine(_ configuration: LoadedConfiguration, store: any StateStore, standby: Bool) throws(StoreError) -> ReminderEngine {
+        let engine = try ReminderEngine(
+            configuration: configuration, store: store, clock: clock, journal: journal,
+            lookup: JournalReader(), logger: logger, standby: standby)
+        engine.onFired = { [unowned self] reminder, catchUp in self.fired(reminder, catchUp: catchUp) }
+        engine.onDigest = { [unowned self] digest, entry in self.hooks?.run(entry, kind: .digest, input: digest.text, message: digest.summary) }
+        engine.onReplanned = { [unowned self] plan in self.calendar?.publish(plan, at: self.engine.now) }
+        if let leader { engine.mayFire = { leader.isHeld() } }
+        return engine
     }
 
     func nextReminderText() -> String {
@@ -135,13 +160,16 @@ public final class Daemon: @unchecked Sendable {
 
     func statusText() -> String {
         let catalog = engine.configuration.catalog
-        return "\(catalog.objectiveCount + catalog.instrumentCount) items; " + nextReminderText()
+        return roleText() + "\(catalog.objectiveCount + catalog.instrumentCount) items; " + nextReminderText()
     }
 
     // MARK: the timer
 
     /// Arms the one timer at the next reminder; with none ahead it sleeps indefinitely.
     func armTimer() {
+        if role == .active && engine.lostLeadership {
+            standBy(reason: "a claim failed on the shared database, or was refused: this daemon no longer holds the leader lock")
+        }
         if timer == nil {
             let source = DispatchSource.makeTimerSource(flags: .strict, queue: queue)
             source.setEventHandler { [unowned self] in self.timerFired() }
@@ -149,8 +177,12 @@ public final class Daemon: @unchecked Sendable {
             source.resume()
             timer = source
         }
-        if let next = engine.nextFireAt() {
-            let deadline = DispatchWallTime(timespec: timespec(tv_sec: Int(next.seconds), tv_nsec: 0))
+        // A standby fires nothing: only its election tick wakes it.
+        var next = role == .standby ? nil : engine.nextFireAt().map { Double($0.seconds) }
+        if let election = nextElectionAt { next = min(next ?? election, election) }
+        if let next {
+            let whole = next.rounded(.down)
+            let deadline = DispatchWallTime(timespec: timespec(tv_sec: Int(whole), tv_nsec: Int((next - whole) * 1e9)))
             timer!.schedule(wallDeadline: deadline, leeway: .nanoseconds(0))
         } else {
             timer!.schedule(wallDeadline: .distantFuture, leeway: .nanoseconds(0))
@@ -159,6 +191,7 @@ public final class Daemon: @unchecked Sendable {
     }
 
     private func timerFired() {
+        if let election = nextElectionAt, Daemon.readClocks().wall >= election - 0.001 { electionTick() }
         engine.processDue()
         armTimer()
     }
@@ -237,7 +270,9 @@ public final class Daemon: @unchecked Sendable {
         systemd.stopping()
         journal.send(JournalEntry(message: "accordd stopping (\(reason))", priority: 5, messageID: MessageID.stopping))
         control?.close()
-        engine.releaseArmedBatch()
+        // A daemon that lost the lock gives nothing back: its claims may be the new active one's.
+        if role != .standby && leader?.isHeld() != false { engine.releaseArmedBatch() }
+        leader?.release()
         try? engine.store.close()
         exit(0)
     }

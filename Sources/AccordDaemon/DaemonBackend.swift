@@ -10,6 +10,7 @@ extension Daemon: TrackerBackend {
     var plan: ReminderPlan { engine.plan }
     var stateFile: String { engine.store.path }
     var ledgerCounts: [LedgerEntry.Outcome: Int] { engine.ledgerCounts }
+    var election: (role: Role, activeHost: String?) { (role, activeHost) }
     func peekNext() -> Reminder? { engine.peekNext() }
     var digestAt: Instant? { engine.digestAt }
     func resolve(_ id: String) throws(EngineError) -> Int { try engine.resolve(id) }
@@ -48,16 +49,19 @@ extension Daemon: TrackerBackend {
         id: String, event: String, on: CivilDate?, note: String?, term: ISODuration?, party: String?,
         actor: Actor, request: String?
     ) throws(EngineError) -> (event: StoredEvent, state: ItemState) {
+        try requireActive("Record")
         defer { armTimer() }
         return try engine.record(id: id, event: event, on: on, note: note, term: term, party: party, actor: actor, request: request)
     }
 
     func acknowledge(id: String, deadline: String?, actor: Actor, request: String?) throws(EngineError) -> (item: Item, deadline: DeadlineStatus) {
+        try requireActive("Acknowledge")
         defer { armTimer() }
         return try engine.acknowledge(id: id, deadline: deadline, actor: actor, request: request)
     }
 
     func snooze(id: String, for duration: ISODuration, actor: Actor, request: String?) throws(EngineError) -> (item: Item, until: Instant) {
+        try requireActive("Snooze")
         defer { armTimer() }
         return try engine.snooze(id: id, for: duration, actor: actor, request: request)
     }

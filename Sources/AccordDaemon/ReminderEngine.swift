@@ -12,6 +12,8 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
     case invalidEvent(Tracker.InvalidEvent)
     case invalidParameter(name: String, reason: String)
     case storage(StoreError)
+    /// A write on a standby (docs/contracts.md §15): the active daemon, if one is, takes it.
+    case notActive(method: String, activeHost: String?)
 
     public var description: String {
         switch self {
@@ -20,6 +22,8 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
         case let .invalidEvent(refusal): return refusal.description
         case let .invalidParameter(name, reason): return "\(name): \(reason)"
         case let .storage(error): return error.description
+        case let .notActive(_, activeHost):
+            return "this accordd is standing by: writes go to the active one" + (activeHost.map { " (\($0))" } ?? ", and none is active right now")
         }
     }
 }
@@ -69,6 +73,17 @@ public final class ReminderEngine: @unchecked Sendable {
     /// timer as the reminders: `nextFireAt()` is the earlier of the two.
     public private(set) var digestAt: Instant?
 
+    /// A standby's engine (docs/contracts.md §15): it plans from the shared database to answer
+    /// reads, and never claims, fires nor settles. Set at init, or by `standDown()`; a standby
+    /// that takes over gets a new engine, started as a restart would be.
+    public private(set) var standby: Bool
+    /// Asked just before an armed batch goes to the journal (its claims were made ahead, when
+    /// this daemon held the leader lock): false stops it. The daemon's leader-lock check.
+    public var mayFire: (() -> Bool)?
+    /// Set when a fenced claim was refused or `mayFire` said no: this daemon is no longer the
+    /// active one, fired nothing more, and must stand by.
+    public private(set) var lostLeadership = false
+
     /// The next batch, taken off the cursor, claimed in the ledger and built ahead of its
     /// second, so that when the timer fires only the journal writes remain. The claims are the
     /// ones docs/contracts.md §5 makes before writing (pending until settled); a crash in between leaves
@@ -106,19 +121,24 @@ public final class ReminderEngine: @unchecked Sendable {
         public var skipped: [Reminder] = []
     }
 
+    /// `standby`: only read the shared state (no first loads registered, no pending claims
+    /// settled: they may be the active daemon's armed batch).
     public init(
         configuration: LoadedConfiguration, store: StateStore, clock: any WallClock, journal: any JournalSink,
-        lookup: (any JournalLookup)? = nil, logger: Logger
+        lookup: (any JournalLookup)? = nil, logger: Logger, standby: Bool = false
     ) throws(StoreError) {
         self.configuration = configuration
         self.store = store
         self.clock = clock
         self.journal = journal
         self.logger = logger
+        self.standby = standby
         let now = clock.now()
         startedAt = now
-        firstLoaded = try store.registerItems(configuration.catalog.items.map(\.fullID), now: now)
-        try ReminderEngine.settlePending(store: store, lookup: lookup, logger: logger)
+        if !standby {
+            firstLoaded = try store.registerItems(configuration.catalog.items.map(\.fullID), now: now)
+            try ReminderEngine.settlePending(store: store, lookup: lookup, logger: logger)
+        }
         plan = ReminderPlan(catalog: configuration.catalog, history: try store.history(), escalateAfter: configuration.config.escalateAfter)
         ledgerCounts = try store.ledgerCounts()
         let processed = try store.processedThrough()
@@ -242,7 +262,15 @@ public final class ReminderEngine: @unchecked Sendable {
     private func processReminders() -> Round {
         let now = clock.now()
         var round = Round()
+        if standby { return round }
         if let batch = armed, batch.fireAt <= now {
+            // Claimed ahead, while the lock was held: asked again now, so that a daemon stopped
+            // (SIGSTOP) past a takeover fires nothing when it runs again.
+            if let mayFire, !mayFire() {
+                lostLeadership = true
+                standDown()
+                return round
+            }
             ahead = .nothing
             if now.seconds - batch.fireAt.seconds <= lateness {
                 // The usual case: claimed and built already, so the journal gets them at once.
@@ -315,6 +343,18 @@ public final class ReminderEngine: @unchecked Sendable {
             claimed = try claim(batch)
             for entry in batch where claimed.contains(entry.key) { ledgerCounts[entry.outcome, default: 0] += 1 }
             backlog = nil
+        } catch  where error.notActive || mayFire != nil {
+            // Another daemon is active (or will be within takeover): it fires these. On a shared
+            // database any failed claim counts so (the database went away, say): firing without
+            // the ledger, as a lone daemon does on a full disk, would fire them twice once
+            // another daemon takes over.
+            logger.warning(
+                "a claim failed on the shared database: this daemon stands by rather than fire without it",
+                metadata: ["ERROR": "\(error)"])
+            lostLeadership = true
+            notify(round)
+            standDown()
+            return round
         } catch {
             // The ledger cannot be written: the journal still gets every reminder, once.
             logger.error("cannot record reminders in the ledger; firing them anyway", metadata: ["ERROR": "\(error)"])
@@ -380,7 +420,7 @@ public final class ReminderEngine: @unchecked Sendable {
     /// Takes the next batch off the cursor and claims it, unless something is due already or
     /// the ledger is in trouble (then everything stays on the ordinary path).
     private func arm(after now: Instant) {
-        while case .nothing = ahead, backlog == nil, let fireAt = cursor.peekFireAt(), fireAt > now {
+        while !standby, case .nothing = ahead, backlog == nil, let fireAt = cursor.peekFireAt(), fireAt > now {
             var reminders: [Reminder] = []
             while cursor.peekFireAt() == fireAt, let reminder = cursor.next() { reminders.append(reminder) }
             cachedNext = nil
@@ -398,11 +438,49 @@ public final class ReminderEngine: @unchecked Sendable {
                             fireAt: fireAt, reminders: kept,
                             entries: kept.map { JournalEntry.reminder($0, catchUp: false) }))
                 }
+            } catch  where error.notActive {
+                lostLeadership = true
+                standDown()
             } catch {
                 ahead = .carried(reminders)
             }
         }
     }
+
+    /// Stops firing for good (this daemon lost the leader lock): what was armed or carried is
+    /// dropped, not released, since its claims may be the new active daemon's by now. The plan
+    /// stays, for reads.
+    public func standDown() {
+        standby = true
+        ahead = .nothing
+        backlog = nil
+        heldClaims = []
+        cachedNext = nil
+    }
+
+    /// A standby's view of the shared database, read again (every third of takeover): the
+    /// active daemon's writes reach List, Show and Upcoming here, and Status's next reminder
+    /// follows the active daemon's checkpoint. Events, acknowledgements and snoozes are only
+    /// ever appended, so their counts say whether the plan must be built again. True when it was.
+    @discardableResult
+    public func refreshStandby() throws(StoreError) -> Bool {
+        guard standby else { return false }
+        let history = try store.history()
+        ledgerCounts = try store.ledgerCounts()
+        let processed = try store.processedThrough()
+        let now = clock.now()
+        let counts = [history.events.count, history.acknowledgements.count, history.snoozes.count]
+        let changed = counts != historyCounts
+        if changed {
+            historyCounts = counts
+            plan = makePlan(history)
+        }
+        cursor = plan.cursor(from: max(processed ?? now, now).adding(seconds: 1))
+        cachedNext = nil
+        if changed { onReplanned?(plan) }
+        return changed
+    }
+    private var historyCounts: [Int] = []
 
     /// Gives an armed batch back: its claims are released and its reminders carried to the
     /// ordinary path. A release that fails leaves pending lines that the next start settles;
@@ -466,7 +544,7 @@ public final class ReminderEngine: @unchecked Sendable {
     /// Takes a new configuration whole (it was fully validated by the loader).
     public func reload(_ new: LoadedConfiguration) throws(StoreError) {
         processDue()
-        firstLoaded = try store.registerItems(new.catalog.items.map(\.fullID), now: clock.now())
+        if !standby { firstLoaded = try store.registerItems(new.catalog.items.map(\.fullID), now: clock.now()) }
         // A new or changed digest starts from now: not retroactive, like a new item's reminders.
         if new.config.digest != configuration.config.digest { digestAt = new.config.digest?.next(after: clock.now().adding(seconds: -1)) }
         configuration = new
@@ -492,7 +570,8 @@ public final class ReminderEngine: @unchecked Sendable {
     /// written at most once, and a crash in between settles like a reminder's (`settlePending`).
     private func processDigest() {
         let now = clock.now()
-        guard let schedule = configuration.config.digest, let due = digestAt, due <= now else { return }
+        // A standby writes no digest: the active daemon does, once, claimed in the shared ledger.
+        guard !standby, let schedule = configuration.config.digest, let due = digestAt, due <= now else { return }
         digestAt = schedule.next(after: now)
         let scheduled = schedule.latest(atOrBefore: now) ?? due
         let key = ReminderEngine.digestKey(scheduled)

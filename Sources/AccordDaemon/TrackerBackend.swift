@@ -14,6 +14,8 @@ protocol TrackerBackend: AnyObject {
     var plan: ReminderPlan { get }
     var stateFile: String { get }
     var ledgerCounts: [LedgerEntry.Outcome: Int] { get }
+    /// single, active or standby, and the active daemon's name (docs/contracts.md §15).
+    var election: (role: Role, activeHost: String?) { get }
     func peekNext() -> Reminder?
     /// When the next digest is written; nil without `digest` (docs/contracts.md §14).
     var digestAt: Instant? { get }

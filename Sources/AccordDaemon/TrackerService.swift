@@ -211,7 +211,8 @@ final class TrackerService {
             version: version, startedAt: backend.startedAt.rfc3339, now: backend.now.rfc3339,
             configFile: backend.configuration.configFile, stateFile: backend.stateFile, portfolios: catalog.portfolios.count,
             objectives: catalog.objectiveCount, instruments: catalog.instrumentCount, fired: counts[.fired] ?? 0,
-            skipped: counts[.skipped] ?? 0, missed: counts[.missed] ?? 0, nextReminder: backend.peekNext().map { Tracker.Reminder($0) })
+            skipped: counts[.skipped] ?? 0, missed: counts[.missed] ?? 0, nextReminder: backend.peekNext().map { Tracker.Reminder($0) },
+            role: backend.election.role.rawValue, activeHost: backend.election.activeHost)
     }
 
     private func summary(ofItem index: Int, at now: Instant) -> Tracker.Item {

@@ -136,6 +136,7 @@ extension EngineError {
         case let .invalidEvent(refusal): return refusal.varlinkError
         case let .invalidParameter(name, _): return .invalidParameter(name)
         case let .storage(store): return Tracker.StateUnavailable(reason: store.description).varlinkError
+        case let .notActive(method, activeHost): return Tracker.NotActive(method: method, activeHost: activeHost).varlinkError
         }
     }
 }

@@ -192,7 +192,12 @@ public enum TrackerInterface {
           nextReminder: ?Reminder,
           fired: int,
           skipped: int,
-          missed: int
+          missed: int,
+          # single (SQLite: the only daemon), active (holds the shared database's leader lock and
+          # fires) or standby (answers reads; writes go to the active one)
+          role: ?string,
+          # the active daemon, accordd@HOST (PID), when the state is shared and one is active
+          activeHost: ?string
         )
 
         # Items, optionally filtered. dueWithin is a duration: items with a deadline
@@ -301,6 +306,9 @@ public enum TrackerInterface {
         # The state database could not be read or written (full or read-only file system);
         # nothing was recorded.
         error StateUnavailable (reason: string)
+        # A write sent to a standby daemon (several share one PostgreSQL database): the active one,
+        # named by activeHost (null when none is active right now), takes it.
+        error NotActive (method: string, activeHost: ?string)
 
         """#
 }

@@ -88,9 +88,17 @@ extension Tracker {
         public init(reason: String) { self.reason = reason }
     }
 
+    /// A write sent to a standby daemon (docs/contracts.md §15); `activeHost` names the active one.
+    public struct NotActive: TrackerErrorReply {
+        public static let name = "NotActive"
+        public var method: String
+        public var activeHost: String?
+        public init(method: String, activeHost: String?) { self.method = method; self.activeHost = activeHost }
+    }
+
     /// Every error type of the interface, for the test that holds them to the IDL.
     public static let errorTypes: [any TrackerErrorReply.Type] = [
         NoSuchItem.self, AmbiguousItem.self, InvalidEvent.self, InvalidConfig.self, PermissionDenied.self,
-        InvalidRequest.self, RequestTooLarge.self, StateUnavailable.self
+        InvalidRequest.self, RequestTooLarge.self, StateUnavailable.self, NotActive.self
     ]
 }

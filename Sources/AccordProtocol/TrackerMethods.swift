@@ -103,15 +103,20 @@ extension Tracker {
             public var skipped: Int
             public var missed: Int
             public var nextReminder: Reminder?
+            /// single, active or standby (docs/contracts.md §15); absent from daemons before issue 14.
+            public var role: String?
+            /// The active daemon, accordd@HOST (PID), when the state is shared and one is active.
+            public var activeHost: String?
 
             public init(
                 version: String, startedAt: String, now: String, configFile: String, stateFile: String, portfolios: Int,
-                objectives: Int, instruments: Int, fired: Int, skipped: Int, missed: Int, nextReminder: Reminder?
+                objectives: Int, instruments: Int, fired: Int, skipped: Int, missed: Int, nextReminder: Reminder?,
+                role: String? = nil, activeHost: String? = nil
             ) {
                 self.version = version; self.startedAt = startedAt; self.now = now; self.configFile = configFile
                 self.stateFile = stateFile; self.portfolios = portfolios; self.objectives = objectives
                 self.instruments = instruments; self.fired = fired; self.skipped = skipped; self.missed = missed
-                self.nextReminder = nextReminder
+                self.nextReminder = nextReminder; self.role = role; self.activeHost = activeHost
             }
         }
     }

@@ -2,10 +2,11 @@ import AccordCalendar
 import AccordCore
 import Glibc
 
-/// Which of several daemons sharing one PostgreSQL database is the active one (docs/design.md
+/// Which of several daemons sharing one PostgreSQL database is the active one (docs/contracts.md
 /// §15): the one whose dedicated session holds a session-level advisory lock. PostgreSQL
-/// releases it the moment that session ends (the daemon died, its host or network went away,
-/// pg_terminate_backend), and a standby's next `tryAcquire()` (every takeover/3) gets it.
+/// releases it the moment that session ends (the daemon died, pg_terminate_backend, or it
+/// stayed silent past `silenceLimitMilliseconds`), and a standby's next `tryAcquire()` (every
+/// takeover/3) gets it.
 /// The session is never silently re-opened: a new session would not hold the lock.
 public final class LeaderLock: @unchecked Sendable {
     // @unchecked: used from the daemon's one queue; the session is touched under `lock`.
@@ -21,10 +22,29 @@ public final class LeaderLock: @unchecked Sendable {
     /// 'accord' in ASCII plus 1 (the migration lock is plus 0): one election per database.
     public static let key: Int64 = PostgresStateStore.migrationLockKey + 1
 
+    /// How long the server lets the lock session sit silent before it ends it (PostgreSQL's
+    /// idle_session_timeout, set on the session once it holds the lock): half of `takeover`.
+    /// The active daemon speaks on it every sixth (`isHeld()`), so only a daemon that stopped
+    /// running (SIGSTOP, a hung host, a network gone without a reset) or whose queue stalled
+    /// for a third of `takeover` goes silent that long; its lock is then freed, and a standby
+    /// trying every third has it within 1/2 + 1/3 = 5/6 of `takeover` after the last word.
+    /// Without it a stopped process would hold the lock for as long as its socket stays open.
+    public let silenceLimitMilliseconds: Int
+    /// Why the silence limit could not be set (a server before PostgreSQL 14), once the lock is held.
+    public private(set) var silenceLimitProblem: String?
+    /// The daemon that held the lock before this one took it, as its row in accord_leader named it.
+    public private(set) var previousHolder: String?
+
     public init(_ state: StateConfig, name: String = LeaderLock.defaultName()) throws(StoreError) {
         location = state.url
         self.name = String(name.utf8.prefix(63)) ?? "accordd"
-        connection = try PostgresConnection(state, applicationName: self.name, reconnects: false)
+        silenceLimitMilliseconds = max(1000, Int(state.takeover.approximateSeconds) * 1000 / 2)
+        // A standby re-connects on the daemon's queue every third of takeover while the server
+        // is away: a third of takeover (at least libpq's 2 s) bounds how long a database that
+        // does not answer holds up the daemon's replies, rather than the store's 10 s.
+        connection = try PostgresConnection(
+            state, applicationName: self.name, reconnects: false,
+            connectTimeout: max(2, Int(state.takeover.approximateSeconds) / 3))
     }
 
     public static func defaultName() -> String {
@@ -55,6 +75,7 @@ public final class LeaderLock: @unchecked Sendable {
         ).rows.first
         if row?[0] == "t", let pid = row?[1].flatMap({ Int32($0) }) {
             backendPID = pid
+            tookLock()
             return true
         }
         backendPID = nil
@@ -72,9 +93,54 @@ public final class LeaderLock: @unchecked Sendable {
         return false
     }
 
-    /// The application_name of the session holding the lock (the active daemon), if any.
+    /// Just after taking the lock, on its session: the silence limit, and this daemon's name in
+    /// accord_leader (with the previous holder's, kept in `previousHolder`). Neither is needed
+    /// for the lock to work, so a failure leaves the lock held: `holder()` then falls back on
+    /// the session's application_name, and `silenceLimitProblem` says why.
+    private func tookLock() {
+        silenceLimitProblem = nil
+        do {
+            try connection.execute(
+                "SELECT set_config('idle_session_timeout', $1, false)", [String(silenceLimitMilliseconds)],
+                operation: "limit the leader session's silence")
+        } catch {
+            silenceLimitProblem = error.message
+        }
+        // The table belongs to the election, not to the versioned state schema (it holds no
+        // state: its row counts only while its backend_pid holds the lock). Only the lock's
+        // holder creates or writes it, so two daemons never race to create it.
+        _ = try? connection.execute(LeaderLock.createLeaderTable, operation: "record the leader")
+        let previous = try? connection.execute(
+            """
+            WITH previous AS (SELECT name FROM accord_leader WHERE id = 1)
+            INSERT INTO accord_leader (id, name, backend_pid, since)
+            VALUES (1, $1, pg_backend_pid(), extract(epoch FROM now())::bigint)
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name, backend_pid = excluded.backend_pid, since = excluded.since
+            RETURNING (SELECT name FROM previous)
+            """, [name], operation: "record the leader")
+        previousHolder = previous?.rows.first?.first ?? nil
+    }
+
+    static let createLeaderTable = """
+        CREATE TABLE IF NOT EXISTS accord_leader (
+            id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
+            name TEXT NOT NULL,
+            backend_pid INTEGER NOT NULL,
+            since BIGINT NOT NULL
+        )
+        """
+
+    /// The active daemon's name, if one holds the lock: from accord_leader when its row is the
+    /// holder's (its backend_pid holds the lock), else the holding session's application_name
+    /// (a holder that could not write the table).
     public func holder() -> String? {
         lock.lock(); defer { lock.unlock() }
+        if let recorded = try? connection.execute(
+            "SELECT name FROM accord_leader WHERE id = 1 AND EXISTS (" + LeaderLock.heldSQL + " AND pid = accord_leader.backend_pid)",
+            operation: "find the active daemon"
+        ).rows.first?.first, let recorded {
+            return recorded
+        }
         let rows = try? connection.execute(
             """
             SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid

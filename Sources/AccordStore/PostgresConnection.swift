@@ -16,11 +16,16 @@ final class PostgresConnection {
     /// false for the leader lock's session: a new session would not hold the lock, so a broken
     /// one must show as broken rather than be replaced behind the caller's back.
     private let reconnects: Bool
+    /// libpq's connect_timeout, in seconds (libpq counts less than 2 as 2).
+    private let connectTimeout: Int
 
-    init(_ state: StateConfig, applicationName: String = "accordd", reconnects: Bool = true) throws(StoreError) {
+    init(
+        _ state: StateConfig, applicationName: String = "accordd", reconnects: Bool = true, connectTimeout: Int = 10
+    ) throws(StoreError) {
         self.state = state
         self.applicationName = applicationName
         self.reconnects = reconnects
+        self.connectTimeout = connectTimeout
         location = state.url
         var reason = [CChar](repeating: 0, count: 512)
         guard let pq = accord_libpq_load(&reason, reason.count) else {
@@ -41,8 +46,8 @@ final class PostgresConnection {
     /// later keywords override the URL's (libpq processes them in order).
     private func connect() throws(StoreError) {
         var keywords = ["dbname", "application_name", "connect_timeout"]
-        // 10 s: a database that does not answer within it is down for the purposes of takeover.
-        var values = [state.url, applicationName, "10"]
+        // 10 s for the store: a database that does not answer within it is down; the leader session, less.
+        var values = [state.url, applicationName, String(connectTimeout)]
         if let sslMode = state.sslMode { keywords.append("sslmode"); values.append(sslMode) }
         if let file = state.passwordFile {
             keywords.append("password"); values.append(try PostgresConnection.readPassword(file, location: location))

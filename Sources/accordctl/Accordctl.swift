@@ -250,6 +250,11 @@ func failWithDaemonError(_ error: VarlinkError, json: Bool) -> Never {
         fail("invalid value for \(error.parameters.stringValue("parameter") ?? "?")", exitCode: 65)
     } else if let e = Tracker.StateUnavailable(error) {
         fail("the daemon could not record it: \(e.reason)", exitCode: 1)
+    } else if let e = Tracker.NotActive(error) {
+        fail(
+            "this daemon is standing by and takes no \(e.method); "
+                + (e.activeHost.map { "the active one is \($0): run the command there" } ?? "no daemon is active right now: try again shortly"),
+            exitCode: 69)
     }
     fail(error.description, exitCode: 1)
 }

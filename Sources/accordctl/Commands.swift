@@ -16,6 +16,12 @@ struct Status: ParsableCommand {
         print("accordd \(r.version), running since \(Pretty.shortTime(r.startedAt)) (\(Pretty.relative(r.startedAt, from: now)))")
         print("config      \(r.configFile)")
         print("state       \(r.stateFile)")
+        switch r.role {
+        case "active"?: print("role        active: this daemon fires (\(r.activeHost ?? "?"))")
+        case "standby"?: print("role        standby: \(r.activeHost.map { "\($0) is active" } ?? "no daemon is active right now")")
+        case let other? where other != "single": print("role        \(other)")
+        default: break  // SQLite: the only daemon on its state, as before issue 14
+        }
         print("watching    \(r.objectives) objectives and \(r.instruments) instruments in \(Pretty.plural(r.portfolios, "portfolio"))")
         print("reminders   \(r.fired) fired, \(r.skipped) skipped, \(r.missed) missed")
         if let next = r.nextReminder {

@@ -9,11 +9,16 @@ struct CheckCommand: ParsableCommand {
         abstract: "Validate the configuration and every portfolio it names.",
         discussion: """
             Prints a one-line summary and exits 0, or prints every problem found \
-            (file:line: key path: what is wrong and what is allowed) and exits 78.
+            (file:line: key path: what is wrong and what is allowed) and exits 78. \
+            With --connect it also connects to the [state] database, changing nothing, \
+            and says whether it answers (exit 69 if not), its schema version (exit 78 when \
+            newer than this accordd's) and which daemon is active.
             """
     )
 
     @OptionGroup var options: ConfigOption
+    @Flag(help: "Also connect to the [state] database: does it answer, at which schema version, which daemon is active.")
+    var connect = false
 
     func run() throws {
         switch ConfigurationLoader.load(configFile: options.config) {
@@ -29,6 +34,9 @@ struct CheckCommand: ParsableCommand {
                 "\(loaded.configFile): ok: \(portfolios) portfolio\(portfolios == 1 ? "" : "s"), "
                     + "\(loaded.catalog.objectiveCount) objectives, \(loaded.catalog.instrumentCount) instruments, "
                     + "\(year) reminder\(year == 1 ? "" : "s") in the next year")
+            let state = StateCheck.run(loaded, connect: connect)
+            for line in state.lines { print(line) }
+            if !state.ok { throw ExitCode(state.exitCode) }
         }
     }
 }

@@ -7,6 +7,11 @@ that every reminder that fell due was fired, caught up, skipped as superseded or
 exactly as docs/contracts.md §5 says, and never lost, and that the audit trail's hash chains
 (docs/design.md §7) verify, both as the daemon's VerifyAudit says and as recomputed here. Run
 under scripts/with-journald.sh.
+With STATE=postgresql (make chaos STATE=postgresql) the state is in a throwaway PostgreSQL
+server (scripts/postgres-scratch.sh) instead of SQLite, with takeover PT3S: a restarted daemon
+may find its killed predecessor's lock session not yet gone, stand by, and take over within
+the takeover; the same checks hold, and the integrity check is that the ledger's keys are unique
+and every table of the schema answers.
 usage: chaos.py [--rounds N] [--seed S]"""
 import argparse
 import contextlib
@@ -21,8 +26,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from accordtest import (ACCORDD, call, chain_check, connect, daemon_config, epoch, instrument,  # noqa: E402
-                        journal_entries, objective, portfolio, read_reply, request, scratch_directory, utc_at)
+import accordtest  # noqa: E402
+from accordtest import (ACCORDD, STATE, call, chain_check, connect, daemon_config, epoch, instrument, journal_entries, objective,  # noqa: E402
+                        portfolio, postgres_query, postgres_url, psql, quoted, read_reply, request, scratch_directory,
+                        utc_at)
 
 
 def journal_keys(dialogue):
@@ -51,6 +58,41 @@ class Writer(threading.Thread):
                         time.sleep(0.005)
             except (OSError, ValueError):  # ConnectionError is an OSError; ValueError: a reply cut short
                 time.sleep(0.02)
+
+
+class State:
+    """The state database as the checks read it: the SQLite file, or a PostgreSQL database."""
+
+    def __init__(self, work):
+        self.url = None
+        self.path = os.path.join(work, "state", "state.sqlite")
+        if STATE == "postgresql":
+            database = "chaos_" + os.urandom(6).hex()
+            psql(accordtest._postgres["url"], f"CREATE DATABASE {database}")
+            self.url = postgres_url(database)
+
+    def config_extra(self):
+        return f"[state]\nurl = {quoted(self.url)}\ntakeover = \"PT3S\"\n" if self.url else ""
+
+    def exists(self):
+        if self.url:
+            return postgres_query(self.url, "SELECT to_regclass('ledger') IS NOT NULL")[0][0]
+        return os.path.exists(self.path)
+
+    def query(self, sql):
+        if self.url:
+            return postgres_query(self.url, sql)
+        with contextlib.closing(sqlite3.connect(self.path)) as db:
+            return db.execute(sql).fetchall()
+
+    def integrity(self):
+        """'ok', or what is wrong."""
+        if not self.url:
+            return self.query("PRAGMA integrity_check")[0][0]
+        total, distinct = self.query("SELECT count(*) AS total, count(DISTINCT key) AS keys FROM ledger")[0]
+        for table in ("item", "event", "acknowledgement", "snooze", "audit", "checkpoint", "schema_version"):
+            self.query(f"SELECT count(*) FROM {table}")
+        return "ok" if total == distinct else f"{total - distinct} duplicate ledger key(s)"
 
 
 class Recorder(threading.Thread):
@@ -92,8 +134,13 @@ def main():
     ap.add_argument("--rounds", type=int, default=200)
     ap.add_argument("--seed", type=int, default=int(time.time()))
     a = ap.parse_args()
-    with scratch_directory("accord-chaos-") as work:
-        return chaos(a.rounds, a.seed, work)
+    if STATE == "postgresql":
+        accordtest.start_postgres()
+    try:
+        with scratch_directory("accord-chaos-") as work:
+            return chaos(a.rounds, a.seed, work)
+    finally:
+        accordtest.stop_postgres()
 
 
 def chaos(rounds, seed, work):
@@ -109,12 +156,12 @@ def chaos(rounds, seed, work):
               objective("events", "2099-01-01", title="events")]
     with open(os.path.join(work, "portfolios", "chaos.toml"), "w") as f:
         f.write(portfolio(items, dialogue=dialogue, title="chaos", leads=("PT2S", "PT1S", "P0D"), zone="UTC"))
+    store = State(work)
     with open(os.path.join(work, "accordd.toml"), "w") as f:
-        f.write(daemon_config(catch_up="PT2S"))
+        f.write(daemon_config(catch_up="PT2S", extra=store.config_extra()))
     state, run = os.path.join(work, "state"), os.path.join(work, "run")
     env = dict(os.environ, STATE_DIRECTORY=state, RUNTIME_DIRECTORY=run)
     socket_path = os.path.join(run, "io.accord.Tracker")
-    database = os.path.join(state, "state.sqlite")
     writers = [Writer(socket_path, f"{dialogue}/sink-a"), Writer(socket_path, f"{dialogue}/sink-b")]
     recorder = Recorder(socket_path, f"{dialogue}/events")
     for w in writers + [recorder]:
@@ -133,11 +180,11 @@ def chaos(rounds, seed, work):
         keys = [k for k, _ in journal_keys(dialogue)]
         if len(keys) != len(set(keys)):
             failures.append(f"round {round_number}: a reminder key is in the journal twice")
-        if os.path.exists(database):
-            with sqlite3.connect(database) as db:
-                if db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-                    failures.append(f"round {round_number}: integrity_check failed")
-                stored = {row[0] for row in db.execute("SELECT until_at FROM snooze")}
+        if store.exists():
+            integrity = store.integrity()
+            if integrity != "ok":
+                failures.append(f"round {round_number}: integrity check failed: {integrity}")
+            stored = {row[0] for row in store.query("SELECT until_at FROM snooze")}
             confirmed = {int(epoch(u)) for w in writers for u in list(w.done)}
             lost = confirmed - stored
             if lost:
@@ -147,14 +194,16 @@ def chaos(rounds, seed, work):
 
     # A last clean run settles anything pending, then the whole history is checked.
     process = start_daemon(work, env)
-    time.sleep(1.5)
+    # PostgreSQL: a daemon that found its killed predecessor's lock session still there stands
+    # by for up to a third of takeover (1 s) before it takes over and settles.
+    time.sleep(3.0 if store.url else 1.5)
     for w in writers + [recorder]:
         w.stop.set()
     for w in writers + [recorder]:
         w.join(5)  # no write in flight once the chains are verified
     end = time.time() - 1
     # The hash chains after every kill: the daemon's verdict (a read, over the socket) and this
-    # script's own recomputation from the file.
+    # script's own recomputation from the database.
     verified = call(socket_path, "io.accord.Tracker.VerifyAudit")
     chains = {c["table"]: c for c in verified.get("parameters", {}).get("chains", [])}
     if verified.get("parameters", {}).get("ok") is not True:
@@ -165,16 +214,15 @@ def chaos(rounds, seed, work):
     plan = json.loads(subprocess.run([ACCORDD, "plan", "--config", os.path.join(work, "accordd.toml"),
                                       "--from", utc_at(start - 10), "--until", utc_at(end + 60), "--json"],
                                      capture_output=True, text=True, check=True).stdout)
-    with sqlite3.connect(database) as db:
-        ledger = {row[0]: (row[1], row[2], row[3]) for row in db.execute("SELECT key, outcome, catch_up, pending FROM ledger")}
-        loaded = db.execute("SELECT min(first_loaded_at) FROM item").fetchone()[0]
-        recomputed = {table: chain_check(lambda sql: db.execute(sql).fetchall(), table) for table in ("event", "audit")}
+    ledger = {row[0]: (row[1], row[2], row[3]) for row in store.query("SELECT key, outcome, catch_up, pending FROM ledger")}
+    loaded = store.query("SELECT min(first_loaded_at) FROM item")[0][0]
+    recomputed = {table: chain_check(store.query, table) for table in ("event", "audit")}
     for table, (rows, head, broken) in recomputed.items():
         if broken is not None:
-            failures.append(f"the {table} chain, recomputed from the file, breaks at row {broken}")
+            failures.append(f"the {table} chain, recomputed from the database, breaks at row {broken}")
         elif table in chains and (rows, head) != (chains[table]["rows"], chains[table]["head"]):
             failures.append(f"the {table} chain: the daemon verified {chains[table]['rows']} rows to {chains[table]['head']}, "
-                            f"the file has {rows} to {head}")
+                            f"the database has {rows} to {head}")
     journal = journal_keys(dialogue)
     in_journal = {}
     for key, catch_up in journal:
@@ -213,7 +261,7 @@ def chaos(rounds, seed, work):
                 if not any(ledger.get(k, ("",))[0] in ("fired", "missed") for k in later):
                     failures.append(f"skipped without a later reminder of its deadline: {key}")
     writes = sum(len(w.done) for w in writers)
-    print(f"chaos: {kills} kill -9 rounds (seed {seed}), {len(due)} reminders came due: {counts['fired']} fired on time, "
+    print(f"chaos ({STATE}): {kills} kill -9 rounds (seed {seed}), {len(due)} reminders came due: {counts['fired']} fired on time, "
           f"{counts['caught up']} caught up, {counts['skipped']} skipped as superseded, {counts['missed']} recorded missed, "
           f"{counts['lost']} lost, {counts['twice']} in the journal twice; {writes} writes confirmed, all in the database: "
           f"{'yes' if not any('confirmed write' in f for f in failures) else 'no'}; {recorder.done} events recorded; "
