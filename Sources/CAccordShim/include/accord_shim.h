@@ -69,4 +69,8 @@ int accord_input_file(const void *data, size_t length);
 /// id stays reserved while the rest of the group is killed; 0 when none, or -errno.
 pid_t accord_exited_child(void);
 
+/// 1 when the signal's disposition is SIG_IGN, 0 when not, -errno on error: the daemon waits
+/// at start-up until Dispatch has put its handler in place of the SIG_IGN it starts with.
+int accord_signal_ignored(int signal_number);
+
 #endif
