@@ -268,10 +268,10 @@ public final class ReminderPlan: Sendable {
         if item.kind == .objective {
             if item.recurrence != nil {
                 let provenance = Provenance.combined([("first", item.provenance(of: "first")), ("every", item.provenance(of: "every"))])
-                for (index, time) in timeline.occurrences.enumerated() {
+                for (n, time) in timeline.occurrences.enumerated() {
                     add(
                         .due, time, overdue: true,
-                        relevance: .occurrence(whileState: [.open, .inProgress], closedFrom: timeline.occurrenceClosedAt[index]),
+                        relevance: .occurrence(whileState: [.open, .inProgress], closedFrom: timeline.occurrenceClosedAt[n]),
                         provenance: provenance)
                 }
                 return
