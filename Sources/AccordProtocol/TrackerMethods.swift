@@ -12,17 +12,21 @@ public enum Page {
     public static let maximum = 1_000
 }
 
+/// The parameters of a paged call: where the page starts and how many rows it may hold.
+public protocol PagedParameters {
+    var limit: Int? { get set }
+    var after: String? { get set }
+}
+
 /// A paged method: its reply says where the next page starts, and the client asks for it.
-public protocol PagedMethod: TrackerMethod {
-    static func parameters(_ parameters: Parameters, after: String) -> Parameters
+public protocol PagedMethod: TrackerMethod where Parameters: PagedParameters {
     static func next(of reply: Reply) -> String?
     /// The reply with the rows of `more` after its own.
     static func joined(_ reply: Reply, _ more: Reply) -> Reply
     static func rowCount(of reply: Reply) -> Int
-    static func parameters(_ parameters: Parameters, limit: Int) -> Parameters
 }
 
-extension Tracker.List: PagedMethod {
+extension PagedMethod {
     public static func parameters(_ parameters: Parameters, after: String) -> Parameters {
         var copy = parameters
         copy.after = after
@@ -33,22 +37,19 @@ extension Tracker.List: PagedMethod {
         copy.limit = limit
         return copy
     }
+}
+
+extension Tracker.List.Parameters: PagedParameters {}
+extension Tracker.Upcoming.Parameters: PagedParameters {}
+extension Tracker.History.Parameters: PagedParameters {}
+
+extension Tracker.List: PagedMethod {
     public static func rowCount(of reply: Reply) -> Int { reply.items.count }
     public static func next(of reply: Reply) -> String? { reply.next }
     public static func joined(_ reply: Reply, _ more: Reply) -> Reply { Reply(items: reply.items + more.items, next: more.next) }
 }
 
 extension Tracker.Upcoming: PagedMethod {
-    public static func parameters(_ parameters: Parameters, after: String) -> Parameters {
-        var copy = parameters
-        copy.after = after
-        return copy
-    }
-    public static func parameters(_ parameters: Parameters, limit: Int) -> Parameters {
-        var copy = parameters
-        copy.limit = limit
-        return copy
-    }
     public static func rowCount(of reply: Reply) -> Int { reply.reminders.count }
     public static func next(of reply: Reply) -> String? { reply.next }
     public static func joined(_ reply: Reply, _ more: Reply) -> Reply {
@@ -57,16 +58,6 @@ extension Tracker.Upcoming: PagedMethod {
 }
 
 extension Tracker.History: PagedMethod {
-    public static func parameters(_ parameters: Parameters, after: String) -> Parameters {
-        var copy = parameters
-        copy.after = after
-        return copy
-    }
-    public static func parameters(_ parameters: Parameters, limit: Int) -> Parameters {
-        var copy = parameters
-        copy.limit = limit
-        return copy
-    }
     public static func rowCount(of reply: Reply) -> Int { reply.entries.count }
     public static func next(of reply: Reply) -> String? { reply.next }
     public static func joined(_ reply: Reply, _ more: Reply) -> Reply { Reply(entries: reply.entries + more.entries, next: more.next) }

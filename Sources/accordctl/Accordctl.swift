@@ -117,6 +117,15 @@ struct GlobalOptions: ParsableArguments {
     }
 }
 
+/// The connection to the daemon, or exit 77 (permission) or 69 (unreachable), naming the socket.
+func connect(_ options: GlobalOptions) -> VarlinkConnection {
+    do {
+        return try VarlinkConnection(path: options.socketPath, timeout: options.timeout)
+    } catch {
+        fail(error.description, exitCode: isPermission(error) ? 77 : 69)
+    }
+}
+
 /// One call to the daemon, its reply read into the shared struct, with the exit codes of
 /// accordctl(1) for everything that can go wrong.
 /// `forTerminals`: escape control characters for human output (not for --json, and not for
@@ -125,12 +134,7 @@ func request<Method: TrackerMethod>(
     _ options: GlobalOptions, _ method: Method.Type, _ parameters: Method.Parameters,
     forTerminals: Bool = true
 ) -> Method.Reply {
-    let connection: VarlinkConnection
-    do {
-        connection = try VarlinkConnection(path: options.socketPath, timeout: options.timeout)
-    } catch {
-        fail(error.description, exitCode: isPermission(error) ? 77 : 69)
-    }
+    let connection = connect(options)
     do {
         let reply = try connection.call(Method.qualifiedName, parameters.wireObject())!
         return try VarlinkConnection.decodeReply(method, options.json || !forTerminals ? reply : reply.forTerminals)
@@ -176,12 +180,7 @@ where Method.Parameters == NoParameters {
 func requestPages<Method: PagedMethod>(
     _ options: GlobalOptions, _ method: Method.Type, _ parameters: Method.Parameters, limit: Int? = nil
 ) -> Method.Reply {
-    let connection: VarlinkConnection
-    do {
-        connection = try VarlinkConnection(path: options.socketPath, timeout: options.timeout)
-    } catch {
-        fail(error.description, exitCode: isPermission(error) ? 77 : 69)
-    }
+    let connection = connect(options)
     do {
         var joined: Method.Reply?
         var asked = parameters
