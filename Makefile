@@ -82,8 +82,8 @@ INSTALLED = $(addprefix $(bindir)/,$(BINARIES)) \
 
 all: build
 
-# toml++ (inside TOMLKit) asserts on some malformed TOML instead of reporting an error:
-# its C++ is built without assertions, so a bad portfolio is an error, never a crash.
+# toml++ asserts on some malformed TOML instead of reporting an error: Sources/CAccordTOML
+# compiles its assertions out, and every C++ file is built without assertions as well.
 SWIFTFLAGS ?= -Xcxx -DNDEBUG
 
 build:

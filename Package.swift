@@ -13,7 +13,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         // SHA-256 for the audit trail's hash chains (AccordStore's HashChain). Measured cost:
         // see the commit that added it and docs/design.md §7.
@@ -34,6 +33,10 @@ let package = Package(
         .target(name: "CLibpq"),
         // GNU-only socket and timer calls that Glibc's module hides (struct ucred, accept4, timerfd).
         .target(name: "CAccordShim"),
+        // TOML through toml++ (Debian's libtomlplusplus-dev, header-only): the document flattened
+        // into C records that Swift reads in place, freed whole (Sources/AccordTOML says why).
+        .target(name: "CAccordTOML"),
+        .target(name: "AccordTOML", dependencies: ["CAccordTOML"]),
         // Civil dates, instants, ISO durations, IANA zones from the system's TZif files, and the
         // wording of relative times. No dependencies; reading zone files is its only I/O.
         .target(name: "AccordCalendar"),
@@ -42,7 +45,7 @@ let package = Package(
             name: "AccordCore",
             dependencies: [
                 "AccordCalendar",
-                .product(name: "TOMLKit", package: "TOMLKit"),
+                "AccordTOML",
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
@@ -96,7 +99,7 @@ let package = Package(
         .testTarget(
             name: "AccordCoreTests",
             dependencies: [
-                "AccordCalendar", "AccordCore",
+                "AccordCalendar", "AccordCore", "AccordTOML",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
@@ -107,7 +110,8 @@ let package = Package(
         // The engine, the clock-change watch, the hook sandbox and a scripted session over the socket.
         .testTarget(name: "AccordDaemonTests", dependencies: ["AccordCalendar", "AccordCore", "AccordDaemon", "AccordProtocol", "AccordStore"]),
     ],
-    swiftLanguageModes: [.v6]
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
 )
 
 // Fuzzing harnesses (libFuzzer): only with ACCORD_FUZZ=1, since they have no main of their own.

@@ -30,13 +30,14 @@ die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
 #   make                          the Makefile (make check, make lint, make test)
 #   (the shell linter)            make lint checks scripts/*.sh and .ci/run with shellcheck
 #   khal                          a real calendar program: the tests import accord's .ics into it
+#   libtomlplusplus-dev           CAccordTOML: toml++ 3.3, the TOML parser, used header-only
 #   libpq-dev                     CLibpq: the PostgreSQL state store's client (pkg-config libpq)
 #   postgresql                    initdb, pg_ctl, psql: the tests' own throwaway server
 #                                 (scripts/postgres-scratch.sh); Debian 12 ships 15
 #   debhelper, devscripts, dpkg-dev, lintian   make deb (scripts/build-deb.sh): the .deb and its check
 #   debootstrap                   the package test (scripts/e2e-deb.sh): a Debian 12 root to boot
 packages=(libsystemd-dev libsqlite3-dev pkg-config python3 python3-venv systemd systemd-container
-          mandoc man-db passwd util-linux sqlite3 make tzdata shellcheck khal libpq-dev postgresql
+          mandoc man-db passwd util-linux sqlite3 make tzdata shellcheck khal libtomlplusplus-dev libpq-dev postgresql
           debhelper devscripts dpkg-dev lintian debootstrap)
 
 command -v dpkg-query >/dev/null || die "dpkg-query not found: this script knows Debian (12) only"

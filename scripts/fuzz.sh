@@ -21,7 +21,7 @@ build() {
     tzif)     swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name FuzzTZif Fuzz/FuzzTZif.swift \
                 Sources/AccordCalendar/*.swift -o "$out/fuzz-tzif" 2>&1 | grep -v 'Cannot export' || true ;;
     portfolio|plan)
-      # The portfolio parser needs TOMLKit and swift-collections: built by SwiftPM with the
+      # The portfolio parser needs toml++ (CAccordTOML, C++) and swift-collections: built by SwiftPM with the
       # harness target that Package.swift adds only when ACCORD_FUZZ is set.
       ACCORD_FUZZ=1 swift build -c release --scratch-path .build-fuzz-spm --product "fuzz-$1" \
         -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
@@ -35,10 +35,9 @@ for harness in "${harnesses[@]}"; do
   echo "== fuzz-$harness: build"
   build "$harness"
   mkdir -p "$out/corpus/$harness"
-  # Leak checks are off for the portfolio parser: TOMLKit's `string` accessor never frees the
-  # strdup it returns (TOMLValueConvertible.swift), a leak in the dependency, not in accord;
-  # crashes, overflows and use-after-free still stop the run.
-  case $harness in portfolio | plan) leaks=0 ;; *) leaks=1 ;; esac
+  # Leak checks are on for every harness: the portfolio parser's TOML documents are freed
+  # whole (Sources/AccordTOML), so a leak found here is accord's.
+  leaks=1
   echo "== fuzz-$harness: $seconds s"
   rc=0
   SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=$leaks "$out/fuzz-$harness" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \

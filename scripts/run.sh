@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
-# toml++ (inside TOMLKit) asserts on some malformed TOML, such as a header "[*", instead of
+# toml++ (Sources/CAccordTOML) asserts on some malformed TOML, such as a header "[*", instead of
 # reporting a parse error: build its C++ without assertions so a bad portfolio is an error,
 # never a crash (found by Fuzz/FuzzPortfolio; see Tests/e2e/test_hostile.py).
 SWIFT_FLAGS=(-Xcxx -DNDEBUG)

@@ -33,7 +33,7 @@ cd "$repo" || exit 2
 command -v swift >/dev/null || PATH=/opt/swift/usr/bin:$PATH
 export PATH
 logs=$repo/.build/test-logs
-# toml++ (inside TOMLKit) asserts on some malformed TOML, such as a header "[*", instead of
+# toml++ (Sources/CAccordTOML) asserts on some malformed TOML, such as a header "[*", instead of
 # reporting a parse error: its C++ is built without assertions, as every build of the project
 # is (Makefile SWIFTFLAGS), so that a bad portfolio is an error, never a crash.
 SWIFT_FLAGS=(-Xcxx -DNDEBUG)

@@ -1,5 +1,5 @@
 import AccordCalendar
-import TOMLKit
+import AccordTOML
 
 // Business days (docs/design.md §12): the calendar files of Config/calendars, read into
 // `BusinessCalendar`, and the pure rules over a list of them, `BusinessDays`: which day is a

@@ -1,5 +1,5 @@
 import AccordCalendar
-import TOMLKit
+import AccordTOML
 
 /// Reads one portfolio file (docs/contracts.md §3) into a `Portfolio`, reporting every problem.
 public enum PortfolioParser {

@@ -1,26 +1,23 @@
 import AccordCalendar
-import TOMLKit
+import AccordTOML
 
-/// Parses TOML text, turning a syntax error into a problem with its line.
+/// Parses TOML text, turning a syntax error into a problem with its line. The document is
+/// freed when the last reader of it is gone.
 func parseTOML(_ text: String, file: String) throws(ConfigProblems) -> TOMLTable {
     do {
-        return try TOMLTable(string: text)
-    } catch let error as TOMLParseError {
-        throw ConfigProblems([
-            ConfigProblem(
-                file: file, line: error.source.begin.line, keyPath: "",
-                message: "TOML syntax: \(error.description)")
-        ])
+        return try TOMLDocument(parsing: text).root
     } catch {
-        throw ConfigProblems([ConfigProblem(file: file, keyPath: "", message: "TOML syntax: \(error)")])
+        throw ConfigProblems([
+            ConfigProblem(file: file, line: error.line, keyPath: "", message: "TOML syntax: \(error.description)")
+        ])
     }
 }
 
 /// Finds the line of a table header or key in TOML text.
 ///
-/// TOMLKit reports lines only for syntax errors; a problem found later (a bad zone, an
-/// unknown key) still deserves a line, so the text is scanned once, as bytes, for table
-/// headers. Keys are looked for only when a problem names one.
+/// A problem found after parsing (a bad zone, an unknown key) deserves a line, including one
+/// about a key that is missing, which has no value to carry a line: the text is scanned once,
+/// as bytes, for table headers. Keys are looked for only when a problem names one.
 struct SourceLines {
     /// `section` is `""` for the top level, `dialogue`, `notify`, or `objective#0`, `instrument#2`.
     private var tables: [String: Int] = [:]
@@ -167,7 +164,7 @@ public final class TableReader {
         return (result, Provenance(basis: basis, source: source))
     }
 
-    public func value(_ key: String) -> TOMLValueConvertible? {
+    public func value(_ key: String) -> TOMLValue? {
         consulted.insert(key)
         return table[key]
     }
@@ -329,8 +326,8 @@ public final class TableReader {
                 return nil
             }
             let local = LocalDateTime(date: day, time: time)
-            if let offset = dateTime.offset {
-                return .instant(Instant(seconds: local.secondsAsIfUTC - Int64(offset.offset) * 60))
+            if let offset = dateTime.offsetMinutes {
+                return .instant(Instant(seconds: local.secondsAsIfUTC - Int64(offset) * 60))
             }
             guard let zone else { return nil }  // the zone's own problem is reported already
             return .instant(zone.instant(for: local))
@@ -344,7 +341,7 @@ public final class TableReader {
     public func stringOrInstant(_ key: String, expected: String) -> String? {
         guard let value = value(key) else { return nil }
         if let text = value.string { return text }
-        if let dateTime = value.dateTime, dateTime.offset != nil, case let .instant(at)? = deadline(key, zone: nil) { return at.rfc3339 }
+        if let dateTime = value.dateTime, dateTime.offsetMinutes != nil, case let .instant(at)? = deadline(key, zone: nil) { return at.rfc3339 }
         problem(key, "must be \(expected), not \(value.type)")
         return nil
     }
