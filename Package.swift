@@ -65,7 +65,7 @@ let package = Package(
             name: "AccordDaemon",
             dependencies: [
                 "AccordCalendar", "AccordCore", "AccordStore", "AccordProtocol", "CSystemd", "CAccordShim",
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Plain-text presentation shared by the two command-line tools.

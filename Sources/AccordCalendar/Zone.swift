@@ -141,6 +141,9 @@ public final class Zone: Hashable, Sendable, CustomStringConvertible {
     }
 
     public static func == (lhs: Zone, rhs: Zone) -> Bool { lhs.identifier == rhs.identifier }
+    /// Whether both give every instant the same offset: a reload that finds a zone's rules
+    /// unchanged may keep what was planned with the zone it read before.
+    public func hasSameRules(as other: Zone) -> Bool { rules == other.rules }
     public func hash(into hasher: inout Hasher) { hasher.combine(identifier) }
     public var description: String { identifier }
 }

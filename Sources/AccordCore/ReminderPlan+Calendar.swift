@@ -38,7 +38,8 @@ extension ReminderPlan {
                 entries.append(
                     CalendarExport.Entry(
                         uid: uid, item: index, kind: occurrence.kind, time: occurrence.time,
-                        leads: occurrence.leadFires.map(\.lead), alarms: occurrence.leadFires.map(\.fireAt), status: status,
+                        leads: occurrence.leadFires.map { item.settings.leads[Int($0.leadIndex)] },
+                        alarms: occurrence.leadFires.map(\.fireAt), status: status,
                         summary: "\(item.title): \(words) (\(item.fullID))", description: description.joined(separator: "\n")))
             }
         }

@@ -73,14 +73,13 @@ struct Occurrence: Sendable {
     /// The written date, when `adjust` moved the deadline to `time`.
     let written: CivilDate?
     /// Lead firings in time order.
-    let leadFires: [(fireAt: Instant, lead: Lead)]
+    let leadFires: [LeadFire]
     let overdueEvery: ISODuration?
     /// Overdue repeats stop here (exclusive): a renewal notice stops when the term expires.
     let overdueUntil: Instant
     let relevance: Relevance
     /// The earliest acknowledgement: nothing fires from then on.
     let silencedFrom: Instant
-    let keyPrefix: String
     let provenance: Provenance
     let projected: Bool
     /// deadline + overdue-for: no overdue repeat from then on, and the deadline reads as lapsed.
@@ -95,6 +94,15 @@ struct Occurrence: Sendable {
     let quiet: Bool
     /// Appended to the message: the other item of a fulfilled-by pair.
     let note: String?
+}
+
+/// When one lead of an occurrence fires, and which of the item's `settings.leads` it is (-1 for
+/// a lapse's or an escalation's one firing, whose lead is overdue-for or escalate-after): 16
+/// bytes, where the firing with its `Lead` (a 56-byte ISODuration inside) took 72. At 100,000
+/// items and about 10 lead firings each that is 5.6 MB a plan instead of 25 MB.
+struct LeadFire: Sendable {
+    let fireAt: Instant
+    let leadIndex: Int32
 }
 
 /// The reminders that portfolios and history call for (docs/contracts.md §5), as a merge of
@@ -204,7 +212,7 @@ public final class ReminderPlan: Sendable {
                 written = date
                 time = .date(moved)
             }
-            let prefix = "\(item.fullID):\(kind.rawValue):\(time)"
+            let prefix = ReminderPlan.keyPrefix(item, kind, time)
             let passesAt: Instant
             switch time {
             case let .date(date):
@@ -212,9 +220,12 @@ public final class ReminderPlan: Sendable {
             case let .instant(instant):
                 passesAt = instant
             }
-            var fires = settings.leads
-                .map { (fireAt: ReminderPlan.fireTime(of: time, lead: $0, settings: settings), lead: $0) }
-                .sorted { ($0.fireAt, $1.lead.approximateSeconds) < ($1.fireAt, $0.lead.approximateSeconds) }
+            var fires = settings.leads.indices
+                .map { LeadFire(fireAt: ReminderPlan.fireTime(of: time, lead: settings.leads[$0], settings: settings), leadIndex: Int32($0)) }
+                .sorted {
+                    ($0.fireAt, settings.leads[Int($1.leadIndex)].approximateSeconds)
+                        < ($1.fireAt, settings.leads[Int($0.leadIndex)].approximateSeconds)
+                }
             // Leads that land on one instant (P1D and P0D both moved off a Saturday to Friday)
             // fire once, as the shortest of them: the same words twice in a minute help nobody.
             if fires.count > 1 {
@@ -233,7 +244,7 @@ public final class ReminderPlan: Sendable {
                 Occurrence(
                     item: index, kind: kind, time: time, passesAt: passesAt, written: written, leadFires: fires,
                     overdueEvery: overdue ? settings.overdueEvery : nil, overdueUntil: min(until, lapseAt ?? until),
-                    relevance: relevance, silencedFrom: silenced, keyPrefix: prefix,
+                    relevance: relevance, silencedFrom: silenced,
                     provenance: provenance, projected: projected, lapseAt: lapseAt, isLapse: false,
                     quiet: isQuiet, note: note))
             // The last entry stops overdue repeats: without repeats there is nothing to stop.
@@ -241,8 +252,8 @@ public final class ReminderPlan: Sendable {
                 occurrences.append(
                     Occurrence(
                         item: index, kind: kind, time: time, passesAt: passesAt, written: written,
-                        leadFires: [(fireAt: lapseAt, lead: .duration(settings.overdueFor))], overdueEvery: nil,
-                        overdueUntil: until, relevance: relevance, silencedFrom: silenced, keyPrefix: prefix,
+                        leadFires: [LeadFire(fireAt: lapseAt, leadIndex: -1)], overdueEvery: nil,
+                        overdueUntil: until, relevance: relevance, silencedFrom: silenced,
                         provenance: provenance, projected: projected, lapseAt: lapseAt, isLapse: true,
                         quiet: isQuiet, note: note))
             }
@@ -256,8 +267,8 @@ public final class ReminderPlan: Sendable {
                 if at < until {
                     var escalation = Occurrence(
                         item: index, kind: kind, time: time, passesAt: passesAt, written: written,
-                        leadFires: [(fireAt: at, lead: .duration(escalateAfter))], overdueEvery: nil,
-                        overdueUntil: until, relevance: relevance, silencedFrom: silenced, keyPrefix: prefix,
+                        leadFires: [LeadFire(fireAt: at, leadIndex: -1)], overdueEvery: nil,
+                        overdueUntil: until, relevance: relevance, silencedFrom: silenced,
                         provenance: provenance, projected: projected, lapseAt: lapseAt, isLapse: false,
                         quiet: isQuiet, note: note)
                     escalation.isEscalation = true
@@ -271,19 +282,19 @@ public final class ReminderPlan: Sendable {
                 for (n, time) in timeline.occurrences.enumerated() {
                     add(
                         .due, time, overdue: true,
-                        relevance: .occurrence(whileState: [.open, .inProgress], closedFrom: timeline.occurrenceClosedAt[n]),
+                        relevance: .occurrence(whileState: ReminderPlan.openStates, closedFrom: timeline.occurrenceClosedAt[n]),
                         provenance: provenance)
                 }
                 return
             }
             if let due = item.due {
-                add(.due, due, overdue: true, relevance: .whileState([.open, .inProgress]), provenance: item.provenance(of: "due"))
+                add(.due, due, overdue: true, relevance: .whileState(ReminderPlan.openStates), provenance: item.provenance(of: "due"))
             }
             return
         }
         if let signBy = item.signBy {
             add(
-                .signBy, signBy, overdue: true, relevance: .whileState([.planned, .negotiating, .concluded]),
+                .signBy, signBy, overdue: true, relevance: .whileState(ReminderPlan.beforeSignatureStates),
                 provenance: item.provenance(of: "sign-by"))
         }
         for term in timeline.terms {
@@ -306,6 +317,17 @@ public final class ReminderPlan: Sendable {
                 .expiry, .date(expiry), overdue: false, relevance: relevance, provenance: term.provenance, projected: term.projected,
                 clause: term.autoRenews ? "renews by itself for \(item.term ?? term.length) unless not-renewed or terminated is recorded" : nil)
         }
+    }
+
+    /// The states in which an objective's due reminds, and an instrument's sign-by: one array
+    /// each, shared by every occurrence (a literal in each would be an allocation per deadline).
+    static let openStates: [ItemState] = [.open, .inProgress]
+    static let beforeSignatureStates: [ItemState] = [.planned, .negotiating, .concluded]
+
+    /// The start of every key of an occurrence's reminders (docs/contracts.md §5): built when a
+    /// reminder is, not kept per occurrence (40 to 80 bytes each, a third of a plan's strings).
+    static func keyPrefix(_ item: Item, _ kind: DeadlineKind, _ time: DeadlineTime) -> String {
+        "\(item.fullID):\(kind.rawValue):\(time)"
     }
 
     /// When a reminder `lead` before a deadline fires (docs/contracts.md §4): at `remind-at` on
@@ -428,7 +450,7 @@ public final class ReminderPlan: Sendable {
         } else if overdue {
             label = "+" + occurrence.overdueEvery!.times(step - occurrence.leadFires.count + 1).description
         } else {
-            label = occurrence.leadFires[step].lead.description
+            label = item.settings.leads[Int(occurrence.leadFires[step].leadIndex)].description
         }
         let daysLeft: Int
         let secondsLeft: Int64?
@@ -468,7 +490,7 @@ public final class ReminderPlan: Sendable {
         if let note = occurrence.note { message += " (\(note))" }
         if occurrence.provenance.basis == .assumed { message += " [assumed date]" }
         return Reminder(
-            key: occurrence.keyPrefix + ":" + label, itemID: item.fullID,
+            key: ReminderPlan.keyPrefix(item, occurrence.kind, occurrence.time) + ":" + label, itemID: item.fullID,
             dialogueID: item.dialogueID,
             deadline: occurrence.kind, deadlineTime: occurrence.time, deadlineAt: occurrence.passesAt,
             lead: label, isOverdue: overdue, fireAt: fireAt, daysLeft: daysLeft,

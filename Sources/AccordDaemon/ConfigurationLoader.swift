@@ -11,6 +11,8 @@ public struct LoadedConfiguration: Sendable {
     /// The calendar files `calendars` names, in the order listed (§12).
     public var calendars: [BusinessCalendar] = []
     public var catalog: Catalog
+    /// The catalog is the one the previous load made: no file, calendar or zone changed.
+    public var catalogUnchanged = false
 }
 
 /// Reads `accordd.toml` and the portfolios it names (docs/contracts.md §2, §3).
@@ -19,7 +21,7 @@ public enum ConfigurationLoader {
     public static let maximumFileSize = 16 * 1024 * 1024
 
     /// Loads a daemon configuration file and every portfolio it names.
-    public static func load(configFile: String) -> Result<LoadedConfiguration, ConfigProblems> {
+    public static func load(configFile: String, cache: PortfolioCache? = nil) -> Result<LoadedConfiguration, ConfigProblems> {
         let config: DaemonConfig
         do throws(ConfigProblems) {
             config = try DaemonConfig.parse(try readText(configFile), file: configFile)
@@ -34,8 +36,10 @@ public enum ConfigurationLoader {
         case let .failure(problems): return .failure(problems)
         }
         let paths = config.portfolios.map { $0.hasPrefix("/") ? $0 : base + "/" + $0 }
-        return loadPortfolios(paths, origin: configFile, calendars: calendars).map { files, catalog in
-            LoadedConfiguration(configFile: configFile, config: config, portfolioFiles: files, calendars: calendars, catalog: catalog)
+        return loadPortfolios(paths, origin: configFile, calendars: calendars, cache: cache).map { files, catalog in
+            LoadedConfiguration(
+                configFile: configFile, config: config, portfolioFiles: files, calendars: calendars, catalog: catalog,
+                catalogUnchanged: cache?.lastLoadChangedNothing ?? false)
         }
     }
 
@@ -62,25 +66,39 @@ public enum ConfigurationLoader {
         return problems.isEmpty ? .success(calendars) : .failure(ConfigProblems(problems))
     }
 
-    /// Loads portfolio files, or folders of `*.toml`, without a daemon configuration.
+    /// Loads portfolio files, or folders of `*.toml`, without a daemon configuration. With a
+    /// cache (the daemon's, across reloads), a file whose bytes, calendars and zones are as at
+    /// the last load is not parsed again, and when nothing changed the last catalog is returned.
     public static func loadPortfolios(
-        _ paths: [String], origin: String? = nil, calendars: [BusinessCalendar] = []
+        _ paths: [String], origin: String? = nil, calendars: [BusinessCalendar] = [], cache: PortfolioCache? = nil
     ) -> Result<([String], Catalog), ConfigProblems> {
         var problems: [ConfigProblem] = []
         let files = expand(paths, key: "portfolios", origin: origin, problems: &problems)
         var byID: [String: BusinessCalendar] = [:]
         for calendar in calendars { byID[calendar.id] = calendar }
+        cache?.begin(calendars: calendars)
         var portfolios: [Portfolio] = []
         for file in files {
             do throws(ConfigProblems) {
-                portfolios.append(try PortfolioParser.parse(try readText(file), file: file, calendars: byID))
+                let text = try readText(file)
+                if let kept = cache?.portfolio(file, text: text) {
+                    portfolios.append(kept)
+                } else {
+                    let portfolio = try PortfolioParser.parse(text, file: file, calendars: byID)
+                    cache?.store(portfolio, file: file)
+                    portfolios.append(portfolio)
+                }
             } catch {
                 problems += error.problems
             }
         }
         if !problems.isEmpty { return .failure(ConfigProblems(problems)) }
+        if let catalog = cache?.unchangedCatalog(files: files) { return .success((files, catalog)) }
         do {
-            return .success((files, try Catalog(portfolios: portfolios)))
+            let counts = portfolios.map(\.items.count)
+            let catalog = try Catalog(portfolios: portfolios)
+            cache?.finish(files: files, itemCounts: counts, catalog: catalog)
+            return .success((files, catalog))
         } catch {
             return .failure(error)
         }

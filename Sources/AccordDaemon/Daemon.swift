@@ -22,6 +22,8 @@ public final class Daemon: @unchecked Sendable {
     var control: ControlServer?
     var hooks: NotifyHookRunner?
     var calendar: CalendarPublisher?
+    /// The portfolios as last parsed: a reload parses only the files that changed.
+    let portfolioCache = PortfolioCache()
     /// Several daemons on one PostgreSQL database (docs/contracts.md §15, Election.swift): the
     /// leader lock, this daemon's role, the active daemon's name as last seen, and when the
     /// next election tick is due (wall-clock seconds, on the one timer). nil and single on SQLite.
@@ -73,7 +75,7 @@ public final class Daemon: @unchecked Sendable {
     private func start() {
         for signalNumber in [SIGPIPE, SIGHUP, SIGTERM, SIGINT] { signal(signalNumber, SIG_IGN) }
         let loaded: LoadedConfiguration
-        switch ConfigurationLoader.load(configFile: configFile) {
+        switch ConfigurationLoader.load(configFile: configFile, cache: portfolioCache) {
         case let .failure(problems):
             writeStderr(problems.problems.map { "accordd: \($0)\n" }.joined())
             journal.send(
@@ -127,7 +129,7 @@ public final class Daemon: @unchecked Sendable {
         let catalog = loaded.catalog
         journal.send(
             JournalEntry(
-                message: "accordd started: \(catalog.portfolios.count) portfolio(s), \(catalog.objectiveCount) objective(s), "
+                message: "accordd started: \(catalog.portfolioCount) portfolio(s), \(catalog.objectiveCount) objective(s), "
                     + "\(catalog.instrumentCount) instrument(s); \(round.catchUp.count) caught up, \(round.missed.count) missed; "
                     + nextReminderText() + "; state \(engine.store.path), socket \(control?.path ?? paths.socket)"
                     + (leader == nil ? "" : "; \(role.rawValue)"),
@@ -233,7 +235,7 @@ public final class Daemon: @unchecked Sendable {
         systemd.reloading()
         defer { systemd.ready(status: statusText()) }
         Zone.forgetReadZones()
-        switch ConfigurationLoader.load(configFile: configFile) {
+        switch ConfigurationLoader.load(configFile: configFile, cache: portfolioCache) {
         case let .failure(problems):
             journal.send(
                 JournalEntry(
@@ -270,7 +272,7 @@ public final class Daemon: @unchecked Sendable {
             let catalog = loaded.catalog
             journal.send(
                 JournalEntry(
-                    message: "configuration reloaded: \(catalog.portfolios.count) portfolio(s), \(catalog.objectiveCount) objective(s), "
+                    message: "configuration reloaded: \(catalog.portfolioCount) portfolio(s), \(catalog.objectiveCount) objective(s), "
                         + "\(catalog.instrumentCount) instrument(s); " + nextReminderText(),
                     priority: 5, messageID: MessageID.reloaded, fields: [("ACCORD_CONFIG", configFile)]))
             armTimer()

@@ -544,11 +544,17 @@ public final class ReminderEngine: @unchecked Sendable {
     /// Takes a new configuration whole (it was fully validated by the loader).
     public func reload(_ new: LoadedConfiguration) throws(StoreError) {
         processDue()
-        if !standby { firstLoaded = try store.registerItems(new.catalog.items.map(\.fullID), now: clock.now()) }
+        // The same catalog (no portfolio, calendar or zone changed: PortfolioCache) and the same
+        // escalate-after give the same plan from the same history, which every write of this
+        // daemon keeps current: the items are registered already and the plan stays. At 100,000
+        // items that is what keeps a reload with nothing changed under 0.2 s (registering and
+        // planning again took over 0.5 s).
+        let samePlan = new.catalogUnchanged && new.config.escalateAfter == configuration.config.escalateAfter
+        if !standby && !samePlan { firstLoaded = try store.registerItems(new.catalog.items.map(\.fullID), now: clock.now()) }
         // A new or changed digest starts from now: not retroactive, like a new item's reminders.
         if new.config.digest != configuration.config.digest { digestAt = new.config.digest?.next(after: clock.now().adding(seconds: -1)) }
         configuration = new
-        try replan()
+        if !samePlan { try replan() }
     }
 
     // MARK: the digest

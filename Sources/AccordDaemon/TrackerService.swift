@@ -209,7 +209,7 @@ final class TrackerService {
         let counts = backend.ledgerCounts
         return Tracker.Status.Reply(
             version: version, startedAt: backend.startedAt.rfc3339, now: backend.now.rfc3339,
-            configFile: backend.configuration.configFile, stateFile: backend.stateFile, portfolios: catalog.portfolios.count,
+            configFile: backend.configuration.configFile, stateFile: backend.stateFile, portfolios: catalog.portfolioCount,
             objectives: catalog.objectiveCount, instruments: catalog.instrumentCount, fired: counts[.fired] ?? 0,
             skipped: counts[.skipped] ?? 0, missed: counts[.missed] ?? 0, nextReminder: backend.peekNext().map { Tracker.Reminder($0) },
             role: backend.election.role.rawValue, activeHost: backend.election.activeHost)
@@ -456,7 +456,7 @@ final class TrackerService {
         guard problems.isEmpty else { throw Tracker.InvalidConfig(problems: problems.map(Tracker.ConfigProblem.init)).varlinkError }
         let catalog = backend.configuration.catalog
         return Tracker.Reload.Reply(
-            portfolios: catalog.portfolios.count, objectives: catalog.objectiveCount,
+            portfolios: catalog.portfolioCount, objectives: catalog.objectiveCount,
             instruments: catalog.instrumentCount)
     }
 }

@@ -29,7 +29,7 @@ struct CheckCommand: ParsableCommand {
             let now = SystemClock().now()
             let plan = ReminderPlan(catalog: loaded.catalog)
             let year = plan.count(from: now, until: now.adding(seconds: 366 * 86_400))
-            let portfolios = loaded.catalog.portfolios.count
+            let portfolios = loaded.catalog.portfolioCount
             print(
                 "\(loaded.configFile): ok: \(portfolios) portfolio\(portfolios == 1 ? "" : "s"), "
                     + "\(loaded.catalog.objectiveCount) objectives, \(loaded.catalog.instrumentCount) instruments, "
