@@ -17,7 +17,7 @@ def hook(scratch, *args, env=None, stdin=""):
     with open(os.path.join(fake, "sendmail"), "w") as f:
         f.write(f'#!/bin/sh\necho "$@" > {scratch}/argv\ncat > {scratch}/mail\n')
     os.chmod(os.path.join(fake, "sendmail"), 0o755)
-    path = fake + ":/usr/bin:/bin" if env is None or "NO_SENDMAIL" not in env else "/nonexistent"
+    path = fake + ":/usr/bin:/bin"
     result = subprocess.run(["/bin/sh", HOOK, *args], env={"PATH": path, **(env or {})}, input=stdin,
                             capture_output=True, text=True, timeout=20)
     return result
@@ -53,7 +53,22 @@ def test_an_escalation_is_marked_urgent(scratch):
 
 
 def test_without_sendmail_it_prints_what_it_would_send_and_without_recipients_it_says_so(scratch):
-    result = hook(scratch, "desk@example.org", env={**REMINDER, "NO_SENDMAIL": "1"})
-    assert result.returncode == 0 and "this is what would be sent" in result.stdout and "To: desk@example.org" in result.stdout
+    # SENDMAIL, not PATH, takes sendmail away: a machine with an MTA has /usr/sbin/sendmail,
+    # which the hook falls back to (CI's has exim4, and the mail went there, not to stdout).
+    result = hook(scratch, "desk@example.org", env={**REMINDER, "SENDMAIL": "/nonexistent/sendmail"})
+    assert result.returncode == 0, result.stderr
+    assert "this is what would be sent" in result.stdout and "To: desk@example.org" in result.stdout
+    assert not os.path.exists(f"{scratch}/mail")
+
+
+def test_sendmail_names_the_program_the_mail_goes_to(scratch):
+    other = os.path.join(scratch, "msmtp")
+    with open(other, "w") as f:
+        f.write(f'#!/bin/sh\necho "$@" > {scratch}/other-argv\ncat > {scratch}/other-mail\n')
+    os.chmod(other, 0o755)
+    result = hook(scratch, "desk@example.org", env={**REMINDER, "SENDMAIL": other})
+    assert result.returncode == 0, result.stderr
+    assert open(f"{scratch}/other-argv").read().split() == ["-i", "--", "desk@example.org"]
+    assert "Owner:     CBSA" in open(f"{scratch}/other-mail").read() and not os.path.exists(f"{scratch}/mail")
     result = hook(scratch, env=REMINDER)
     assert result.returncode == 64 and "no recipient" in result.stderr
