@@ -16,7 +16,9 @@ final class CalendarPublisher: @unchecked Sendable {
     private let logger: Logger
     /// The file is written here, never on the daemon's queue: at 100,000 items the calendar is
     /// about 250,000 events and 150 MB of text, seconds of work that must not hold up a
-    /// reminder, a client or READY=1 (start-up took 16.4 s with it inline, 2.5 s without).
+    /// reminder, a client or READY=1 (start-up at 100,000 items took 16.4 s with it inline). A
+    /// write cut off by a stop leaves the old file (it is renamed into place) and the next start
+    /// writes the plan again.
     private let queue = DispatchQueue(label: "accordd.calendar", qos: .utility)
     /// The newest plan not yet written. A newer one replaces it: the file shows the plans in
     /// order but may skip one that was replaced within a write, so SEQUENCE counts the versions
