@@ -6,8 +6,25 @@ import AccordCalendar
 /// in the form §3.3.6 allows (weeks, days and time: no years or months).
 public struct ICalendarWriter {
     public private(set) var bytes: [UInt8] = []
+    /// Takes the text a megabyte at a time, when set: a file need not wait for the whole
+    /// calendar in memory (200 MB of text at 100,000 items). `finish()` hands over the rest.
+    private let sink: ((UnsafeBufferPointer<UInt8>) -> Void)?
 
-    public init() {}
+    public init() { sink = nil }
+
+    public init(sink: @escaping (UnsafeBufferPointer<UInt8>) -> Void) {
+        self.sink = sink
+        bytes.reserveCapacity(ICalendarWriter.chunk + 4096)
+    }
+
+    static let chunk = 1 << 20
+
+    /// Hands what is left to the sink.
+    public mutating func finish() {
+        guard let sink, !bytes.isEmpty else { return }
+        bytes.withUnsafeBufferPointer(sink)
+        bytes.removeAll(keepingCapacity: true)
+    }
 
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 
@@ -56,17 +73,24 @@ public struct ICalendarWriter {
     /// One content line, folded at 75 octets: a continuation line starts with a space, which
     /// counts toward its 75.
     mutating func line(_ content: String) {
-        var length = 0
-        for scalar in content.unicodeScalars {
-            let size = UTF8.width(scalar)
-            if length + size > 75 {
-                bytes += [13, 10, 32]
-                length = 1
+        // Most lines fit: copied whole. A scalar at a time, each made a String of its own, the
+        // 250,000 events of 100,000 items took 18 s to write.
+        if content.utf8.count <= 75 {
+            bytes += content.utf8
+        } else {
+            var length = 0
+            for scalar in content.unicodeScalars {
+                let size = UTF8.width(scalar)
+                if length + size > 75 {
+                    bytes += [13, 10, 32]
+                    length = 1
+                }
+                UTF8.encode(scalar) { bytes.append($0) }
+                length += size
             }
-            bytes += String(scalar).utf8
-            length += size
         }
         bytes += [13, 10]
+        if sink != nil, bytes.count >= ICalendarWriter.chunk { finish() }
     }
 
     // MARK: value forms

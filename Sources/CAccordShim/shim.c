@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <malloc.h>
 #include "accord_shim.h"
 #include <errno.h>
 #include <pthread.h>
@@ -213,4 +214,8 @@ int accord_signal_ignored(int signal_number) {
     struct sigaction current;
     if (sigaction(signal_number, NULL, &current) != 0) return -errno;
     return (current.sa_flags & SA_SIGINFO) == 0 && current.sa_handler == SIG_IGN;
+}
+
+void accord_release_free_memory(void) {
+    malloc_trim(0);
 }

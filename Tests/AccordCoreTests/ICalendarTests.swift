@@ -99,6 +99,26 @@ extension String {
         let calendar = CalendarExport.calendar(moved, plan: try plan(text), at: later, revisions: next)
         #expect(calendar.contains("SEQUENCE:1\r\n") && calendar.contains("LAST-MODIFIED:20300101T010000Z\r\n"))
     }
+
+    /// accord.ics is written in chunks; they must add up to the calendar served whole, across
+    /// chunk boundaries (the 6,000 events here make about 5 MB) and with folded non-ASCII lines.
+    @Test func theCalendarWrittenInChunksIsTheCalendarServedWhole() throws {
+        var text = "[dialogue]\nid = \"w\"\ntitle = \"Chunks\"\ntime-zone = \"Asia/Shanghai\"\nreminders = [\"P30D\", \"P7D\", \"P0D\"]\n"
+        for i in 0..<6000 {
+            let day = CivilDate(year: 2031, month: 1, day: 1)!.adding(days: i % 700)
+            text += "\n[[objective]]\nid = \"o\(i)\"\ntitle = \"中华人民共和国与加拿大司法协助条约 \(i), a title long enough to be folded\"\ndue = \(day)\n"
+        }
+        let now = try Instant(parsingRFC3339: "2030-01-01T00:00:00Z")
+        let plan = try plan(text)
+        let entries = CalendarExport.entries(plan, at: now)
+        let revisions = CalendarRevisions().updated(with: entries, at: now)
+        let whole = Array(CalendarExport.calendar(entries, plan: plan, at: now, revisions: revisions).utf8)
+        nonisolated(unsafe) var chunks: [[UInt8]] = []
+        CalendarExport.write(entries, plan: plan, at: now, revisions: revisions) { chunks.append(Array($0)) }
+        #expect(chunks.count > 3, "\(whole.count) bytes in \(chunks.count) chunks")
+        #expect(chunks.dropLast().allSatisfy { $0.count >= 1 << 20 })
+        #expect(chunks.joined().elementsEqual(whole))
+    }
 }
 
 extension String {

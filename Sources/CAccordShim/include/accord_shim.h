@@ -73,4 +73,8 @@ pid_t accord_exited_child(void);
 /// at start-up until Dispatch has put its handler in place of the SIG_IGN it starts with.
 int accord_signal_ignored(int signal_number);
 
+/// Hands the free memory of every malloc arena back to the kernel (glibc malloc_trim(0)): a
+/// thread's arena keeps what it freed, so a large transient buffer stays resident otherwise.
+void accord_release_free_memory(void);
+
 #endif
