@@ -1,6 +1,8 @@
 import AccordCalendar
 import AccordCore
+import Dispatch
 import Glibc
+import Synchronization
 
 /// Everything the daemon reads from files, loaded and checked as one unit, so that a
 /// reload either takes all of it or none of it.
@@ -77,19 +79,32 @@ public enum ConfigurationLoader {
         var byID: [String: BusinessCalendar] = [:]
         for calendar in calendars { byID[calendar.id] = calendar }
         cache?.begin(calendars: calendars)
-        var portfolios: [Portfolio] = []
+        // Read in order, each file's text checked against the cache; what changed is parsed below.
+        var slots: [Result<Portfolio, ConfigProblems>?] = []
+        var texts: [(slot: Int, file: String, text: String)] = []
         for file in files {
             do throws(ConfigProblems) {
                 let text = try readText(file)
                 if let kept = cache?.portfolio(file, text: text) {
-                    portfolios.append(kept)
+                    slots.append(.success(kept))
                 } else {
-                    let portfolio = try PortfolioParser.parse(text, file: file, calendars: byID)
-                    cache?.store(portfolio, file: file)
-                    portfolios.append(portfolio)
+                    texts.append((slots.count, file, text))
+                    slots.append(nil)
                 }
             } catch {
-                problems += error.problems
+                slots.append(.failure(error))
+            }
+        }
+        for (slot, result) in parseAll(texts, calendars: byID) {
+            if case let .success(portfolio) = result { cache?.store(portfolio, file: texts[slot].file) }
+            slots[texts[slot].slot] = result
+        }
+        var portfolios: [Portfolio] = []
+        for slot in slots {
+            switch slot {
+            case let .success(portfolio)?: portfolios.append(portfolio)
+            case let .failure(error)?: problems += error.problems
+            case nil: break
             }
         }
         if !problems.isEmpty { return .failure(ConfigProblems(problems)) }
@@ -102,6 +117,25 @@ public enum ConfigurationLoader {
         } catch {
             return .failure(error)
         }
+    }
+
+    /// Parses the files on every core: parsing is 55% of `accordd check` at 100,000 items in
+    /// 10 files (1.55 s of 2.8 s on one core), and each file parses on its own. Results come back
+    /// by position in `texts`, so the catalog and its problems keep the files' order.
+    static func parseAll(
+        _ texts: [(slot: Int, file: String, text: String)], calendars: [String: BusinessCalendar]
+    ) -> [(Int, Result<Portfolio, ConfigProblems>)] {
+        let results = Mutex<[(Int, Result<Portfolio, ConfigProblems>)]>([])
+        DispatchQueue.concurrentPerform(iterations: texts.count) { index in
+            let result: Result<Portfolio, ConfigProblems>
+            do throws(ConfigProblems) {
+                result = .success(try PortfolioParser.parse(texts[index].text, file: texts[index].file, calendars: calendars))
+            } catch {
+                result = .failure(error)
+            }
+            results.withLock { $0.append((index, result)) }
+        }
+        return results.withLock { $0 }.sorted { $0.0 < $1.0 }
     }
 
     /// Files as named, and the `*.toml` files of folders, with a problem per path that cannot

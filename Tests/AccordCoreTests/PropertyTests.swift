@@ -207,6 +207,11 @@ struct PropertyTests {
             #expect(Set(reminders.map(\.key)).count == reminders.count)
             #expect(reminders.allSatisfy { $0.fireAt >= windowStart && $0.fireAt < windowEnd })
             #expect(plan.count(from: windowStart, until: windowEnd) == reminders.count)
+            // accordd check counts slices on several cores: any slicing adds up to the whole.
+            for parts in [2, 3, 7] {
+                let sliced = (0..<parts).map { plan.count(from: windowStart, until: windowEnd, part: $0, of: parts) }
+                #expect(sliced.reduce(0, +) == reminders.count, "\(parts) slices: \(sliced)")
+            }
         }
     }
 
