@@ -172,27 +172,17 @@ growth = []  # one dict per size, for the growth table and its plot
 
 
 def run_measured(command, limit=600):
-    """Wall seconds and peak RSS (MB, the child's ru_maxrss) of one command, output discarded."""
-    # Known flaw: the child execs from a vfork of this Python, so ru_maxrss is never below
-    # Python's own ~20 MB: right for accordd (far above it), too high for remind (2.4 MB by
-    # /usr/bin/time).
-    command = [shutil.which(command[0]), *command[1:]]
+    """Wall seconds and peak RSS (MB) of one command, output discarded. The peak is GNU time's
+    %M: this Python's own ru_maxrss for its child would never read below Python's ~20 MB, as
+    the exec happens in a vfork of it (remind's 2.4 MB read as 21.6 MB that way)."""
+    peak_file = os.path.join(WORK, "peak")
     started = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, close_fds=False)
-    deadline = started + limit
-    while True:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() > deadline:
-            process.kill()
-            raise TimeoutError(f"{command[0]} {command[1]} ran over {limit} s")
-        time.sleep(0.002)
+    done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", peak_file, *command], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, timeout=limit)
     elapsed = time.monotonic() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} exited {process.returncode}: {process.stderr.read().decode()[-400:]}")
-    return elapsed, usage.ru_maxrss / 1024
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} exited {done.returncode}: {done.stderr.decode()[-400:]}")
+    return elapsed, int(open(peak_file).read().split()[-1]) / 1024
 
 
 def settled_rss(process, path, timeout=300):

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The benchmark suite (make bench): release build, anchors installed and started by itself
-# (redis-server, redis-benchmark, hyperfine, atd, cron, remind), one table printed and written
+# (redis-server, redis-benchmark, hyperfine, atd, cron, remind, GNU time), one table printed and written
 # to BENCHMARKS.md with the growth plot BENCHMARKS-growth.svg (matplotlib, from PyPI into .venv).
 # QUICK=1 runs a short smoke (small sizes, no BENCHMARKS.md); RUNS=N repeats; BENCH_ONLY=a,b
 # runs some rows (idle, control, storm, scale, lateness); BENCH_MILLION=0 leaves out 1,000,000.
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
 ./scripts/bootstrap.sh
 missing=()
-for p in redis-server redis-tools hyperfine at cron gcc remind; do
+for p in redis-server redis-tools hyperfine at cron gcc remind time; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
