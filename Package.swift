@@ -108,6 +108,11 @@ let package = Package(
         // Varlink framing and client, JSON, the wire types against the IDL, private directories.
         .testTarget(name: "AccordProtocolTests", dependencies: ["AccordProtocol"]),
         // The engine, the clock-change watch, the hook sandbox and a scripted session over the socket.
+        // accordctl's hand parser for its common commands against ArgumentParser's parse.
+        .testTarget(
+            name: "AccordctlTests",
+            dependencies: ["accordctl", "AccordProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .testTarget(name: "AccordDaemonTests", dependencies: ["AccordCalendar", "AccordCore", "AccordDaemon", "AccordProtocol", "AccordStore"]),
     ],
     swiftLanguageModes: [.v6],

@@ -110,7 +110,7 @@ public final class VarlinkConnection {
     public func call<Method: TrackerMethod>(_ method: Method.Type, _ parameters: Method.Parameters) throws(CallFailure) -> Method.Reply {
         let reply: VarlinkReply
         do {
-            reply = try call(Method.qualifiedName, parameters.wireObject())!
+            reply = try call(Method.qualifiedName, parameters.wireParameters())!
         } catch {
             throw .transport(error)
         }

@@ -38,10 +38,14 @@ struct Accordctl: ParsableCommand {
         ]
     )
 
-    /// docs/contracts.md §8 puts the global options before the command (`accordctl --json status`);
-    /// ArgumentParser reads a command's options after its name, so move them there.
+    /// The common commands first by hand (QuickCommand says why), everything else through
+    /// ArgumentParser. docs/contracts.md §8 puts the global options before the command
+    /// (`accordctl --json status`); ArgumentParser reads a command's options after its name, so
+    /// move them there.
     static func main() {
-        main(Accordctl.movingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let (options, command) = QuickCommand.parse(arguments) { return command.run(options) }
+        main(Accordctl.movingGlobalOptions(arguments))
     }
 
     static func movingGlobalOptions(_ arguments: [String]) -> [String] {
@@ -91,34 +95,16 @@ struct GlobalOptions: ParsableArguments {
     var timeout: Int = 30
 
     func validate() throws {
-        guard (1...86_400).contains(timeout) else {
+        guard ClientOptions.timeouts.contains(timeout) else {
             throw ValidationError("--timeout must be between 1 and 86400 seconds, not \(timeout)")
         }
     }
 
-    var socketPath: String {
-        if let socket { return socket }
-        if let value = getenv("ACCORD_SOCKET"), value.pointee != 0 { return String(cString: value) }
-        if getuid() != 0, let runtime = getenv("XDG_RUNTIME_DIR"), runtime.pointee != 0 {
-            let path = String(cString: runtime) + "/accord/io.accord.Tracker"
-            if access(path, F_OK) == 0 { return path }
-        } else if getuid() != 0 {
-            // The daemon's own fallback without XDG_RUNTIME_DIR; used only when it is this
-            // user's private directory, since anyone may have made /tmp/accord-UID first.
-            let directory = PrivateDirectory.fallback()
-            do {
-                let path = directory + "/io.accord.Tracker"
-                if try PrivateDirectory.check(directory, create: false), access(path, F_OK) == 0 { return path }
-            } catch {
-                writeError("accordctl: warning: \(error)\n")
-            }
-        }
-        return "/run/accord/io.accord.Tracker"
-    }
+    var client: ClientOptions { ClientOptions(socket: socket, json: json, timeout: timeout) }
 }
 
 /// The connection to the daemon, or exit 77 (permission) or 69 (unreachable), naming the socket.
-func connect(_ options: GlobalOptions) -> VarlinkConnection {
+func connect(_ options: ClientOptions) -> VarlinkConnection {
     do {
         return try VarlinkConnection(path: options.socketPath, timeout: options.timeout)
     } catch {
@@ -131,12 +117,12 @@ func connect(_ options: GlobalOptions) -> VarlinkConnection {
 /// `forTerminals`: escape control characters for human output (not for --json, and not for
 /// a document such as a calendar that goes to a file as it is).
 func request<Method: TrackerMethod>(
-    _ options: GlobalOptions, _ method: Method.Type, _ parameters: Method.Parameters,
+    _ options: ClientOptions, _ method: Method.Type, _ parameters: Method.Parameters,
     forTerminals: Bool = true
 ) -> Method.Reply {
     let connection = connect(options)
     do {
-        let reply = try connection.call(Method.qualifiedName, parameters.wireObject())!
+        let reply = try connection.call(Method.qualifiedName, parameters.wireParameters())!
         return try VarlinkConnection.decodeReply(method, options.json || !forTerminals ? reply : reply.forTerminals)
     } catch let error as VarlinkClientError {
         fail(error.description, exitCode: 69)
@@ -169,7 +155,7 @@ extension VarlinkReply {
     }
 }
 
-func request<Method: TrackerMethod>(_ options: GlobalOptions, _ method: Method.Type) -> Method.Reply
+func request<Method: TrackerMethod>(_ options: ClientOptions, _ method: Method.Type) -> Method.Reply
 where Method.Parameters == NoParameters {
     request(options, method, NoParameters())
 }
@@ -178,7 +164,7 @@ where Method.Parameters == NoParameters {
 /// connection; with `limit`, pages only until that many rows (the reply's `next` then says
 /// where more would start).
 func requestPages<Method: PagedMethod>(
-    _ options: GlobalOptions, _ method: Method.Type, _ parameters: Method.Parameters, limit: Int? = nil
+    _ options: ClientOptions, _ method: Method.Type, _ parameters: Method.Parameters, limit: Int? = nil
 ) -> Method.Reply {
     let connection = connect(options)
     do {
@@ -187,7 +173,7 @@ func requestPages<Method: PagedMethod>(
         while true {
             let rows = joined.map { Method.rowCount(of: $0) } ?? 0
             if let limit { asked = Method.parameters(asked, limit: min(limit - rows, Page.maximum)) }
-            let reply = try connection.call(Method.qualifiedName, asked.wireObject())!
+            let reply = try connection.call(Method.qualifiedName, asked.wireParameters())!
             let page = try VarlinkConnection.decodeReply(method, options.json ? reply : reply.forTerminals)
             joined = joined.map { Method.joined($0, page) } ?? page
             guard let next = Method.next(of: page) else { break }

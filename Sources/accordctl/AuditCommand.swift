@@ -30,7 +30,7 @@ struct AuditVerify: ParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        let r = request(options, Tracker.VerifyAudit.self)
+        let r = request(options.client, Tracker.VerifyAudit.self)
         if options.json {
             printJSON(r)
         } else {

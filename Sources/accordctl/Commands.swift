@@ -9,7 +9,10 @@ struct Status: ParsableCommand {
         abstract: "Show the daemon's state and its next reminder.")
     @OptionGroup var options: GlobalOptions
 
-    func run() throws {
+    func run() throws { Status.run(options.client) }
+
+    /// The command itself, for ArgumentParser's run() and for QuickCommand's hand parser.
+    static func run(_ options: ClientOptions) {
         let r = request(options, Tracker.Status.self)
         if options.json { return printJSON(r) }
         let now = Pretty.instant(r.now) ?? Pretty.now()
@@ -52,11 +55,15 @@ struct List: ParsableCommand {
     @OptionGroup var paging: PagingOptions
 
     func run() throws {
-        let r = requestPages(
-            options, Tracker.List.self,
-            Tracker.List.Parameters(
-                kind: kind, state: state, dialogue: dialogue, dueWithin: dueWithin,
-                owner: owner, basis: basis), limit: paging.limit)
+        List.run(
+            options.client,
+            Tracker.List.Parameters(kind: kind, state: state, dialogue: dialogue, dueWithin: dueWithin, owner: owner, basis: basis),
+            limit: paging.limit)
+    }
+
+    /// The command itself, for ArgumentParser's run() and for QuickCommand's hand parser.
+    static func run(_ options: ClientOptions, _ parameters: Tracker.List.Parameters, limit: Int?) {
+        let r = requestPages(options, Tracker.List.self, parameters, limit: limit)
         if options.json { return printJSON(r) }
         var table = TextTable(headers: ["ITEM", "KIND", "STATE", "NEXT DEADLINE", "WHEN", "OWNER", "TITLE"])
         var assumed = false
@@ -79,7 +86,10 @@ struct Show: ParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Argument(help: "A full (DIALOGUE/ITEM) or bare item id.") var item: String
 
-    func run() throws {
+    func run() throws { Show.run(options.client, item: item) }
+
+    /// The command itself, for ArgumentParser's run() and for QuickCommand's hand parser.
+    static func run(_ options: ClientOptions, item: String) {
         let r = request(options, Tracker.Show.self, Tracker.Show.Parameters(id: item))
         if options.json { return printJSON(r) }
         let summary = r.item
@@ -139,7 +149,7 @@ struct Show: ParsableCommand {
         }
     }
 
-    private func section<Row>(_ title: String, _ rows: [Row], headers: [String], row: (Row) -> [String]) {
+    private static func section<Row>(_ title: String, _ rows: [Row], headers: [String], row: (Row) -> [String]) {
         print("\n" + Pretty.bold(title) + (rows.isEmpty ? ": none" : ""))
         guard !rows.isEmpty else { return }
         var table = TextTable(headers: headers)
@@ -156,8 +166,11 @@ struct Upcoming: ParsableCommand {
     @Option(help: ArgumentHelp("An ISO 8601 duration (default P30D).", valueName: "duration")) var within: String?
     @OptionGroup var paging: PagingOptions
 
-    func run() throws {
-        let r = requestPages(options, Tracker.Upcoming.self, Tracker.Upcoming.Parameters(within: within), limit: paging.limit)
+    func run() throws { Upcoming.run(options.client, within: within, limit: paging.limit) }
+
+    /// The command itself, for ArgumentParser's run() and for QuickCommand's hand parser.
+    static func run(_ options: ClientOptions, within: String?, limit: Int?) {
+        let r = requestPages(options, Tracker.Upcoming.self, Tracker.Upcoming.Parameters(within: within), limit: limit)
         if options.json { return printJSON(r) }
         printReminders(r.reminders)
         print("\(Pretty.plural(r.reminders.count, "reminder")) within \(within ?? "P30D")")
@@ -185,7 +198,7 @@ struct History: ParsableCommand {
     @OptionGroup var paging: PagingOptions
 
     func run() throws {
-        let r = requestPages(options, Tracker.History.self, Tracker.History.Parameters(id: item, since: since), limit: paging.limit)
+        let r = requestPages(options.client, Tracker.History.self, Tracker.History.Parameters(id: item, since: since), limit: paging.limit)
         if options.json { return printJSON(r) }
         var table = TextTable(headers: ["AT", "USER", "UID", "ACTION", "ITEM", "RESULT", "DETAIL"])
         for e in r.entries {
@@ -257,7 +270,7 @@ struct Record: ParsableCommand {
 
     func run() throws {
         let r = request(
-            options, Tracker.Record.self,
+            options.client, Tracker.Record.self,
             Tracker.Record.Parameters(id: item, event: event, on: on, note: note, term: term, party: party, request: write.id))
         if options.json { return printJSON(r) }
         let e = r.event
@@ -275,7 +288,7 @@ struct Ack: ParsableCommand {
     @OptionGroup var write: RequestOptions
 
     func run() throws {
-        let r = request(options, Tracker.Acknowledge.self, Tracker.Acknowledge.Parameters(id: item, deadline: deadline, request: write.id))
+        let r = request(options.client, Tracker.Acknowledge.self, Tracker.Acknowledge.Parameters(id: item, deadline: deadline, request: write.id))
         if options.json { return printJSON(r) }
         print("acknowledged \(r.deadline) of \(r.item) (\(Pretty.shortTime(r.deadlineAt)))")
     }
@@ -291,7 +304,7 @@ struct SnoozeCommand: ParsableCommand {
     @OptionGroup var write: RequestOptions
 
     func run() throws {
-        let r = request(options, Tracker.Snooze.self, Tracker.Snooze.Parameters(id: item, for: duration, request: write.id))
+        let r = request(options.client, Tracker.Snooze.self, Tracker.Snooze.Parameters(id: item, for: duration, request: write.id))
         if options.json { return printJSON(r) }
         print("snoozed \(r.item) until \(Pretty.shortTime(r.until)) (\(Pretty.relative(r.until)))")
     }
@@ -304,7 +317,7 @@ struct Reload: ParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        let r = request(options, Tracker.Reload.self)
+        let r = request(options.client, Tracker.Reload.self)
         if options.json { return printJSON(r) }
         print("reloaded: \(Pretty.plural(r.portfolios, "portfolio")), \(r.objectives) objectives, \(r.instruments) instruments")
     }
@@ -332,7 +345,7 @@ struct Export: ParsableCommand {
 
     func run() throws {
         let r = request(
-            options, Tracker.Export.self, Tracker.Export.Parameters(within: within, dialogue: dialogue, owner: owner), forTerminals: false)
+            options.client, Tracker.Export.self, Tracker.Export.Parameters(within: within, dialogue: dialogue, owner: owner), forTerminals: false)
         if options.json { return printJSON(r) }
         print(r.calendar, terminator: "")
     }
@@ -354,7 +367,7 @@ struct DigestCommand: ParsableCommand {
     var within: String?
 
     func run() throws {
-        let r = request(options, Tracker.Digest.self, Tracker.Digest.Parameters(within: within))
+        let r = request(options.client, Tracker.Digest.self, Tracker.Digest.Parameters(within: within))
         if options.json { return printJSON(r) }
         print(r.text, terminator: "")
         if let next = r.nextDigest { print("\nnext digest \(Pretty.relative(next)) (\(Pretty.shortTime(next)))") }
@@ -369,7 +382,7 @@ struct Watch: ParsableCommand {
 
     func run() throws {
         let connection: VarlinkConnection
-        do { connection = try VarlinkConnection(path: options.socketPath, timeout: options.timeout) } catch {
+        do { connection = try VarlinkConnection(path: options.client.socketPath, timeout: options.timeout) } catch {
             fail(error.description, exitCode: isPermission(error) ? 77 : 69)
         }
         do {

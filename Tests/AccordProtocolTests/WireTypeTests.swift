@@ -265,6 +265,9 @@ private func throughTheWire<T: WireCodable>(_ value: T) throws -> T {
         #expect(try Tracker.Upcoming.Parameters.decode(["within": .null]) == Tracker.Upcoming.Parameters())
         #expect(try Tracker.Snooze.Parameters.decode(["id": "x", "for": "P1D"]) == Tracker.Snooze.Parameters(id: "x", for: "P1D"))
         #expect(throws: VarlinkError.invalidParameter("x")) { try NoParameters.decode(["x": 1]) }
+        // NoParameters sends without encoding itself: the same empty object.
+        #expect(NoParameters().wireParameters() == NoParameters().wireObject())
+        #expect(Tracker.Show.Parameters(id: "x").wireParameters() == ["id": "x"])
         // An integer past Int's range is refused by name, not trapped.
         #expect(throws: VarlinkError.invalidParameter("limit")) { try Tracker.RequestTooLarge(wire: ["limit": .double(1e300)]) }
     }

@@ -241,6 +241,42 @@ def test_accordctl_commands_and_exit_codes(daemon):
     assert accordctl("status", env=env)[0] == 0
 
 
+def test_accordctl_hand_parser_prints_what_argument_parser_prints(daemon):
+    """status, list, show and upcoming are parsed by hand before ArgumentParser is touched
+    (Sources/accordctl/QuickCommand.swift: start-up time); --timeout given twice leaves the same
+    command to ArgumentParser, which must give the same output, errors and exit status."""
+    sock = daemon.socket_path
+    env = {"ACCORD_SOCKET": sock}
+    cases = [
+        (["status"], env), (["--json", "status"], env), (["--socket", sock, "status"], None),
+        (["status", f"--socket={sock}", "--json"], None), (["--json", "--socket", sock, "list"], None),
+        (["list", "--kind", "treaty", "--socket", sock], None), (["list", "--limit=1", "--json"], env),
+        (["list", "--kind", "spaceship"], env), (["show", "pilot-mou"], env), (["--timeout", "5", "show", "--json", "pilot-mou"], env),
+        (["--json", "show", "nope"], env), (["show", "nope"], env), (["upcoming", "--within", "P10Y"], env),
+        (["upcoming", "--within=P10Y", "--json", "--limit", "2"], env), (["upcoming", "--within", "P1X"], env),
+        (["--socket", "/nonexistent/socket", "status"], None), (["list", "--socket", "/nonexistent/socket"], None),
+    ]
+    for args, case_env in cases:
+        for _ in range(3):  # relative times ("7 seconds ago") may tick between the two runs
+            quick = accordctl(*args, env=case_env)
+            argument_parser = accordctl(*args, "--timeout", "30", "--timeout", "30", env=case_env)
+            if quick == argument_parser:
+                break
+        assert quick == argument_parser, args
+        assert quick[0] in (0, 1, 65, 69), (args, quick)
+    # What the hand parser leaves alone is still ArgumentParser's: help, usage errors, validation.
+    rc, out, err = accordctl("status", "--help")
+    assert rc == 0 and "USAGE: accordctl status [--socket <path>] [--json] [--timeout <seconds>]" in out
+    rc, out, err = accordctl("-h")
+    assert rc == 0 and "SUBCOMMANDS:" in out
+    rc, out, err = accordctl("status", "--bogus", env=env)
+    assert rc == 64 and "Unknown option '--bogus'" in err
+    rc, out, err = accordctl("list", "--limit", "0", env=env)
+    assert rc == 64 and "--limit must be 1 or more, not 0" in err
+    rc, out, err = accordctl("show", env=env)
+    assert rc == 64 and "Missing expected argument '<item>'" in err
+
+
 def test_accordctl_gives_up_on_a_daemon_that_never_answers(scratch):
     path = os.path.join(scratch, "silent.sock")
     silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
