@@ -1,8 +1,6 @@
 import AccordCalendar
 import AccordCore
-import Dispatch
 import Glibc
-import Synchronization
 
 /// Everything the daemon reads from files, loaded and checked as one unit, so that a
 /// reload either takes all of it or none of it.
@@ -95,9 +93,9 @@ public enum ConfigurationLoader {
                 slots.append(.failure(error))
             }
         }
-        for (slot, result) in parseAll(texts, calendars: byID) {
-            if case let .success(portfolio) = result { cache?.store(portfolio, file: texts[slot].file) }
-            slots[texts[slot].slot] = result
+        for (index, result) in parseAll(texts, calendars: byID).enumerated() {
+            if case let .success(portfolio) = result { cache?.store(portfolio, file: texts[index].file) }
+            slots[texts[index].slot] = result
         }
         var portfolios: [Portfolio] = []
         for slot in slots {
@@ -124,18 +122,14 @@ public enum ConfigurationLoader {
     /// by position in `texts`, so the catalog and its problems keep the files' order.
     static func parseAll(
         _ texts: [(slot: Int, file: String, text: String)], calendars: [String: BusinessCalendar]
-    ) -> [(Int, Result<Portfolio, ConfigProblems>)] {
-        let results = Mutex<[(Int, Result<Portfolio, ConfigProblems>)]>([])
-        DispatchQueue.concurrentPerform(iterations: texts.count) { index in
-            let result: Result<Portfolio, ConfigProblems>
+    ) -> [Result<Portfolio, ConfigProblems>] {
+        Parallel.map(texts.count) { index in
             do throws(ConfigProblems) {
-                result = .success(try PortfolioParser.parse(texts[index].text, file: texts[index].file, calendars: calendars))
+                return .success(try PortfolioParser.parse(texts[index].text, file: texts[index].file, calendars: calendars))
             } catch {
-                result = .failure(error)
+                return .failure(error)
             }
-            results.withLock { $0.append((index, result)) }
         }
-        return results.withLock { $0 }.sorted { $0.0 < $1.0 }
     }
 
     /// Files as named, and the `*.toml` files of folders, with a problem per path that cannot
