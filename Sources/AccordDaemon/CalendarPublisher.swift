@@ -56,6 +56,19 @@ final class CalendarPublisher: @unchecked Sendable {
     }
 
     private func writeFile(_ plan: ReminderPlan, at now: Instant) {
+        defer {
+            // What this thread freed stays in its malloc arena unless handed back. Measured at
+            // 100,000 items (release build): VmRSS 531 MB while writing, 468 MB after, against
+            // 258 MB a second after start; the rest is the revisions and fragmentation (open).
+            accord_release_free_memory()
+            // The write is the last step of a start or a re-plan, so the daemon goes idle next.
+            // Idle, with the shipped portfolio, 17 MB of its 24 MB VmRSS were pages of its own
+            // text that start-up had touched (parsing, migrations, planning), against 2.5 MB of
+            // anonymous memory: those are handed back too (they stay in the page cache). Idle
+            // VmRSS 24.3 MB -> 7.3 MB; firing lateness at 100,000 items the same with and
+            // without (p50 1.18 / 1.12 ms, p99 19.7 / 19.3 ms, release build, same hour).
+            _ = accord_release_clean_code_pages()
+        }
         let entries = CalendarExport.entries(plan, at: now)
         let current = revisions.withLock { $0 }
         let next = current.updated(with: entries, at: now)
@@ -80,10 +93,6 @@ final class CalendarPublisher: @unchecked Sendable {
         } catch {
             logger.warning("cannot write the calendar file \(path): \(error)")
         }
-        // What this thread freed stays in its malloc arena unless handed back. Measured at
-        // 100,000 items (release build): VmRSS 531 MB while writing, 468 MB after, against
-        // 258 MB a second after start; the rest is the revisions and fragmentation (open).
-        accord_release_free_memory()
     }
 
     /// The calendar as the daemon serves it (Export): the events of the current plan, with the

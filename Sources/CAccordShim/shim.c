@@ -1,5 +1,7 @@
 #define _GNU_SOURCE
 #include <malloc.h>
+#include <stdio.h>
+#include <string.h>
 #include "accord_shim.h"
 #include <errno.h>
 #include <pthread.h>
@@ -218,4 +220,39 @@ int accord_signal_ignored(int signal_number) {
 
 void accord_release_free_memory(void) {
     malloc_trim(0);
+}
+
+long accord_release_clean_code_pages(void) {
+    FILE *smaps = fopen("/proc/self/smaps", "re");
+    if (smaps == NULL) return -errno;
+    char line[4096];
+    unsigned long start = 0, end = 0;
+    long rss = 0, released = 0;
+    int candidate = 0;
+    while (fgets(line, sizeof line, smaps) != NULL) {
+        unsigned long from, to;
+        char perms[5];
+        int path_at = 0;
+        if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %n", &from, &to, perms, &path_at) == 3) {
+            // Executable code mapped from a file: the binary's text and the libraries'.
+            candidate = strcmp(perms, "r-xp") == 0 && path_at > 0 && line[path_at] == '/';
+            start = from;
+            end = to;
+            rss = 0;
+            continue;
+        }
+        if (!candidate) continue;
+        long kb;
+        if (sscanf(line, "Rss: %ld kB", &kb) == 1) rss = kb;
+        // Anonymous follows Rss in every smaps entry: it counts the pages of the mapping that
+        // were written since it was mapped (copied on write, e.g. a debugger's breakpoint),
+        // which MADV_DONTNEED would lose, so such a mapping is left alone. (Private_Dirty would
+        // not do: it also counts page-cache pages not yet written back, as after a build.)
+        if (sscanf(line, "Anonymous: %ld kB", &kb) == 1) {
+            candidate = 0;
+            if (kb == 0 && rss > 0 && madvise((void *)start, end - start, MADV_DONTNEED) == 0) released += rss;
+        }
+    }
+    fclose(smaps);
+    return released;
 }

@@ -77,4 +77,11 @@ int accord_signal_ignored(int signal_number);
 /// thread's arena keeps what it freed, so a large transient buffer stays resident otherwise.
 void accord_release_free_memory(void);
 
+/// Drops this process's mappings of the clean pages of code mapped from files (its own text and
+/// its libraries', `r-xp` in /proc/self/smaps, none of it written since it was mapped) with
+/// madvise(MADV_DONTNEED). The pages stay in the page cache: the next call into them is a minor
+/// fault that maps them back from there, the same code. A mapping with a page copied on write
+/// is left alone. Returns the kB that were resident, or -errno when smaps cannot be read.
+long accord_release_clean_code_pages(void);
+
 #endif
