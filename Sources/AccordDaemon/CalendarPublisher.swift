@@ -71,10 +71,11 @@ final class CalendarPublisher: @unchecked Sendable {
         }
         let entries = CalendarExport.entries(plan, at: now)
         let current = revisions.withLock { $0 }
-        let next = current.updated(with: entries, at: now)
+        let fingerprints = entries.map(\.fingerprint)
+        let next = current.updated(with: entries, fingerprints: fingerprints, at: now)
         var hasher = Hasher()
         hasher.combine(entries.count)
-        for entry in entries { hasher.combine(entry.fingerprint) }
+        for fingerprint in fingerprints { hasher.combine(fingerprint) }
         let events = UInt64(bitPattern: Int64(hasher.finalize()))
         if let published, published.events == events, published.revisions == next, access(path, F_OK) == 0 { return }
         do {

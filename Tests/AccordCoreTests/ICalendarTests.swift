@@ -100,6 +100,28 @@ extension String {
         #expect(calendar.contains("SEQUENCE:1\r\n") && calendar.contains("LAST-MODIFIED:20300101T010000Z\r\n"))
     }
 
+    /// The fingerprints in accord.ics.revisions files are FNV-1a over one interpolated string;
+    /// the hash fed piece by piece must give the same values, or every event of an upgraded
+    /// daemon's calendar would look changed once (SEQUENCE bumped for nothing).
+    @Test func fingerprintsAreTheHashOfTheTextTheRevisionsFilesHold() throws {
+        var text = "[dialogue]\nid = \"f\"\ntitle = \"F\"\ntime-zone = \"Asia/Shanghai\"\nreminders = [\"P30D\", \"P7D\", \"P0D\"]\n"
+        text += "\n[[objective]]\nid = \"none\"\ntitle = \"no reminders\"\nreminders = []\ndue = 2029-12-01\n"
+        text += "\n[[objective]]\nid = \"instant\"\ntitle = \"at noon\"\ndue = 2030-03-01T12:00:00+08:00\n"
+        for i in 0..<50 {
+            let day = CivilDate(year: 2029, month: 11, day: 1)!.adding(days: i * 13)
+            text += "\n[[objective]]\nid = \"o\(i)\"\ntitle = \"司法协助条约 \(i) | \\\"quoted\\\"\"\ndue = \(day)\n"
+        }
+        let entries = CalendarExport.entries(try plan(text), at: try Instant(parsingRFC3339: "2030-01-01T00:00:00Z"))
+        #expect(entries.count == 52)
+        #expect(entries.contains { $0.alarms.isEmpty } && entries.contains { $0.alarms.count == 3 })
+        for entry in entries {
+            var reference: UInt64 = 0xcbf2_9ce4_8422_2325
+            let joined = "\(entry.time)|\(entry.status.rawValue)|\(entry.summary)|\(entry.description)|\(entry.alarms.map(\.seconds))"
+            for byte in joined.utf8 { reference = (reference ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            #expect(entry.fingerprint == reference, "\(entry.uid): \(joined)")
+        }
+    }
+
     /// accord.ics is written in chunks; they must add up to the calendar served whole, across
     /// chunk boundaries (the 6,000 events here make about 5 MB) and with folded non-ASCII lines.
     @Test func theCalendarWrittenInChunksIsTheCalendarServedWhole() throws {
