@@ -232,6 +232,7 @@ public final class Daemon: @unchecked Sendable {
 
     /// Re-reads everything. Any error leaves the running plan untouched. Returns the problems.
     func reload() -> [ConfigProblem] {
+        let requestedAt = clock.now()
         systemd.reloading()
         defer { systemd.ready(status: statusText()) }
         Zone.forgetReadZones()
@@ -251,7 +252,7 @@ public final class Daemon: @unchecked Sendable {
                 logger.warning("state-directory and socket changes take effect at the next start")
             }
             do {
-                try engine.reload(loaded)
+                try engine.reload(loaded, requestedAt: requestedAt)
             } catch {
                 logger.error("reload failed writing the state database; the running plan is unchanged", metadata: ["ERROR": "\(error)"])
                 return [ConfigProblem(file: paths.stateFile, keyPath: "", message: "\(error)")]

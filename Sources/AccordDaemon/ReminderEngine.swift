@@ -524,15 +524,23 @@ public final class ReminderEngine: @unchecked Sendable {
 
     /// Takes a plan built from the recorded history (or from the history a write is about to
     /// record): nothing in here can fail, so a committed write is never reported as failed.
-    private func adopt(_ new: ReminderPlan) {
+    /// `since`: the new plan's reminders from then on that the ledger does not hold yet fire
+    /// now, late (a reload's request: see `reload`); without it the plan starts after now.
+    private func adopt(_ new: ReminderPlan, since: Instant? = nil) {
         let now = clock.now()
         processDue()
         // The new plan may drop or change what was armed: start again from it.
         releaseArmedBatch()
         ahead = .nothing
         plan = new
-        let processed = (try? store.processedThrough()) ?? nil
-        cursor = plan.cursor(from: max(processed ?? now, now).adding(seconds: 1))
+        if let since, since <= now {
+            // What the old plan fired or recorded since then is claimed in the ledger already,
+            // so the claim step leaves it out: only what is new in this plan fires.
+            cursor = plan.cursor(from: since)
+        } else {
+            let processed = (try? store.processedThrough()) ?? nil
+            cursor = plan.cursor(from: max(processed ?? now, now).adding(seconds: 1))
+        }
         cachedNext = nil
         // A wall clock set back leaves the next digest a period ahead of the new time at most;
         // one already written is not again (its key is in the ledger).
@@ -541,8 +549,13 @@ public final class ReminderEngine: @unchecked Sendable {
         onReplanned?(plan)
     }
 
-    /// Takes a new configuration whole (it was fully validated by the loader).
-    public func reload(_ new: LoadedConfiguration) throws(StoreError) {
+    /// Takes a new configuration whole (it was fully validated by the loader). `requestedAt`:
+    /// when the reload was asked for (SIGHUP, Reload), before the files were read. Its items are
+    /// known from then, and what the new plan has due from then on fires, late if need be: at
+    /// 1,000,000 items a reload takes 20 s, and a reminder added 3 s ahead of it was skipped as
+    /// "before its item was known" or passed over by the new plan's cursor, which began after
+    /// the reload had finished.
+    public func reload(_ new: LoadedConfiguration, requestedAt: Instant? = nil) throws(StoreError) {
         processDue()
         // The same catalog (no portfolio, calendar or zone changed: PortfolioCache) and the same
         // escalate-after give the same plan from the same history, which every write of this
@@ -550,11 +563,12 @@ public final class ReminderEngine: @unchecked Sendable {
         // items that is what keeps a reload with nothing changed under 0.2 s (registering and
         // planning again took over 0.5 s).
         let samePlan = new.catalogUnchanged && new.config.escalateAfter == configuration.config.escalateAfter
-        if !standby && !samePlan { firstLoaded = try store.registerItems(new.catalog.items.map(\.fullID), now: clock.now()) }
+        let requested = min(requestedAt ?? clock.now(), clock.now())
+        if !standby && !samePlan { firstLoaded = try store.registerItems(new.catalog.items.map(\.fullID), now: requested) }
         // A new or changed digest starts from now: not retroactive, like a new item's reminders.
         if new.config.digest != configuration.config.digest { digestAt = new.config.digest?.next(after: clock.now().adding(seconds: -1)) }
         configuration = new
-        if !samePlan { try replan() }
+        if !samePlan { adopt(makePlan(try store.history()), since: requested) }
     }
 
     // MARK: the digest

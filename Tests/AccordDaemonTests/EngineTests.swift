@@ -208,6 +208,40 @@ func recordingError(_ engine: ReminderEngine, id: String, event: String, actor: 
         #expect(!journal.reminderKeys.contains("d/gamma:due:2030-01-01T14:00:00Z:PT2H"))
     }
 
+    /// A reload that takes minutes (1,000,000 items take 20 s): what the new files add for the
+    /// time the reload took fires once it is done, and what the old plan fired meanwhile does
+    /// not fire again.
+    @Test func remindersDueWhileAReloadRunsFireAfterIt() throws {
+        let fixture = try Fixture(portfolio: twoDeadlines)
+        let clock = ManualClock(instant("2030-01-01T10:30:00Z"))
+        let journal = CollectingJournal()
+        let engine = try fixture.engine(clock: clock, journal: journal)
+        engine.processDue()
+        let extended =
+            twoDeadlines + """
+
+                [[objective]]
+                id = "gamma"
+                title = "Gamma"
+                due = 2030-01-01T11:05:00Z
+                """
+        try extended.write(toFile: fixture.directory + "/portfolios/test.toml", atomically: false, encoding: .utf8)
+        // Asked for at 10:59:50; the files are read and the plan is built by 11:07.
+        let requested = instant("2030-01-01T10:59:50Z")
+        clock.set(instant("2030-01-01T11:07:00Z"))
+        try engine.reload(try fixture.load(), requestedAt: requested)
+        engine.processDue()
+        let alpha = journal.reminderKeys.filter { $0 == "d/alpha:due:2030-01-01T12:00:00Z:PT1H" }
+        let gamma = journal.reminderKeys.filter { $0.hasPrefix("d/gamma:due:2030-01-01T11:05:00Z:") }
+        #expect(alpha.count == 1, "\(journal.reminderKeys)")
+        #expect(gamma.count == 1, "\(journal.reminderKeys)")
+        // gamma's PT1H at 10:05 came before the reload was asked for: never fired.
+        #expect(!journal.reminderKeys.contains("d/gamma:due:2030-01-01T11:05:00Z:PT1H"))
+        clock.set(instant("2030-01-01T11:10:00Z"))
+        engine.processDue()
+        #expect(journal.reminderKeys.filter { $0.hasPrefix("d/gamma:") || $0.hasPrefix("d/alpha:due:2030-01-01T12:00:00Z:PT1H") }.count == 2)
+    }
+
     @Test func clockSetBackwardsDoesNotRefire() throws {
         let fixture = try Fixture(portfolio: twoDeadlines)
         let clock = ManualClock(instant("2030-01-01T10:00:00Z"))
