@@ -52,6 +52,13 @@ final class Fixture {
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }
 
+    /// Rewrites the portfolio as `twoDeadlines` with a third item, objective gamma, due `due`:
+    /// what a reload then finds new.
+    func addGamma(due: String) throws {
+        let extended = twoDeadlines + "\n\n[[objective]]\nid = \"gamma\"\ntitle = \"Gamma\"\ndue = \(due)\n"
+        try extended.write(toFile: directory + "/portfolios/test.toml", atomically: false, encoding: .utf8)
+    }
+
     func load() throws -> LoadedConfiguration {
         try ConfigurationLoader.load(configFile: configFile).get()
     }
@@ -190,15 +197,7 @@ func recordingError(_ engine: ReminderEngine, id: String, event: String, actor: 
         let engine = try fixture.engine(clock: clock, journal: journal)
         #expect(engine.processDue().skipped.isEmpty)
         // A second item appears on reload at 13:30, after some of its reminders' times.
-        let extended =
-            twoDeadlines + """
-
-                [[objective]]
-                id = "gamma"
-                title = "Gamma"
-                due = 2030-01-01T14:00:00Z
-                """
-        try extended.write(toFile: fixture.directory + "/portfolios/test.toml", atomically: false, encoding: .utf8)
+        try fixture.addGamma(due: "2030-01-01T14:00:00Z")
         clock.set(instant("2030-01-01T12:59:30Z"))
         try engine.reload(try fixture.load())
         clock.set(instant("2030-01-01T13:00:00Z"))
@@ -217,15 +216,7 @@ func recordingError(_ engine: ReminderEngine, id: String, event: String, actor: 
         let journal = CollectingJournal()
         let engine = try fixture.engine(clock: clock, journal: journal)
         engine.processDue()
-        let extended =
-            twoDeadlines + """
-
-                [[objective]]
-                id = "gamma"
-                title = "Gamma"
-                due = 2030-01-01T11:05:00Z
-                """
-        try extended.write(toFile: fixture.directory + "/portfolios/test.toml", atomically: false, encoding: .utf8)
+        try fixture.addGamma(due: "2030-01-01T11:05:00Z")
         // Asked for at 10:59:50; the files are read and the plan is built by 11:07.
         let requested = instant("2030-01-01T10:59:50Z")
         clock.set(instant("2030-01-01T11:07:00Z"))
