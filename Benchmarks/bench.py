@@ -328,8 +328,7 @@ def bench_scale():
 
 def growth_table():
     """Cost per item from 1,000 items up: a flat column is linear growth."""
-    print("\n| items | check | µs/item | check peak RSS | KB/item | ready | steady RSS | KB/item | remind -n |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("\n" + GROWTH_HEADER, end="")
     lines = []
     for g in growth:
         n = g["items"]
@@ -343,6 +342,8 @@ def growth_table():
 
 
 growth_lines = []
+GROWTH_HEADER = ("| items | check | µs/item | check peak RSS | KB/item | ready | steady RSS | KB/item | remind -n |\n"
+                 "|---|---|---|---|---|---|---|---|---|\n")
 
 
 def plot_growth():
@@ -506,8 +507,7 @@ def write_report():
             f.write("\n## Growth from 1,000 to 1,000,000 items\n\n")
             f.write("Medians of the same run. Per-item columns stay flat when the cost grows linearly. "
                     "`remind -n` reads the same deadlines (Benchmarks/generate.py --remind).\n\n")
-            f.write("| items | check | µs/item | check peak RSS | KB/item | ready | steady RSS | KB/item | remind -n |\n")
-            f.write("|---|---|---|---|---|---|---|---|---|\n")
+            f.write(GROWTH_HEADER)
             f.write("\n".join(growth_lines) + "\n\n")
             f.write("![time and memory against items, log-log](BENCHMARKS-growth.svg)\n")
         if notes:
