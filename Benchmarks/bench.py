@@ -105,13 +105,17 @@ def bench_lateness():
     with open(os.path.join(directory, "portfolios", "fire.toml"), "w") as f:
         f.write("\n".join(lines))
     process, notify, _ = start_daemon(config, os.path.join(directory, "state"))
-    probe = subprocess.Popen([os.path.join(TOOLS, "timer-probe"), *map(str, instants)], stdout=subprocess.PIPE, text=True)
+    # The probe fires the same instants half a second later, and sends journald an entry of the
+    # same shape for each: its batches are clear of the daemon's, on one journald, in one run.
+    probe = subprocess.Popen([os.path.join(TOOLS, "timer-probe"), "--journal", "--offset-ms", "500", *map(str, instants)],
+                             stdout=subprocess.PIPE, text=True)
     probe_out, _ = probe.communicate(timeout=window + 120)
     deadline = time.time() + 30
     entries = []
     while time.time() < deadline:
         entries = journal_entries("ACCORD_DIALOGUE=fire")
-        if len(entries) >= count:
+        probed = journal_entries("PROBE_DIALOGUE=probe", identifier="accord-timer-probe", sync=False)
+        if len(entries) >= count and len(probed) >= count:
             break
         time.sleep(1)
     process.terminate()
@@ -125,10 +129,13 @@ def bench_lateness():
         for second, values in sorted(by_second.items()):
             print(f"{second} {len(values)} reminders, {min(values):.2f} to {max(values):.2f} ms", file=sys.stderr)
     floor = sorted(float(l) * 1000 for l in probe_out.split())
+    journald = sorted((int(e["__REALTIME_TIMESTAMP"]) / 1e6 - float(e["PROBE_AT"])) * 1000 for e in probed)
     verdict = "met" if accord and percentile(accord, 0.5) <= 1 and percentile(accord, 0.99) <= 5 else "MISSED"
     row(f"firing lateness ({len(accord)} reminders over {window} s, daemon holding {held:,} items)",
         f"p50 {percentile(accord, 0.5):.2f} ms, p99 {percentile(accord, 0.99):.2f} ms, max {accord[-1]:.2f} ms",
-        f"bare DispatchSourceTimer: p50 {percentile(floor, 0.5):.2f} ms, p99 {percentile(floor, 0.99):.2f} ms",
+        f"bare DispatchSourceTimer: p50 {percentile(floor, 0.5):.2f} ms, p99 {percentile(floor, 0.99):.2f} ms; "
+        f"the same timer sending journald {len(journald)} entries of the same shape: "
+        f"p50 {percentile(journald, 0.5):.2f} ms, p99 {percentile(journald, 0.99):.2f} ms",
         "p50 ≤ 1 ms, p99 ≤ 5 ms", verdict)
 
 
