@@ -45,17 +45,22 @@ public protocol CallParameters: WireCodable {
     associatedtype Keys: CodingKey & CaseIterable
     /// The parameters as a call sends them: `wireObject()`, unless a type knows a shorter way.
     func wireParameters() -> JSONObject
+    /// The parameter names the IDL gives this method: its `Keys`, unless it says otherwise (a
+    /// requirement, so that NoParameters' none is what `decode` checks against).
+    static var parameterNames: [String] { get }
 }
 
 extension CallParameters {
     public func wireParameters() -> JSONObject { wireObject() }
 
-    /// The parameter names the IDL gives this method.
-    public static var parameterNames: [String] { Keys.allCases.map(\.stringValue) }
+    public static var parameterNames: [String] { Keys.allCases.map { $0.stringValue } }
 
-    /// Checks for unknown names first, then reads each parameter.
+    /// Checks for unknown names first, then reads each parameter. A call without parameters
+    /// (every Status) has no name to check: building the set of allowed names was 9.5% of the
+    /// daemon's perf samples under 16 clients calling Status, most of it instantiating the key
+    /// path `\.stringValue` (swift_getKeyPath), which the closure above no longer needs.
     public static func decode(_ parameters: JSONObject) throws(VarlinkError) -> Self {
-        try parameters.rejectUnknown(allowed: Set(parameterNames))
+        if !parameters.isEmpty { try parameters.rejectUnknown(allowed: Set(parameterNames)) }
         return try Self(wire: parameters)
     }
 }

@@ -197,6 +197,13 @@ private func throughTheWire<T: WireCodable>(_ value: T) throws -> T {
         }
     }
 
+    @Test func decodingRefusesANameTheMethodDoesNotTake() throws {
+        // NoParameters spells its empty Keys as `none`: that is no parameter of Status.
+        #expect(throws: VarlinkError.invalidParameter("none")) { try Tracker.Status.Parameters.decode(["none": .null]) }
+        #expect(throws: VarlinkError.invalidParameter("limt")) { try Tracker.List.Parameters.decode(["limt": .integer(1)]) }
+        _ = try Tracker.Status.Parameters.decode([:])
+    }
+
     @Test func everyIDLErrorHasItsStruct() {
         #expect(Set(idl.errors.keys) == Set(Tracker.errorTypes.map { $0.name }))
         #expect(Set(idl.errors.keys) == Set(Examples.errors.keys))
