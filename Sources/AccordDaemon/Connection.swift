@@ -12,7 +12,6 @@ final class Connection: @unchecked Sendable {
     unowned let server: ControlServer
     let peer: Peer
     private var reader: VarlinkFrameReader
-    private var readSource: DispatchSourceRead?
     private var writeSource: DispatchSourceWrite?
     private var partialTimer: DispatchSourceTimer?
     private var output: [UInt8] = []
@@ -37,10 +36,11 @@ final class Connection: @unchecked Sendable {
     }
 
     func start() {
-        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: server.queue)
-        source.setEventHandler { [unowned self] in self.readAvailable() }
-        source.resume()
-        readSource = source
+        guard server.loop.watch(fd, token: UInt64(fd), first: true) else {
+            server.logger.warning("cannot watch a client (uid \(peer.uid), pid \(peer.pid)): epoll_ctl: \(String(cString: strerror(errno)))")
+            close()
+            return
+        }
         armIdleTimer(after: server.limits.idleTimeout)
     }
 
@@ -73,8 +73,10 @@ final class Connection: @unchecked Sendable {
     }
 
     /// Reads and handles what the client sent, at most `messagesPerTurn` messages, oneway calls
-    /// included: a client that never stops writing must not keep the queue from the timer.
-    private func readAvailable() {
+    /// included: a client that never stops writing must not keep the queue from the timer. The
+    /// readiness loop calls it once per report; it asks for the next report when done, unless
+    /// it is closed, held back (back-pressure) or waiting for its next turn, whose own call asks.
+    func readAvailable() {
         guard !yielding else { return }
         turnBudget = server.limits.messagesPerTurn
         drainMessages()  // what an earlier turn read but did not handle
@@ -95,6 +97,9 @@ final class Connection: @unchecked Sendable {
             drainMessages()
         }
         updatePartialTimer()
+        if !isClosed, !readingSuspended, !yielding, !server.loop.watch(fd, token: UInt64(fd), first: false) {
+            close()
+        }
     }
 
     private func drainMessages() {
@@ -213,12 +218,12 @@ final class Connection: @unchecked Sendable {
         isClosed = true
         partialTimer?.cancel()
         idleTimer?.cancel()
-        writeSource?.cancel()
-        // The descriptor is closed once the read source has let go of it.
+        server.loop.forget(fd)
+        // A write source lets go of the descriptor when its cancellation is done.
         let fd = self.fd
-        if let readSource {
-            readSource.setCancelHandler { Glibc.close(fd) }
-            readSource.cancel()
+        if let writeSource {
+            writeSource.setCancelHandler { Glibc.close(fd) }
+            writeSource.cancel()
         } else {
             Glibc.close(fd)
         }

@@ -1,7 +1,7 @@
 // The control socket's listener: binds the socket (or takes the one systemd passed), accepts
 // clients within the connection limit, and keeps the list of Watch clients to tell of each
-// firing. Each client is a `Connection`; each call goes to `TrackerService`. Runs on the
-// daemon's queue.
+// firing. Each client is a `Connection`, woken by the `ReadinessLoop`; each call goes to
+// `TrackerService`. Runs on the daemon's queue.
 import AccordCalendar
 import AccordCore
 import AccordProtocol
@@ -51,6 +51,10 @@ final class ControlServer: @unchecked Sendable {
     private let listenFD: Int32
     private var acceptSource: DispatchSourceRead?
     private var connections: [ObjectIdentifier: Connection] = [:]
+    /// The same connections by descriptor, the token the readiness loop reports.
+    private var byDescriptor: [Int32: Connection] = [:]
+    /// Created in init, before any client is accepted.
+    private(set) var loop: ReadinessLoop!
     /// Open connections per user, for the per-user share.
     private var perUID: [uid_t: Int] = [:]
     private var watchers: [ObjectIdentifier: Connection] = [:]
@@ -82,6 +86,11 @@ final class ControlServer: @unchecked Sendable {
             self.path = path
         }
         ControlServer.raiseFileLimit()
+        loop = try ReadinessLoop(queue: queue) { [weak self] token in
+            // A descriptor closed (and even reused) since the report was made reads nothing or
+            // reads early: the read is non-blocking, and the next report is asked anew.
+            self?.byDescriptor[Int32(truncatingIfNeeded: token)]?.readAvailable()
+        }
         let source = DispatchSource.makeReadSource(fileDescriptor: listenFD, queue: queue)
         source.setEventHandler { [unowned self] in self.acceptAll() }
         source.resume()
@@ -204,6 +213,7 @@ final class ControlServer: @unchecked Sendable {
             }
             let connection = Connection(fd: fd, peer: peer, server: self)
             connections[ObjectIdentifier(connection)] = connection
+            byDescriptor[fd] = connection
             perUID[peer.uid, default: 0] += 1
             connection.start()
         }
@@ -224,6 +234,7 @@ final class ControlServer: @unchecked Sendable {
 
     func closed(_ connection: Connection) {
         guard connections.removeValue(forKey: ObjectIdentifier(connection)) != nil else { return }
+        if byDescriptor[connection.fd] === connection { byDescriptor[connection.fd] = nil }
         let uid = connection.peer.uid
         perUID[uid] = perUID[uid, default: 1] > 1 ? perUID[uid]! - 1 : nil
         watchers[ObjectIdentifier(connection)] = nil
@@ -261,6 +272,7 @@ final class ControlServer: @unchecked Sendable {
     func close() {
         acceptSource?.cancel()
         for connection in connections.values { connection.close() }
+        loop.stop()
         // Removes the socket only if what is there is still a socket (not something put in its place).
         if let bound {
             var info = stat()

@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -289,4 +291,30 @@ long accord_release_clean_code_pages(void) {
     }
     fclose(smaps);
     return released;
+}
+
+int accord_epoll_create(void) {
+    return epoll_create1(EPOLL_CLOEXEC);
+}
+
+int accord_epoll_watch(int epoll_fd, int fd, uint64_t token, int add) {
+    struct epoll_event event = { .events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.u64 = token };
+    return epoll_ctl(epoll_fd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &event) == 0 ? 0 : -errno;
+}
+
+int accord_epoll_forget(int epoll_fd, int fd) {
+    return epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, NULL) == 0 ? 0 : -errno;
+}
+
+int accord_epoll_wait(int epoll_fd, uint64_t *tokens, int capacity) {
+    struct epoll_event events[64];
+    if (capacity > 64) capacity = 64;
+    int ready = epoll_wait(epoll_fd, events, capacity, -1);
+    if (ready < 0) return -errno;
+    for (int index = 0; index < ready; index++) tokens[index] = events[index].data.u64;
+    return ready;
+}
+
+int accord_eventfd(void) {
+    return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }

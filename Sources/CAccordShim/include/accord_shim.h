@@ -96,4 +96,21 @@ long accord_unsorted_free_chunks(void);
 /// is left alone. Returns the kB that were resident, or -errno when smaps cannot be read.
 long accord_release_clean_code_pages(void);
 
+/// epoll for the control clients (ReadinessLoop): a close-on-exec instance, or -1 with errno.
+int accord_epoll_create(void);
+
+/// Watches `fd` for input (or its peer's hang-up) once: EPOLLONESHOT, so that after one report
+/// it stays quiet until watched again (add = 0 re-arms a watched fd). 0 or -errno.
+int accord_epoll_watch(int epoll_fd, int fd, uint64_t token, int add);
+
+/// Stops watching `fd`. 0 or -errno.
+int accord_epoll_forget(int epoll_fd, int fd);
+
+/// A non-blocking, close-on-exec eventfd (ReadinessLoop's stop signal), or -1 with errno.
+int accord_eventfd(void);
+
+/// Waits, without a timeout, for watched descriptors: puts the tokens of up to `capacity` (at
+/// most 64) ready ones in `tokens` and returns how many, or -errno (-EINTR included).
+int accord_epoll_wait(int epoll_fd, uint64_t *tokens, int capacity);
+
 #endif
