@@ -36,8 +36,9 @@ final class Connection: @unchecked Sendable {
     }
 
     func start() {
-        guard server.loop.watch(fd, token: UInt64(fd), first: true) else {
-            server.logger.warning("cannot watch a client (uid \(peer.uid), pid \(peer.pid)): epoll_ctl: \(String(cString: strerror(errno)))")
+        let failed = server.loop.watch(fd, token: UInt64(fd), first: true)
+        guard failed == 0 else {
+            server.logger.warning("cannot watch a client (uid \(peer.uid), pid \(peer.pid)): epoll_ctl: \(String(cString: strerror(failed)))")
             close()
             return
         }
@@ -97,8 +98,8 @@ final class Connection: @unchecked Sendable {
             drainMessages()
         }
         updatePartialTimer()
-        if !isClosed, !readingSuspended, !yielding, !server.loop.watch(fd, token: UInt64(fd), first: false) {
-            close()
+        if !isClosed, !readingSuspended, !yielding, server.loop.watch(fd, token: UInt64(fd), first: false) != 0 {
+            close()  // only for a descriptor epoll no longer knows, which cannot be read again
         }
     }
 

@@ -45,8 +45,9 @@ final class ReadinessLoop: @unchecked Sendable {
     }
 
     /// Reports `fd` once, when it has input or its peer hung up; `watch` it again after handling.
-    func watch(_ fd: Int32, token: UInt64, first: Bool) -> Bool {
-        accord_epoll_watch(epollFD, fd, token, first ? 1 : 0) == 0
+    /// 0, or the errno of epoll_ctl.
+    func watch(_ fd: Int32, token: UInt64, first: Bool) -> Int32 {
+        -accord_epoll_watch(epollFD, fd, token, first ? 1 : 0)
     }
 
     /// Before `fd` is closed.
