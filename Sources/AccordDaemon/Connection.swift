@@ -13,6 +13,11 @@ final class Connection: @unchecked Sendable {
     let peer: Peer
     private var reader: VarlinkFrameReader
     private var writeSource: DispatchSourceWrite?
+    /// Write sources cancelled whose cancellation Dispatch has not finished: the descriptor stays
+    /// open until it has (Dispatch keys its registrations by descriptor number, and a new client
+    /// given the same number must not meet the old one's).
+    private var writeSourcesCancelling = 0
+    private var closeWhenCancelled = false
     private var partialTimer: DispatchSourceTimer?
     private var output: [UInt8] = []
     private var outputStart = 0
@@ -98,8 +103,12 @@ final class Connection: @unchecked Sendable {
             drainMessages()
         }
         updatePartialTimer()
-        if !isClosed, !readingSuspended, !yielding, server.loop.watch(fd, token: UInt64(fd), first: false) != 0 {
-            close()  // only for a descriptor epoll no longer knows, which cannot be read again
+        if !isClosed, !readingSuspended, !yielding {
+            let failed = server.loop.watch(fd, token: UInt64(fd), first: false)
+            if failed != 0 {  // a descriptor epoll no longer knows cannot be read again
+                server.logger.warning("closing a client (uid \(peer.uid), pid \(peer.pid)): epoll_ctl: \(String(cString: strerror(failed)))")
+                close()
+            }
         }
     }
 
@@ -199,8 +208,7 @@ final class Connection: @unchecked Sendable {
         if outputStart == output.count {
             output.removeAll(keepingCapacity: output.count < 65536)
             outputStart = 0
-            writeSource?.cancel()
-            writeSource = nil
+            retireWriteSource()
             if closeAfterFlush { close(); return }
             if readingSuspended {
                 readingSuspended = false
@@ -220,14 +228,21 @@ final class Connection: @unchecked Sendable {
         partialTimer?.cancel()
         idleTimer?.cancel()
         server.loop.forget(fd)
-        // A write source lets go of the descriptor when its cancellation is done.
-        let fd = self.fd
-        if let writeSource {
-            writeSource.setCancelHandler { Glibc.close(fd) }
-            writeSource.cancel()
-        } else {
-            Glibc.close(fd)
-        }
+        retireWriteSource()
+        if writeSourcesCancelling == 0 { Glibc.close(fd) } else { closeWhenCancelled = true }
         server.closed(self)
+    }
+
+    /// Cancels the write source, if any; the last cancellation to finish after `close` closes
+    /// the descriptor. The handler holds the connection until then.
+    private func retireWriteSource() {
+        guard let source = writeSource else { return }
+        writeSource = nil
+        writeSourcesCancelling += 1
+        source.setCancelHandler {
+            self.writeSourcesCancelling -= 1
+            if self.writeSourcesCancelling == 0, self.closeWhenCancelled { Glibc.close(self.fd) }
+        }
+        source.cancel()
     }
 }

@@ -86,11 +86,16 @@ final class ControlServer: @unchecked Sendable {
             self.path = path
         }
         ControlServer.raiseFileLimit()
-        loop = try ReadinessLoop(queue: queue) { [weak self] token in
-            // A descriptor closed (and even reused) since the report was made reads nothing or
-            // reads early: the read is non-blocking, and the next report is asked anew.
-            self?.byDescriptor[Int32(truncatingIfNeeded: token)]?.readAvailable()
-        }
+        loop = try ReadinessLoop(
+            queue: queue,
+            ready: { [weak self] token in
+                // A descriptor closed (and even reused) since the report was made reads nothing
+                // or reads early: the read is non-blocking, and the next report is asked anew.
+                self?.byDescriptor[Int32(truncatingIfNeeded: token)]?.readAvailable()
+            },
+            failed: { [logger] error in
+                logger.critical("epoll_wait failed (\(String(cString: strerror(error)))): control clients are no longer read")
+            })
         let source = DispatchSource.makeReadSource(fileDescriptor: listenFD, queue: queue)
         source.setEventHandler { [unowned self] in self.acceptAll() }
         source.resume()

@@ -17,10 +17,13 @@ final class ReadinessLoop: @unchecked Sendable {
     private let queue: DispatchQueue
     /// Runs on the daemon's queue for each descriptor reported ready, with its token.
     private let ready: (UInt64) -> Void
+    /// Runs on the daemon's queue, with the errno, if epoll_wait fails and the thread ends.
+    private let failed: (Int32) -> Void
 
-    init(queue: DispatchQueue, ready: @escaping (UInt64) -> Void) throws(ControlServerError) {
+    init(queue: DispatchQueue, ready: @escaping (UInt64) -> Void, failed: @escaping (Int32) -> Void) throws(ControlServerError) {
         self.queue = queue
         self.ready = ready
+        self.failed = failed
         epollFD = accord_epoll_create()
         guard epollFD >= 0 else { throw .init(path: "epoll", message: "epoll_create1: \(String(cString: strerror(errno)))") }
         stopFD = accord_eventfd()
@@ -28,15 +31,22 @@ final class ReadinessLoop: @unchecked Sendable {
             Glibc.close(epollFD)
             throw .init(path: "epoll", message: "eventfd: \(String(cString: strerror(errno)))")
         }
-        _ = accord_epoll_watch(epollFD, stopFD, Self.stopToken, 1)
+        let watched = accord_epoll_watch(epollFD, stopFD, Self.stopToken, 1)
+        guard watched == 0 else {
+            Glibc.close(stopFD)
+            Glibc.close(epollFD)
+            throw .init(path: "epoll", message: "epoll_ctl: \(String(cString: strerror(-watched)))")
+        }
         var thread = pthread_t()
+        let context = Unmanaged.passRetained(self)
         let started = pthread_create(
             &thread, nil,
             { context in
                 Unmanaged<ReadinessLoop>.fromOpaque(context!).takeRetainedValue().run()
                 return nil
-            }, Unmanaged.passRetained(self).toOpaque())
+            }, context.toOpaque())
         guard started == 0 else {
+            context.release()
             Glibc.close(stopFD)
             Glibc.close(epollFD)
             throw .init(path: "epoll", message: "cannot start the control thread: \(String(cString: strerror(started)))")
@@ -53,7 +63,8 @@ final class ReadinessLoop: @unchecked Sendable {
     /// Before `fd` is closed.
     func forget(_ fd: Int32) { _ = accord_epoll_forget(epollFD, fd) }
 
-    /// Ends the thread after the batch it is handling; the descriptors go with it.
+    /// Ends the thread after the batch it is handling. The descriptors stay open until the last
+    /// reference goes (the thread holds one while it runs), so a second stop writes nowhere else.
     func stop() {
         var one: UInt64 = 1
         _ = Glibc.write(stopFD, &one, 8)
@@ -64,13 +75,19 @@ final class ReadinessLoop: @unchecked Sendable {
         while true {
             let count = tokens.withUnsafeMutableBufferPointer { accord_epoll_wait(epollFD, $0.baseAddress!, Int32($0.count)) }
             if count == -EINTR { continue }
-            guard count >= 0 else { break }
+            guard count >= 0 else {
+                queue.sync { failed(-count) }
+                return
+            }
             let batch = tokens.prefix(Int(count))
-            if batch.contains(Self.stopToken) { break }
+            if batch.contains(Self.stopToken) { return }
             queue.sync {
                 for token in batch { ready(token) }
             }
         }
+    }
+
+    deinit {
         Glibc.close(stopFD)
         Glibc.close(epollFD)
     }

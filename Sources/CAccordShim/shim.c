@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "accord_shim.h"
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
@@ -236,6 +237,10 @@ long accord_unsorted_free_chunks(void) {
     }
     free(report);
     return chunks;
+}
+
+int accord_malloc_is_glibc(void) {
+    return dlsym(RTLD_DEFAULT, "__asan_init") == NULL && dlsym(RTLD_DEFAULT, "__tsan_init") == NULL;
 }
 
 void accord_trim_free_memory(void) {

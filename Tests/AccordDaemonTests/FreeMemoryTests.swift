@@ -5,7 +5,8 @@ import Glibc
 import Testing
 
 @Suite struct FreeMemoryTests {
-    @Test func handingBackFreeMemoryLeavesNoUnsortedChunksBehind() throws {
+    @Test(.enabled(if: accord_malloc_is_glibc() != 0, "a sanitizer's allocator replaces glibc's bins"))
+    func handingBackFreeMemoryLeavesNoUnsortedChunksBehind() throws {
         // 400,000 blocks of 48 bytes, every other one freed: the freed ones have live neighbours
         // on both sides, so nothing merges them, and trimming moves them all into the
         // unsorted bin, where the next request the small bins cannot serve has to sort them.
@@ -19,8 +20,9 @@ import Testing
         accord_sort_unsorted_chunks()
         let released = accord_unsorted_free_chunks()
         for index in stride(from: 1, to: blocks.count, by: 2) { free(blocks[index]) }
-        // Tests on other threads free into the same arenas meanwhile: a few hundred at most.
+        // The counts cover every arena, and sorting covers this thread's: tests on other threads
+        // have their own unsorted chunks in both counts. Ours are what the difference is.
         #expect(trimmed >= 100_000, "trimming alone left \(trimmed) unsorted chunks")
-        #expect(released >= 0 && released < 1_000, "\(released) unsorted chunks after sorting")
+        #expect(released >= 0 && trimmed - released >= 90_000, "\(trimmed) unsorted chunks before sorting, \(released) after")
     }
 }

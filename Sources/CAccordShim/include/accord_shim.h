@@ -89,6 +89,10 @@ void accord_sort_unsorted_chunks(void);
 /// The chunks in the unsorted bins of all malloc arenas (glibc malloc_info), or -errno.
 long accord_unsorted_free_chunks(void);
 
+/// 1 when malloc is glibc's, 0 under AddressSanitizer or ThreadSanitizer, whose allocators
+/// replace it (malloc_trim and malloc_info then report nothing).
+int accord_malloc_is_glibc(void);
+
 /// Drops this process's mappings of the clean pages of code mapped from files (its own text and
 /// its libraries', `r-xp` in /proc/self/smaps, none of it written since it was mapped) with
 /// madvise(MADV_DONTNEED). The pages stay in the page cache: the next call into them is a minor
