@@ -41,7 +41,7 @@ final class Connection: @unchecked Sendable {
     }
 
     func start() {
-        let failed = server.loop.watch(fd, token: UInt64(fd), first: true)
+        let failed = server.loop.watch(fd, first: true)
         guard failed == 0 else {
             server.logger.warning("cannot watch a client (uid \(peer.uid), pid \(peer.pid)): epoll_ctl: \(String(cString: strerror(failed)))")
             close()
@@ -104,7 +104,7 @@ final class Connection: @unchecked Sendable {
         }
         updatePartialTimer()
         if !isClosed, !readingSuspended, !yielding {
-            let failed = server.loop.watch(fd, token: UInt64(fd), first: false)
+            let failed = server.loop.watch(fd, first: false)
             if failed != 0 {  // a descriptor epoll no longer knows cannot be read again
                 server.logger.warning("closing a client (uid \(peer.uid), pid \(peer.pid)): epoll_ctl: \(String(cString: strerror(failed)))")
                 close()

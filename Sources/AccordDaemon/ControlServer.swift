@@ -50,9 +50,10 @@ final class ControlServer: @unchecked Sendable {
     let queue: DispatchQueue
     private let listenFD: Int32
     private var acceptSource: DispatchSourceRead?
-    private var connections: [ObjectIdentifier: Connection] = [:]
-    /// The same connections by descriptor, the token the readiness loop reports.
-    private var byDescriptor: [Int32: Connection] = [:]
+    /// By descriptor, the token the readiness loop reports: a descriptor is closed before its
+    /// connection leaves this table, and both happen in one turn of the queue, so no new client
+    /// gets the number while an old one still holds it here.
+    private var connections: [Int32: Connection] = [:]
     /// Created in init, before any client is accepted.
     private(set) var loop: ReadinessLoop!
     /// Open connections per user, for the per-user share.
@@ -91,7 +92,7 @@ final class ControlServer: @unchecked Sendable {
             ready: { [weak self] token in
                 // A descriptor closed (and even reused) since the report was made reads nothing
                 // or reads early: the read is non-blocking, and the next report is asked anew.
-                self?.byDescriptor[Int32(truncatingIfNeeded: token)]?.readAvailable()
+                self?.connections[Int32(truncatingIfNeeded: token)]?.readAvailable()
             },
             failed: { [logger] error in
                 logger.critical("epoll_wait failed (\(String(cString: strerror(error)))): control clients are no longer read")
@@ -217,8 +218,7 @@ final class ControlServer: @unchecked Sendable {
                 continue
             }
             let connection = Connection(fd: fd, peer: peer, server: self)
-            connections[ObjectIdentifier(connection)] = connection
-            byDescriptor[fd] = connection
+            connections[fd] = connection
             perUID[peer.uid, default: 0] += 1
             connection.start()
         }
@@ -238,8 +238,8 @@ final class ControlServer: @unchecked Sendable {
     }
 
     func closed(_ connection: Connection) {
-        guard connections.removeValue(forKey: ObjectIdentifier(connection)) != nil else { return }
-        if byDescriptor[connection.fd] === connection { byDescriptor[connection.fd] = nil }
+        guard connections[connection.fd] === connection else { return }
+        connections[connection.fd] = nil
         let uid = connection.peer.uid
         perUID[uid] = perUID[uid, default: 1] > 1 ? perUID[uid]! - 1 : nil
         watchers[ObjectIdentifier(connection)] = nil

@@ -54,10 +54,10 @@ final class ReadinessLoop: @unchecked Sendable {
         pthread_detach(thread)
     }
 
-    /// Reports `fd` once, when it has input or its peer hung up; `watch` it again after handling.
-    /// 0, or the errno of epoll_ctl.
-    func watch(_ fd: Int32, token: UInt64, first: Bool) -> Int32 {
-        -accord_epoll_watch(epollFD, fd, token, first ? 1 : 0)
+    /// Reports `fd` (its number is the token `ready` gets) once, when it has input or its peer
+    /// hung up; `watch` it again after handling. 0, or the errno of epoll_ctl.
+    func watch(_ fd: Int32, first: Bool) -> Int32 {
+        -accord_epoll_watch(epollFD, fd, UInt64(fd), first ? 1 : 0)
     }
 
     /// Before `fd` is closed.
