@@ -393,22 +393,30 @@ def bench_control():
             break
         time.sleep(0.05)
     seconds = 2 if QUICK else 5
+    # Both servers are driven by the same load (varlink-load: one epoll thread, one call in flight
+    # per client, as redis-benchmark does), so the ratio compares servers, not loaders.
+    # redis-benchmark's own figure is printed beside it as a check on the load.
+    load = os.path.join(TOOLS, "varlink-load")
     for clients, target in ((1, 1.0), (16, 0.8)):
-        ours, theirs = [], []
+        ours, theirs, benchmark = [], [], []
         for _ in range(RUNS):
-            out = subprocess.run([os.path.join(TOOLS, "varlink-load"), sock, str(clients), str(seconds)], capture_output=True, text=True)
+            out = subprocess.run([load, sock, str(clients), str(seconds)], capture_output=True, text=True)
             ours.append(json.loads(out.stdout))
+            out = subprocess.run([load, "--resp", redis_sock, str(clients), str(seconds)], capture_output=True, text=True)
+            theirs.append(json.loads(out.stdout))
             out = subprocess.run(["redis-benchmark", "-s", redis_sock, "-t", "get", "-c", str(clients), "-n", str(20000 * clients),
                                   "--csv"], capture_output=True, text=True).stdout
             fields = [l for l in out.splitlines() if l.startswith('"GET"')][0].replace('"', "").split(",")
-            theirs.append({"rps": float(fields[1]), "p50_ms": float(fields[5]), "p99_ms": float(fields[7])})
+            benchmark.append(float(fields[1]))
+        failed = [o for o in ours + theirs if o["failed"]]
         ratio = statistics.median(o["rps"] for o in ours) / statistics.median(t["rps"] for t in theirs)
         row(f"control round trips, {clients} client{'s' if clients > 1 else ''}",
             f"Status {stats([o['rps'] for o in ours], ' req/s', digits=0)}; p50 {statistics.median(o['p50_ms'] for o in ours):.3f} ms, "
             f"p99 {statistics.median(o['p99_ms'] for o in ours):.3f} ms",
-            f"redis GET {stats([t['rps'] for t in theirs], ' req/s', digits=0)}; p50 {statistics.median(t['p50_ms'] for t in theirs):.3f} ms, "
-            f"p99 {statistics.median(t['p99_ms'] for t in theirs):.3f} ms", f"≥ {target:.1f}× redis",
-            f"{ratio:.2f}× — {'met' if ratio >= target else 'MISSED'}")
+            f"redis GET, same load: {stats([t['rps'] for t in theirs], ' req/s', digits=0)}; "
+            f"p50 {statistics.median(t['p50_ms'] for t in theirs):.3f} ms, p99 {statistics.median(t['p99_ms'] for t in theirs):.3f} ms; "
+            f"redis-benchmark {stats(benchmark, ' req/s', digits=0)}", f"≥ {target:.1f}× redis",
+            "a call failed — MISSED" if failed else f"{ratio:.2f}× — {'met' if ratio >= target else 'MISSED'}")
     out = os.path.join(WORK, "hyperfine.json")
     subprocess.run(["hyperfine", "-N", "--warmup", "20", "--runs", "50" if QUICK else "200", "--export-json", out,
                     f"{ACCORDCTL} --socket {sock} status", f"redis-cli -s {redis_sock} ping"], capture_output=True, check=True)
