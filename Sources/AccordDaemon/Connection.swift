@@ -28,6 +28,9 @@ final class Connection: @unchecked Sendable {
     private var turnBudget = 0
     /// Waiting for its next turn: the timer, the watchdog and other clients go first.
     private var yielding = false
+    /// In the readiness loop's set: false while reading is suspended or the turn yielded, when
+    /// unread input must not be reported again and again.
+    private var watched = false
 
     /// When the client last sent a whole call, or took some of its replies, for the idle timeout.
     private var lastCall = DispatchTime.now()
@@ -41,7 +44,8 @@ final class Connection: @unchecked Sendable {
     }
 
     func start() {
-        let failed = server.loop.watch(fd, first: true)
+        let failed = server.loop.watch(fd)
+        watched = failed == 0
         guard failed == 0 else {
             server.logger.warning("cannot watch a client (uid \(peer.uid), pid \(peer.pid)): epoll_ctl: \(String(cString: strerror(failed)))")
             close()
@@ -80,14 +84,16 @@ final class Connection: @unchecked Sendable {
 
     /// Reads and handles what the client sent, at most `messagesPerTurn` messages, oneway calls
     /// included: a client that never stops writing must not keep the queue from the timer. The
-    /// readiness loop calls it once per report; it asks for the next report when done, unless
-    /// it is closed, held back (back-pressure) or waiting for its next turn, whose own call asks.
+    /// readiness loop calls it while the descriptor has input; it leaves the loop's set while
+    /// held back (back-pressure) or waiting for its next turn, and joins it again after.
     func readAvailable() {
         guard !yielding else { return }
+        let server = self.server  // one strong reference for the turn, not one per use
         turnBudget = server.limits.messagesPerTurn
         drainMessages()  // what an earlier turn read but did not handle
         while !isClosed, !readingSuspended, !yielding {
-            let n = server.readBuffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            let buffer = server.readBuffer
+            let n = Glibc.read(fd, buffer.baseAddress!, buffer.count)
             if n < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN || errno == EWOULDBLOCK { break }
@@ -99,20 +105,33 @@ final class Connection: @unchecked Sendable {
                 close()
                 return
             }
-            server.readBuffer.withUnsafeBytes { reader.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            reader.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             drainMessages()
+            // A short read took all there was: what comes later is reported again, so the read
+            // that would only say EAGAIN (one syscall of the three a call cost) is left out.
+            if n < buffer.count { break }
         }
         updatePartialTimer()
-        if !isClosed, !readingSuspended, !yielding {
-            let failed = server.loop.watch(fd, first: false)
-            if failed != 0 {  // a descriptor epoll no longer knows cannot be read again
+        guard !isClosed else { return }
+        let wanted = !readingSuspended && !yielding
+        if wanted == watched { return }
+        if wanted {
+            let failed = server.loop.watch(fd)
+            if failed != 0 {  // a descriptor epoll will not take cannot be read again
                 server.logger.warning("closing a client (uid \(peer.uid), pid \(peer.pid)): epoll_ctl: \(String(cString: strerror(failed)))")
                 close()
+                return
             }
+        } else {
+            server.loop.forget(fd)
         }
+        watched = wanted
     }
 
     private func drainMessages() {
+        let server = self.server
+        var handled = false
+        defer { if handled { lastCall = DispatchTime.now() } }  // once a read, not once a call and once a reply
         while !isClosed, !readingSuspended, !closeAfterFlush, !yielding {
             if turnBudget <= 0 {
                 yieldTurn()
@@ -131,9 +150,10 @@ final class Connection: @unchecked Sendable {
             }
             guard let message else { return }
             turnBudget -= 1
-            lastCall = DispatchTime.now()
+            handled = true
             switch server.service.handle(message, from: peer) {
             case let .reply(reply)?: send(reply.encode())
+            case let .encoded(bytes)?: send(bytes)
             case .subscribe?: server.subscribe(self)
             case nil: break  // oneway: no reply
             }
@@ -191,7 +211,9 @@ final class Connection: @unchecked Sendable {
 
     func sendWatch(_ bytes: [UInt8]) { send(bytes) }
 
-    private func flush() {
+    /// `later`: from the write source, for replies the client takes after the turn that made
+    /// them; taking them is not idling. A reply sent in its call's turn counts as that call.
+    private func flush(later: Bool = false) {
         while outputStart < output.count {
             let n = output.withUnsafeBytes { raw in
                 accord_send(fd, raw.baseAddress! + outputStart, raw.count - outputStart)
@@ -203,7 +225,7 @@ final class Connection: @unchecked Sendable {
                 return
             }
             outputStart += n
-            if n > 0 { lastCall = DispatchTime.now() }  // taking replies is not idling
+            if later, n > 0 { lastCall = DispatchTime.now() }
         }
         if outputStart == output.count {
             output.removeAll(keepingCapacity: output.count < 65536)
@@ -216,7 +238,7 @@ final class Connection: @unchecked Sendable {
             }
         } else if writeSource == nil {
             let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: server.queue)
-            source.setEventHandler { [unowned self] in self.flush() }
+            source.setEventHandler { [unowned self] in self.flush(later: true) }
             source.resume()
             writeSource = source
         }
@@ -227,7 +249,7 @@ final class Connection: @unchecked Sendable {
         isClosed = true
         partialTimer?.cancel()
         idleTimer?.cancel()
-        server.loop.forget(fd)
+        if watched { server.loop.forget(fd) }
         retireWriteSource()
         if writeSourcesCancelling == 0 { Glibc.close(fd) } else { closeWhenCancelled = true }
         server.closed(self)

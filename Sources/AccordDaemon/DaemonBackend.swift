@@ -12,6 +12,15 @@ extension Daemon: TrackerBackend {
     var ledgerCounts: [LedgerEntry.Outcome: Int] { engine.ledgerCounts }
     var election: (role: Role, activeHost: String?) { (role, activeHost) }
     func peekNext() -> Reminder? { engine.peekNext() }
+    var statusFacts: StatusFacts {
+        let catalog = engine.configuration.catalog
+        let counts = engine.ledgerCounts
+        return StatusFacts(
+            startedAt: startedAt, now: engine.now, configFile: engine.configuration.configFile, stateFile: engine.store.path,
+            portfolios: catalog.portfolioCount, objectives: catalog.objectiveCount, instruments: catalog.instrumentCount,
+            fired: counts[.fired] ?? 0, skipped: counts[.skipped] ?? 0, missed: counts[.missed] ?? 0,
+            nextReminder: engine.peekNext(), role: role, activeHost: activeHost)
+    }
     var digestAt: Instant? { engine.digestAt }
     func resolve(_ id: String) throws(EngineError) -> Int { try engine.resolve(id) }
 

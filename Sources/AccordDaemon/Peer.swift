@@ -53,10 +53,12 @@ struct Peer: Sendable {
     /// that a socket whose mode was loosened, or one passed by a misconfigured unit, does not
     /// open the audit trail to everyone: root, the daemon's own user, the socket's group or the
     /// admin group. Without a `socketGroup` on this system the socket's mode alone decides.
-    func mayRead(socketGroup: String, adminGroup: String) -> Bool {
+    /// `adminGroup` is read only for a caller other than root and the daemon's own user (its
+    /// source, the whole configuration, is a copy away).
+    func mayRead(socketGroup: String, adminGroup: @autoclosure () -> String) -> Bool {
         if uid == 0 || uid == geteuid() { return true }
         guard Peer.groupID(socketGroup) != nil else { return true }
-        return belongs(to: socketGroup) || belongs(to: adminGroup)
+        return belongs(to: socketGroup) || belongs(to: adminGroup())
     }
 
     static func groupID(_ name: String) -> gid_t? {

@@ -15,12 +15,12 @@ final class ReadinessLoop: @unchecked Sendable {
     private let stopFD: Int32
     private static let stopToken = UInt64.max
     private let queue: DispatchQueue
-    /// Runs on the daemon's queue for each descriptor reported ready, with its token.
-    private let ready: (UInt64) -> Void
+    /// Runs on the daemon's queue for each batch of descriptors reported ready, with their tokens.
+    private let ready: (ArraySlice<UInt64>) -> Void
     /// Runs on the daemon's queue, with the errno, if epoll_wait fails and the thread ends.
     private let failed: (Int32) -> Void
 
-    init(queue: DispatchQueue, ready: @escaping (UInt64) -> Void, failed: @escaping (Int32) -> Void) throws(ControlServerError) {
+    init(queue: DispatchQueue, ready: @escaping (ArraySlice<UInt64>) -> Void, failed: @escaping (Int32) -> Void) throws(ControlServerError) {
         self.queue = queue
         self.ready = ready
         self.failed = failed
@@ -31,7 +31,7 @@ final class ReadinessLoop: @unchecked Sendable {
             Glibc.close(epollFD)
             throw .init(path: "epoll", message: "eventfd: \(String(cString: strerror(errno)))")
         }
-        let watched = accord_epoll_watch(epollFD, stopFD, Self.stopToken, 1)
+        let watched = accord_epoll_watch(epollFD, stopFD, Self.stopToken)
         guard watched == 0 else {
             Glibc.close(stopFD)
             Glibc.close(epollFD)
@@ -54,13 +54,16 @@ final class ReadinessLoop: @unchecked Sendable {
         pthread_detach(thread)
     }
 
-    /// Reports `fd` (its number is the token `ready` gets) once, when it has input or its peer
-    /// hung up; `watch` it again after handling. 0, or the errno of epoll_ctl.
-    func watch(_ fd: Int32, first: Bool) -> Int32 {
-        -accord_epoll_watch(epollFD, fd, UInt64(fd), first ? 1 : 0)
+    /// Reports `fd` (its number is the token `ready` gets) in every batch while it has unread
+    /// input or its peer hung up, until `forget`: level-triggered, so a client's call costs a
+    /// read and a send, no epoll_ctl to ask for the next report. A handler that leaves input
+    /// unread on purpose (back-pressure, a turn yielded) forgets the descriptor meanwhile, or
+    /// it would be reported again at once. 0, or the errno of epoll_ctl.
+    func watch(_ fd: Int32) -> Int32 {
+        -accord_epoll_watch(epollFD, fd, UInt64(fd))
     }
 
-    /// Before `fd` is closed.
+    /// Before `fd` is closed, and while its input is left unread on purpose.
     func forget(_ fd: Int32) { _ = accord_epoll_forget(epollFD, fd) }
 
     /// Ends the thread after the batch it is handling. The descriptors stay open until the last
@@ -81,9 +84,7 @@ final class ReadinessLoop: @unchecked Sendable {
             }
             let batch = tokens.prefix(Int(count))
             if batch.contains(Self.stopToken) { return }
-            queue.sync {
-                for token in batch { ready(token) }
-            }
+            queue.sync { ready(batch) }
         }
     }
 

@@ -6,6 +6,25 @@ import AccordCalendar
 import AccordCore
 import AccordStore
 
+/// Everything a Status reply reports, read in one call: equal facts make the same reply, so
+/// TrackerService encodes it again only when one of these changed (each second, at least, for
+/// `now`).
+struct StatusFacts: Equatable {
+    var startedAt: Instant
+    var now: Instant
+    var configFile: String
+    var stateFile: String
+    var portfolios: Int
+    var objectives: Int
+    var instruments: Int
+    var fired: Int
+    var skipped: Int
+    var missed: Int
+    var nextReminder: Reminder?
+    var role: Role
+    var activeHost: String?
+}
+
 protocol TrackerBackend: AnyObject {
     /// The engine's clock.
     var now: Instant { get }
@@ -17,6 +36,10 @@ protocol TrackerBackend: AnyObject {
     /// single, active or standby, and the active daemon's name (docs/contracts.md §15).
     var election: (role: Role, activeHost: String?) { get }
     func peekNext() -> Reminder?
+    /// One read for Status: through this protocol each property read copies what it returns
+    /// (the whole configuration, for one file name), which Status, called thousands of times a
+    /// second by pollers, should not pay eight times a call.
+    var statusFacts: StatusFacts { get }
     /// When the next digest is written; nil without `digest` (docs/contracts.md §14).
     var digestAt: Instant? { get }
     func resolve(_ id: String) throws(EngineError) -> Int

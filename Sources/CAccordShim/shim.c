@@ -302,9 +302,9 @@ int accord_epoll_create(void) {
     return epoll_create1(EPOLL_CLOEXEC);
 }
 
-int accord_epoll_watch(int epoll_fd, int fd, uint64_t token, int add) {
-    struct epoll_event event = { .events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.u64 = token };
-    return epoll_ctl(epoll_fd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &event) == 0 ? 0 : -errno;
+int accord_epoll_watch(int epoll_fd, int fd, uint64_t token) {
+    struct epoll_event event = { .events = EPOLLIN | EPOLLRDHUP, .data.u64 = token };
+    return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event) == 0 ? 0 : -errno;
 }
 
 int accord_epoll_forget(int epoll_fd, int fd) {

@@ -158,6 +158,36 @@ def test_framing(daemon):
     assert daemon.process.poll() is None
 
 
+def test_status_answers_from_the_state_of_the_moment_not_a_copy(daemon):
+    """Status replies are kept encoded while what they say is unchanged: a reload and a record
+    that change it must show in the very next call, on the same connection, within the second."""
+    s = connect(daemon.socket_path)
+    status = b'{"method":"io.accord.Tracker.Status"}\0'
+    s.sendall(status * 3)
+    first, second, third = (r["parameters"] for r in read_replies(s, 3))
+    assert first == second == third and first["objectives"] == 1 and first["instruments"] == 2
+    daemon.write_portfolio(portfolio([
+        objective("talks", "2030-03-31", reminders='["P60D", "P14D", "P0D"]'),
+        objective("later", "2031-03-31"),
+        instrument("pilot-mou", sign_by="2030-01-31", term='"P1Y"', notice='"P90D"'),
+        instrument("treaty", kind="treaty"),
+    ], dialogue="ctl", leads=("P30D", "P7D", "P0D"), overdue="P7D", zone="America/Toronto"))
+    s.sendall(b'{"method":"io.accord.Tracker.Reload"}\0' + status)
+    reload, after = read_replies(s, 2)
+    assert "error" not in reload, reload
+    assert after["parameters"]["objectives"] == 2 and after["parameters"]["instruments"] == 2
+    # The next reminder is the pilot MOU's sign-by (2030-01-01, P30D before 2030-01-31): once it
+    # is signed, Status names another one at once.
+    before = after["parameters"]["nextReminder"]["key"]
+    assert before.startswith("ctl/pilot-mou:sign-by:"), before
+    s.sendall(b'{"method":"io.accord.Tracker.Record","parameters":{"id":"pilot-mou","event":"signed","on":"2026-01-05"}}\0'
+              + status)
+    record, latest = read_replies(s, 2)
+    assert "error" not in record, record
+    assert not latest["parameters"]["nextReminder"]["key"].startswith("ctl/pilot-mou:sign-by:"), latest
+    s.close()
+
+
 def test_half_sent_message_is_closed_and_others_are_served(daemon):
     slow = connect(daemon.socket_path)
     slow.sendall(b'{"method":"io.accord.Tracker.Sta')

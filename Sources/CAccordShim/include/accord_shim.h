@@ -103,9 +103,9 @@ long accord_release_clean_code_pages(void);
 /// epoll for the control clients (ReadinessLoop): a close-on-exec instance, or -1 with errno.
 int accord_epoll_create(void);
 
-/// Watches `fd` for input (or its peer's hang-up) once: EPOLLONESHOT, so that after one report
-/// it stays quiet until watched again (add = 0 re-arms a watched fd). 0 or -errno.
-int accord_epoll_watch(int epoll_fd, int fd, uint64_t token, int add);
+/// Watches `fd` for input (or its peer's hang-up), level-triggered: it is reported by every
+/// epoll_wait while it has unread input, until forgotten. 0 or -errno.
+int accord_epoll_watch(int epoll_fd, int fd, uint64_t token);
 
 /// Stops watching `fd`. 0 or -errno.
 int accord_epoll_forget(int epoll_fd, int fd);
