@@ -153,12 +153,24 @@ public struct TOMLTable {
         return Int(node.first)..<Int(node.first + node.count)
     }
 
-    public subscript(key: String) -> TOMLValue? {
+    public subscript(key: String) -> TOMLValue? { entry(key)?.value }
+
+    /// The key's value and its position among the table's keys (the order of `keys`).
+    public func entry(_ key: String) -> (value: TOMLValue, position: Int)? {
+        let children = self.children
         for child in children {
             let node = document.nodes[child]
-            if document.equals(node.key, node.key_length, key) { return TOMLValue(document: document, index: child) }
+            if document.equals(node.key, node.key_length, key) {
+                return (TOMLValue(document: document, index: child), child - children.lowerBound)
+            }
         }
         return nil
+    }
+
+    /// The key at `position` among the table's keys.
+    public func key(at position: Int) -> String {
+        let node = document.nodes[children.lowerBound + position]
+        return document.text(node.key, node.key_length)
     }
 
     /// The keys, in byte order (toml++ keeps a table sorted).

@@ -205,6 +205,20 @@ struct BrokenPortfolioTests {
         }
     }
 
+    /// TableReader keeps the keys it asked for as bits for the first 64 positions of a table and
+    /// in a set beyond: keys known and unknown on both sides of position 64 must be told apart.
+    @Test func unknownKeysAreFoundOnBothSidesOfTheSixtyFourthKey() {
+        // a00…a69 sort before every known key of the objective (due, id, title), which then
+        // stand at positions 70 to 72.
+        let unknown = (0..<70).map { String(format: "a%02d", $0) }
+        let found = problems(
+            broken([:], appending: ["", "[[objective]]", "id = \"wide\"", "title = \"Wide\"", "due = 2018-01-15"] + unknown.map { "\($0) = 1" }))
+        #expect(found.count == 70, "\(found.map(\.keyPath))")
+        #expect(found.map(\.keyPath) == unknown.map { "objective \"wide\" › \($0)" })
+        #expect(found.allSatisfy { $0.message.hasPrefix("unknown key; allowed here: id, title, due") })
+        #expect(found.first?.line == 24 && found.last?.line == 93)
+    }
+
     @Test func theCatalogueIsLargeEnough() {
         #expect(brokenPortfolios.count >= 15)
     }
