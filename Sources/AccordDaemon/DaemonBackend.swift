@@ -13,11 +13,12 @@ extension Daemon: TrackerBackend {
     var election: (role: Role, activeHost: String?) { (role, activeHost) }
     func peekNext() -> Reminder? { engine.peekNext() }
     var statusFacts: StatusFacts {
-        let catalog = engine.configuration.catalog
+        // Each field read where it lies: a `let catalog` here copied the catalog's arrays.
         let counts = engine.ledgerCounts
         return StatusFacts(
             startedAt: startedAt, now: engine.now, configFile: engine.configuration.configFile, stateFile: engine.store.path,
-            portfolios: catalog.portfolioCount, objectives: catalog.objectiveCount, instruments: catalog.instrumentCount,
+            portfolios: engine.configuration.catalog.portfolioCount, objectives: engine.configuration.catalog.objectiveCount,
+            instruments: engine.configuration.catalog.instrumentCount,
             fired: counts[.fired] ?? 0, skipped: counts[.skipped] ?? 0, missed: counts[.missed] ?? 0,
             nextReminder: engine.peekNext(), role: role, activeHost: activeHost)
     }
