@@ -96,6 +96,11 @@ def percentile(values, p):
 
 def bench_lateness():
     count, window, held = (200, 15, 1000) if QUICK else (1000, 60, 100_000)
+    if not QUICK:
+        # The row comes after the 1,000,000-item rows, whose gigabytes of state and calendar files
+        # the kernel may still be writing back: that is the bench's own aftermath, not accordd's.
+        os.sync()
+        time.sleep(5)
     directory = os.path.join(WORK, "lateness")
     config = generate(held, directory)
     start = int(time.time()) + (10 if QUICK else 25)
@@ -122,17 +127,24 @@ def bench_lateness():
     process.wait()
     notify.close()
     accord = lateness_ms(entries)
+    by_second = {}
+    for entry in entries:
+        by_second.setdefault(entry["ACCORD_FIRE_AT"], []).append(lateness_of(entry))
     if os.environ.get("LATENESS_DETAIL"):  # per second: how many fired, the first and the last
-        by_second = {}
-        for entry in entries:
-            by_second.setdefault(entry["ACCORD_FIRE_AT"], []).append(lateness_of(entry))
         for second, values in sorted(by_second.items()):
             print(f"{second} {len(values)} reminders, {min(values):.2f} to {max(values):.2f} ms", file=sys.stderr)
+    # Where the tail is: how many came over 5 ms late, and the second that held most of them,
+    # counted from the window's start.
+    late = sum(v > 5 for v in accord)
+    worst = max(by_second.items(), key=lambda item: (sum(v > 5 for v in item[1]), max(item[1])), default=None)
+    tail = (f"; {late} of {len(accord)} over 5 ms, {sum(v > 5 for v in worst[1])} of them in second "
+            f"{int(epoch(worst[0])) - start} of the window" if late else f"; none of {len(accord)} over 5 ms")
     floor = sorted(float(l) * 1000 for l in probe_out.split())
     journald = sorted((int(e["__REALTIME_TIMESTAMP"]) / 1e6 - float(e["PROBE_AT"])) * 1000 for e in probed)
     verdict = "met" if accord and percentile(accord, 0.5) <= 1 and percentile(accord, 0.99) <= 5 else "MISSED"
     row(f"firing lateness ({len(accord)} reminders over {window} s, daemon holding {held:,} items)",
-        f"p50 {percentile(accord, 0.5):.2f} ms, p99 {percentile(accord, 0.99):.2f} ms, max {accord[-1]:.2f} ms",
+        f"p50 {percentile(accord, 0.5):.2f} ms, p99 {percentile(accord, 0.99):.2f} ms, max {accord[-1]:.2f} ms"
+        + tail,
         f"bare DispatchSourceTimer: p50 {percentile(floor, 0.5):.2f} ms, p99 {percentile(floor, 0.99):.2f} ms; "
         f"the same timer sending journald {len(journald)} entries of the same shape: "
         f"p50 {percentile(journald, 0.5):.2f} ms, p99 {percentile(journald, 0.99):.2f} ms",
