@@ -58,7 +58,11 @@ int main(int argc, char **argv) {
         struct sockaddr_un address = { .sun_family = AF_UNIX };
         strncpy(address.sun_path, path, sizeof address.sun_path - 1);
         clients[i].fd = socket(AF_UNIX, SOCK_STREAM, 0);
-        if (connect(clients[i].fd, (struct sockaddr *)&address, sizeof address) < 0) { perror(path); return 1; }
+        if (connect(clients[i].fd, (struct sockaddr *)&address, sizeof address) < 0) {
+            perror(path);
+            printf("{\"requests\": 0, \"rps\": 0, \"p50_ms\": 0, \"p99_ms\": 0, \"failed\": 1}\n");
+            return 1;
+        }
         struct epoll_event event = { .events = EPOLLIN, .data.ptr = &clients[i] };
         epoll_ctl(epoll_fd, EPOLL_CTL_ADD, clients[i].fd, &event);
     }
@@ -72,6 +76,8 @@ int main(int argc, char **argv) {
     while (active > 0 && !failed) {
         int ready = epoll_wait(epoll_fd, events, 256, 1000);
         if (ready < 0) { perror("epoll_wait"); failed = 1; break; }
+        /* A server that stops answering without closing fails the run instead of hanging it. */
+        if (ready == 0 && now() > end + 10) { fprintf(stderr, "varlink-load: no reply for 10 s past the end\n"); failed = 1; }
         for (int e = 0; e < ready; e++) {
             struct client *c = events[e].data.ptr;
             ssize_t n = read(c->fd, c->reply + c->have, sizeof c->reply - c->have);

@@ -197,7 +197,7 @@ final class Connection: @unchecked Sendable {
     /// still holding earlier ones closes the connection instead: what one client may make the
     /// daemon hold is bounded for every method, Watch included. A reply to a client that took
     /// everything before it always goes out, however long (an Export of a large portfolio).
-    func send(_ bytes: [UInt8]) {
+    func send(_ bytes: [UInt8], counted: Bool = false) {
         guard !isClosed else { return }
         let queued = output.count - outputStart
         if queued > 0, queued + bytes.count > server.limits.outputHardLimit {
@@ -206,14 +206,17 @@ final class Connection: @unchecked Sendable {
             return
         }
         output += bytes
-        flush()
+        flush(counted: counted)
     }
 
-    func sendWatch(_ bytes: [UInt8]) { send(bytes) }
+    /// A Watch reply: what the client takes of it counts as activity, since no call of this turn does.
+    func sendWatch(_ bytes: [UInt8]) { send(bytes, counted: true) }
 
-    /// `later`: from the write source, for replies the client takes after the turn that made
-    /// them; taking them is not idling. A reply sent in its call's turn counts as that call.
-    private func flush(later: Bool = false) {
+    /// `counted`: the bytes the client takes now are activity of their own (taking replies is
+    /// not idling): Watch replies, and replies taken after the turn that made them (the write
+    /// source). A reply sent in its call's turn is covered by that call, and the clock is not
+    /// read for it.
+    private func flush(counted: Bool = false) {
         while outputStart < output.count {
             let n = output.withUnsafeBytes { raw in
                 accord_send(fd, raw.baseAddress! + outputStart, raw.count - outputStart)
@@ -225,7 +228,7 @@ final class Connection: @unchecked Sendable {
                 return
             }
             outputStart += n
-            if later, n > 0 { lastCall = DispatchTime.now() }
+            if counted, n > 0 { lastCall = DispatchTime.now() }
         }
         if outputStart == output.count {
             output.removeAll(keepingCapacity: output.count < 65536)
@@ -238,7 +241,7 @@ final class Connection: @unchecked Sendable {
             }
         } else if writeSource == nil {
             let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: server.queue)
-            source.setEventHandler { [unowned self] in self.flush(later: true) }
+            source.setEventHandler { [unowned self] in self.flush(counted: true) }
             source.resume()
             writeSource = source
         }

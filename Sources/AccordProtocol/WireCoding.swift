@@ -77,7 +77,9 @@ public struct NoParameters: CallParameters {
     public func wireParameters() -> JSONObject { [:] }
     public static var parameterNames: [String] { [] }
     /// Without the Decoder that `init(from:)` would be handed: building one for nothing was
-    /// 1.5% of the daemon's samples under 16 clients calling Status. Any name is refused.
+    /// 1.5% of the daemon's samples under 16 clients calling Status. Any name is refused. It
+    /// shadows the extension's `decode` for calls that name NoParameters (Status, Watch, the
+    /// service methods); generic callers still take the extension's, with the same errors.
     public static func decode(_ parameters: JSONObject) throws(VarlinkError) -> NoParameters {
         if !parameters.isEmpty { try parameters.rejectUnknown(allowed: []) }
         return NoParameters()
