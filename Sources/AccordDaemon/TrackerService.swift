@@ -9,7 +9,7 @@ import AccordStore
 /// What a handler gives back to the connection.
 enum CallOutcome {
     case reply(VarlinkReply)
-    /// A reply already encoded, its NUL included: a Status reply made before from equal inputs.
+    /// A reply already encoded, its NUL included: a Status reply made before from equal StatusFacts.
     case encoded([UInt8])
     /// Watch: the connection joins the watchers and gets one reply per firing.
     case subscribe
@@ -30,7 +30,7 @@ final class TrackerService {
     /// The last Status reply, encoded, and what it was made of. Under 16 clients calling Status,
     /// perf put 22% of the daemon's samples in making the reply's JSON and 6.5% in formatting
     /// its instants; within one second and one state, every reply is the same bytes.
-    private var lastStatus: (inputs: StatusFacts, encoded: [UInt8])?
+    private var lastStatus: (facts: StatusFacts, encoded: [UInt8])?
     /// The last message decoded, its call and the call's method split at the last dot: clients
     /// repeat the same bytes (a status poller, a load), and decoding and splitting them took 10%
     /// of the samples.
@@ -237,16 +237,16 @@ final class TrackerService {
     // MARK: reads
 
     private func handleStatus() -> [UInt8] {
-        let inputs = backend.statusFacts
-        if let last = lastStatus, last.inputs == inputs { return last.encoded }
+        let facts = backend.statusFacts
+        if let last = lastStatus, last.facts == facts { return last.encoded }
         let reply = Tracker.Status.Reply(
-            version: version, startedAt: inputs.startedAt.rfc3339, now: inputs.now.rfc3339, configFile: inputs.configFile,
-            stateFile: inputs.stateFile, portfolios: inputs.portfolios, objectives: inputs.objectives,
-            instruments: inputs.instruments, fired: inputs.fired, skipped: inputs.skipped, missed: inputs.missed,
-            nextReminder: inputs.nextReminder.map { Tracker.Reminder($0) }, role: inputs.role.rawValue,
-            activeHost: inputs.activeHost)
+            version: version, startedAt: facts.startedAt.rfc3339, now: facts.now.rfc3339, configFile: facts.configFile,
+            stateFile: facts.stateFile, portfolios: facts.portfolios, objectives: facts.objectives,
+            instruments: facts.instruments, fired: facts.fired, skipped: facts.skipped, missed: facts.missed,
+            nextReminder: facts.nextReminder.map { Tracker.Reminder($0) }, role: facts.role.rawValue,
+            activeHost: facts.activeHost)
         let encoded = VarlinkReply(parameters: reply.wireObject()).encode()
-        lastStatus = (inputs, encoded)
+        lastStatus = (facts, encoded)
         return encoded
     }
 
